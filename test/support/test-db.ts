@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { Client, type QueryResultRow } from 'pg';
+
+/** A fresh database on the run's server, for one test file. */
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  /** A tap config (contract §2) that reaches this database. */
+  readonly config: {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    dbname: string;
+  };
+  /** Runs SQL on a connection kept for the file (session settings persist between calls). */
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Drops the database, its replication slots and connections. */
+  drop(): Promise<void>;
+}
+
+export function adminUrl(): string {
+  const url = process.env.TAP_POSTGRES_TEST_ADMIN_URL;
+  if (!url) throw new Error('TAP_POSTGRES_TEST_ADMIN_URL is not set: run the tests through jest');
+  return url;
+}
+
+async function withAdmin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: adminUrl() });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`.toLowerCase();
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
+  const u = new URL(adminUrl());
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  return {
+    name,
+    url,
+    config: {
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      dbname: name,
+    },
+    async query<R extends QueryResultRow>(sql: string, params?: unknown[]) {
+      return (await client.query<R>(sql, params)).rows;
+    },
+    async drop() {
+      await client.end();
+      await withAdmin(async (c) => {
+        await c.query(
+          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+            WHERE database = $1 AND NOT active`,
+          [name],
+        );
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      });
+    },
+  };
+}
