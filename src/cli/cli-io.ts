@@ -1,0 +1,17 @@
+import type { Writable } from 'node:stream';
+
+/** What the CLI touches of the outside world, so tests can run `main` in-process. */
+export interface CliIo {
+  /** Singer messages, the catalog or the about document; nothing else. */
+  readonly stdout: Writable;
+  /** One log line at a time (no trailing newline). */
+  readonly stderr: (line: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Writes a whole document and resolves once the stream took it (respects backpressure). */
+export function writeDocument(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(text, (err) => (err ? reject(err) : resolve()));
+  });
+}

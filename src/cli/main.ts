@@ -1,0 +1,44 @@
+import { isTapError } from '../errors';
+import { createLogger } from '../log/logger';
+import { redact } from '../log/redact';
+import { writeDocument, type CliIo } from './cli-io';
+import { runAbout } from './modes/about-mode';
+import { runCheck } from './modes/check-mode';
+import { runDiscover } from './modes/discover-mode';
+import { runSync } from './modes/sync-mode';
+import { parseArgs } from './parse-args';
+
+/**
+ * The whole command line as a function: argv in, exit code out. Only bin/ calls process.exit, so
+ * tests run this in-process and see exactly what a user would.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    switch (args.mode) {
+      case 'text':
+        await writeDocument(io.stdout, args.text);
+        return 0;
+      case 'about':
+        return await runAbout(args.format, io);
+      case 'discover':
+        return await runDiscover(args, io, createLogger(io.stderr, args.logLevel));
+      case 'sync':
+        return await runSync(args, io, createLogger(io.stderr, args.logLevel));
+      case 'check':
+        return await runCheck(args, io, createLogger(io.stderr, args.logLevel));
+    }
+  } catch (e) {
+    return reportFailure(e, io);
+  }
+}
+
+/** One readable line on stderr; the stack only when TAP_POSTGRES_DEBUG asks for it. */
+function reportFailure(e: unknown, io: CliIo): number {
+  const debug = Boolean(io.env.TAP_POSTGRES_DEBUG);
+  const message = e instanceof Error ? e.message : String(e);
+  const line = isTapError(e) ? message : `unexpected error: ${message}`;
+  io.stderr(`CRITICAL ${redact(line.replace(/\s*\n\s*/g, ' '))}`);
+  if (debug && e instanceof Error && e.stack) io.stderr(redact(e.stack));
+  return isTapError(e) ? e.exitCode : 1;
+}

@@ -1,0 +1,14 @@
+import { loadConfig } from '../../config/load-config';
+import { NotImplementedError } from '../../errors';
+import type { Logger } from '../../log/logger';
+import type { CliIo } from '../cli-io';
+import type { CliArgs } from '../parse-args';
+
+export async function runCheck(
+  args: Extract<CliArgs, { mode: 'check' }>,
+  io: CliIo,
+  log: Logger,
+): Promise<number> {
+  loadConfig(args.config, io.env, log);
+  throw new NotImplementedError('--check is not implemented yet in this version');
+}

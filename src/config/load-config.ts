@@ -1,0 +1,85 @@
+import { InputError } from '../errors';
+import { readJsonFile } from '../io/read-json-file';
+import type { Logger } from '../log/logger';
+import { registerSecret } from '../log/redact';
+import { assertValid, loadSchema } from '../schemas/schema-validator';
+import { normalizeConfig, ORCHESTRATOR_KEYS } from './normalize-config';
+import type { TapConfig } from './tap-config';
+
+/** `--config ENV` reads every setting from `TAP_POSTGRES_<KEY>` (the Meltano SDK's convention). */
+export const ENV_SOURCE = 'ENV';
+export const ENV_PREFIX = 'TAP_POSTGRES_';
+
+function settingNames(): string[] {
+  return Object.keys(loadSchema('config').properties as Record<string, unknown>);
+}
+
+/** Values stay strings: the schema accepts numeric and boolean strings, and a comma list. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of settingNames()) {
+    const v = env[ENV_PREFIX + key.toUpperCase()];
+    if (v === undefined) continue;
+    out[key] = key === 'filter_schemas' && v.trim().startsWith('[') ? parseJsonList(v) : v;
+  }
+  return out;
+}
+
+function parseJsonList(v: string): unknown {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    throw new InputError(`${ENV_PREFIX}FILTER_SCHEMAS is not a valid JSON array; use a comma list`);
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export interface LoadedConfig {
+  readonly config: TapConfig;
+  /** The merged document as given (for --about and diagnostics); contains secrets, never log it. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Reads `--config` sources left to right (later keys win), validates the merge against
+ * schemas/config.schema.json and normalises it. Unknown keys are a warning (orchestrators add
+ * their own), wrong types an error.
+ */
+export function loadConfig(
+  sources: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): LoadedConfig {
+  const merged: Record<string, unknown> = {};
+  for (const src of sources) {
+    const doc = src === ENV_SOURCE ? configFromEnv(env) : readJsonFile(src, 'config');
+    if (!isPlainObject(doc)) throw new InputError(`config file ${src}: must be a JSON object`);
+    Object.assign(merged, doc);
+  }
+  registerSecret(typeof merged.password === 'string' ? merged.password : undefined);
+  registerSecret(typeof merged.ssl_key === 'string' ? merged.ssl_key : undefined);
+  const what = `config (${sources.join(', ')})`;
+  if (merged.database === undefined && merged.dbname === undefined) {
+    throw new InputError(`${what}: missing required key 'database' (or its alias 'dbname')`);
+  }
+  if (merged.username === undefined && merged.user === undefined) {
+    throw new InputError(`${what}: missing required key 'username' (or its alias 'user')`);
+  }
+  assertValid('config', merged, what);
+  const known = new Set(settingNames());
+  for (const key of Object.keys(merged)) {
+    if (!known.has(key) && !ORCHESTRATOR_KEYS.has(key)) {
+      log.warn(`config key '${key}' is not a tap-postgres setting; ignored`);
+    }
+  }
+  try {
+    return { config: normalizeConfig(merged), raw: Object.freeze({ ...merged }) };
+  } catch (e) {
+    if (e instanceof InputError)
+      throw new InputError(`${what}: ${e.message.replace(/^config:? ?/, '')}`);
+    throw e;
+  }
+}

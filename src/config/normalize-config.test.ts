@@ -1,0 +1,86 @@
+import { defaultSlotName, normalizeConfig } from './normalize-config';
+
+const base = { database: 'db', username: 'u' };
+
+describe('normalizeConfig', () => {
+  it.each([
+    ['defaults', base, { host: 'localhost', port: 5432, batchFetchLimit: 50000, schemas: null }],
+    [
+      'Mage keys',
+      { ...base, schema: 'sales', batch_fetch_limit: 10 },
+      { schemas: ['sales'], batchFetchLimit: 10 },
+    ],
+    [
+      'singer-io / pipelinewise keys',
+      { dbname: 'd2', user: 'u2', itersize: '20000', filter_schemas: 'a, b,,c' },
+      { database: 'd2', username: 'u2', batchFetchLimit: 20000, schemas: ['a', 'b', 'c'] },
+    ],
+    [
+      'Meltano filter_schemas array',
+      { ...base, filter_schemas: ['x', 'y'] },
+      { schemas: ['x', 'y'] },
+    ],
+    [
+      'filter_schemas wins over schema',
+      { ...base, schema: 's', filter_schemas: 'f' },
+      { schemas: ['f'] },
+    ],
+    ['port as a string', { ...base, port: '6543' }, { port: 6543 }],
+    [
+      'booleans as strings',
+      { ...base, break_at_end_lsn: 'false', emit_activate_version: 'false' },
+      { breakAtEndLsn: false, emitActivateVersion: false },
+    ],
+    [
+      'LOG_BASED defaults',
+      base,
+      {
+        replicationSlot: 'tap_postgres_db',
+        publicationName: 'tap_postgres',
+        logicalDecodingPlugin: 'pgoutput',
+        ackMode: 'next_run',
+        logicalPollTotalSeconds: 60,
+        maxRunSeconds: 43200,
+        breakAtEndLsn: true,
+        createPublication: false,
+      },
+    ],
+    ['database wins over dbname', { database: 'a', dbname: 'b', username: 'u' }, { database: 'a' }],
+    ['ssl true means require', { ...base, ssl: 'true' }, { ssl: { mode: 'require' } }],
+    ['sslmode disable', { ...base, ssl: true, sslmode: 'disable' }, { ssl: null }],
+    ['sslmode prefer is require', { ...base, sslmode: 'prefer' }, { ssl: { mode: 'require' } }],
+    [
+      'verify-full with PEM text',
+      { ...base, sslmode: 'verify-full', ssl_ca: '-----BEGIN CERTIFICATE-----\nX' },
+      { ssl: { mode: 'verify-full', ca: '-----BEGIN CERTIFICATE-----\nX' } },
+    ],
+  ])('%s', (_name, raw, expected) => {
+    expect(normalizeConfig(raw)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['missing database', { username: 'u' }, /database/],
+    ['missing username', { database: 'd' }, /username/],
+    ['port out of range', { ...base, port: 70000 }, /port/],
+    ['verify-ca without a CA', { ...base, sslmode: 'verify-ca' }, /ssl_ca/],
+    [
+      'unreadable CA file',
+      { ...base, sslmode: 'verify-ca', ssl_ca: '/nonexistent/ca.pem' },
+      /ssl_ca.*\/nonexistent\/ca.pem/,
+    ],
+  ])('rejects %s', (_name, raw, message) => {
+    expect(() => normalizeConfig(raw)).toThrow(message);
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(normalizeConfig(base))).toBe(true);
+  });
+
+  it.each([
+    ['mydb', 'tap_postgres_mydb'],
+    ['My-DB.prod', 'tap_postgres_my_db_prod'],
+    ['x'.repeat(80), `tap_postgres_${'x'.repeat(50)}`],
+  ])('default slot for %s', (db, slot) => {
+    expect(defaultSlotName(db)).toBe(slot);
+  });
+});

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { InputError } from '../errors';
+import type {
+  AckMode,
+  DecodingPlugin,
+  ReplicationMethod,
+  SslOptions,
+  TapConfig,
+} from './tap-config';
+
+type Raw = Readonly<Record<string, unknown>>;
+
+/** Alias pairs: the first name is ours (and Mage's), the second the Singer taps'. */
+const ALIASES: ReadonlyArray<readonly [string, string]> = [
+  ['database', 'dbname'],
+  ['username', 'user'],
+  ['batch_fetch_limit', 'itersize'],
+];
+
+/** The Meltano / Singer orchestrators' own keys, which never deserve a warning. */
+export const ORCHESTRATOR_KEYS: ReadonlySet<string> = new Set([
+  'start_date',
+  'tap_id',
+  'debug_lsn',
+  'max_record_count',
+  'stream_maps',
+  'stream_map_config',
+  'flattening_enabled',
+  'flattening_max_depth',
+]);
+
+function pick(raw: Raw, key: string): unknown {
+  for (const [ours, theirs] of ALIASES) {
+    if (key === ours) return raw[ours] ?? raw[theirs];
+  }
+  return raw[key];
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const int = (v: unknown, dflt: number): number =>
+  v === undefined || v === null ? dflt : typeof v === 'number' ? v : Number(v);
+const bool = (v: unknown, dflt: boolean): boolean =>
+  v === undefined || v === null ? dflt : v === true || v === 'true';
+
+export function defaultSlotName(database: string): string {
+  return `tap_postgres_${database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
+}
+
+function schemasOf(raw: Raw): readonly string[] | null {
+  const f = raw.filter_schemas;
+  const list =
+    typeof f === 'string'
+      ? f.split(',')
+      : Array.isArray(f)
+        ? (f as string[])
+        : typeof raw.schema === 'string'
+          ? [raw.schema]
+          : null;
+  if (!list) return null;
+  const cleaned = list.map((s) => s.trim()).filter((s) => s.length > 0);
+  return cleaned.length ? Object.freeze(cleaned) : null;
+}
+
+/** Certificates and keys come as PEM text or as a path; read paths now so errors are early. */
+function pemOrFile(raw: Raw, key: string): string | undefined {
+  const v = str(raw[key]);
+  if (v === undefined || v.includes('-----BEGIN')) return v;
+  try {
+    return readFileSync(v, 'utf8');
+  } catch (e) {
+    throw new InputError(
+      `config key '${key}': cannot read ${v} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file path or PEM text`,
+    );
+  }
+}
+
+function sslOf(raw: Raw): SslOptions | null {
+  const mode = str(raw.sslmode);
+  const on = bool(raw.ssl, false);
+  if (mode === 'disable' || (!on && mode === undefined)) return null;
+  const effective: SslOptions['mode'] =
+    mode === 'verify-ca' || mode === 'verify-full' ? mode : 'require';
+  const ca = pemOrFile(raw, 'ssl_ca');
+  if (effective !== 'require' && !ca) {
+    throw new InputError(`config key 'sslmode' is ${effective} but 'ssl_ca' is not set`);
+  }
+  const ssl: SslOptions = {
+    mode: effective,
+    ...(ca ? { ca } : {}),
+    ...(raw.ssl_cert ? { cert: pemOrFile(raw, 'ssl_cert') } : {}),
+    ...(raw.ssl_key ? { key: pemOrFile(raw, 'ssl_key') } : {}),
+  };
+  return Object.freeze(ssl);
+}
+
+/**
+ * Turns a config that passed `schemas/config.schema.json` into the TapConfig every other module
+ * reads. Defaults are the contract's (§2).
+ */
+export function normalizeConfig(raw: Raw): TapConfig {
+  const database = str(pick(raw, 'database'));
+  const username = str(pick(raw, 'username'));
+  if (!database) throw new InputError(`config: missing required key 'database' (or 'dbname')`);
+  if (!username) throw new InputError(`config: missing required key 'username' (or 'user')`);
+  const port = int(raw.port, 5432);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InputError(`config key 'port' must be between 1 and 65535 (got ${String(raw.port)})`);
+  }
+  const batch = int(pick(raw, 'batch_fetch_limit'), 50000);
+  if (batch < 1) throw new InputError(`config key 'batch_fetch_limit' must be at least 1`);
+  const config: TapConfig = {
+    host: str(raw.host) ?? 'localhost',
+    port,
+    database,
+    username,
+    password: str(raw.password),
+    schemas: schemasOf(raw),
+    ssl: sslOf(raw),
+    batchFetchLimit: batch,
+    defaultReplicationMethod: (str(raw.default_replication_method) as ReplicationMethod) ?? null,
+    replicationSlot: str(raw.replication_slot) ?? defaultSlotName(database),
+    publicationName: str(raw.publication_name) ?? 'tap_postgres',
+    logicalDecodingPlugin: (str(raw.logical_decoding_plugin) as DecodingPlugin) ?? 'pgoutput',
+    breakAtEndLsn: bool(raw.break_at_end_lsn, true),
+    logicalPollTotalSeconds: int(raw.logical_poll_total_seconds, 60),
+    maxRunSeconds: int(raw.max_run_seconds, 43200),
+    emitActivateVersion: bool(raw.emit_activate_version, true),
+    ackMode: (str(raw.ack_mode) as AckMode) ?? 'next_run',
+    createPublication: bool(raw.create_publication, false),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,43 @@
+export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as const;
+export type ReplicationMethod = (typeof REPLICATION_METHODS)[number];
+
+export const DECODING_PLUGINS = ['pgoutput', 'wal2json'] as const;
+export type DecodingPlugin = (typeof DECODING_PLUGINS)[number];
+
+export const ACK_MODES = ['next_run', 'on_emit'] as const;
+export type AckMode = (typeof ACK_MODES)[number];
+
+export interface SslOptions {
+  /** require: encrypt, trust any certificate; verify-ca: check the chain; verify-full: and the host. */
+  readonly mode: 'require' | 'verify-ca' | 'verify-full';
+  /** PEM text (files already read). */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/**
+ * The one normalised, frozen config the rest of the tap reads. Aliases (Mage, singer-io,
+ * pipelinewise, Meltano) are resolved in `normalize-config.ts` and nowhere else.
+ */
+export interface TapConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly username: string;
+  readonly password: string | undefined;
+  /** Schemas to discover; null means every non-system schema. */
+  readonly schemas: readonly string[] | null;
+  readonly ssl: SslOptions | null;
+  readonly batchFetchLimit: number;
+  readonly defaultReplicationMethod: ReplicationMethod | null;
+  readonly replicationSlot: string;
+  readonly publicationName: string;
+  readonly logicalDecodingPlugin: DecodingPlugin;
+  readonly breakAtEndLsn: boolean;
+  readonly logicalPollTotalSeconds: number;
+  readonly maxRunSeconds: number;
+  readonly emitActivateVersion: boolean;
+  readonly ackMode: AckMode;
+  readonly createPublication: boolean;
+}

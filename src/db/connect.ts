@@ -1,0 +1,76 @@
+import { Client, type ClientConfig } from 'pg';
+import type { TapConfig } from '../config/tap-config';
+import { RuntimeError } from '../errors';
+import { sessionOptions } from './session-settings';
+
+/**
+ * Every value stays PostgreSQL's text: pg's global type parsers turn timestamps into local-zone
+ * millisecond Dates and numerics into floats, and they are process-global. A per-client `types`
+ * keeps the whole conversion in src/values/.
+ */
+const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
+
+export function clientConfig(config: TapConfig, extra: Partial<ClientConfig> = {}): ClientConfig {
+  const ssl = config.ssl
+    ? {
+        rejectUnauthorized: config.ssl.mode !== 'require',
+        ...(config.ssl.ca ? { ca: config.ssl.ca } : {}),
+        ...(config.ssl.cert ? { cert: config.ssl.cert } : {}),
+        ...(config.ssl.key ? { key: config.ssl.key } : {}),
+        // verify-ca checks the chain but, like libpq, not the host name.
+        ...(config.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+      }
+    : false;
+  return {
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.username,
+    password: config.password,
+    ssl,
+    application_name: 'tap-postgres',
+    options: sessionOptions(),
+    types: TEXT_TYPES,
+    connectionTimeoutMillis: 30_000,
+    ...extra,
+  };
+}
+
+/** A connection failure as one line that says what to check; never includes the password. */
+export function describeConnectError(config: TapConfig, e: unknown): RuntimeError {
+  const err = e as NodeJS.ErrnoException & { code?: string; message?: string };
+  const where = `${config.host}:${config.port}`;
+  const code = err.code ?? '';
+  const why =
+    code === 'ECONNREFUSED'
+      ? `connection refused at ${where}: is PostgreSQL running and listening there?`
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? `host '${config.host}' not found: check 'host'`
+        : code === 'ETIMEDOUT'
+          ? `timed out connecting to ${where}`
+          : code === '28P01'
+            ? `password authentication failed for user '${config.username}': check 'username' and 'password'`
+            : code === '28000'
+              ? `the server refused user '${config.username}' (pg_hba.conf or role): ${err.message ?? ''}`
+              : code === '3D000'
+                ? `database '${config.database}' does not exist: check 'database'`
+                : `${err.message ?? String(e)}`;
+  return new RuntimeError(`cannot connect to PostgreSQL: ${why}`, code || undefined);
+}
+
+export async function connect(
+  config: TapConfig,
+  extra: Partial<ClientConfig> = {},
+): Promise<Client> {
+  const client = new Client(clientConfig(config, extra));
+  // A dropped connection later in the run surfaces as a query error; an unhandled 'error' event
+  // would crash the process with a stack trace instead.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => {});
+    throw describeConnectError(config, e);
+  }
+  return client;
+}

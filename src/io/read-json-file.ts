@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { InputError } from '../errors';
+
+/**
+ * Reads a JSON document a user handed us (config, catalog, state). Every failure becomes one line
+ * naming the flag and the file, so the user knows which of several files is at fault.
+ */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (code ?? 'cannot read');
+    throw new InputError(`${what} file ${path}: ${why}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new InputError(`${what} file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
