@@ -1,0 +1,128 @@
+import { PassThrough, Writable } from 'node:stream';
+import { RuntimeError } from '../errors';
+import { SingerWriter } from './writer';
+
+function collect(): { out: PassThrough; text: () => string; writes: () => number } {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  let writes = 0;
+  const origWrite = out.write.bind(out);
+  out.write = ((chunk: string | Buffer, ...rest: never[]) => {
+    writes += 1;
+    return origWrite(chunk, ...rest);
+  }) as typeof out.write;
+  out.on('data', (c: Buffer) => chunks.push(c));
+  return { out, text: () => Buffer.concat(chunks).toString('utf8'), writes: () => writes };
+}
+
+const start = {
+  stream: 'public-t',
+  schema: { type: 'object', properties: { id: { type: 'integer' } } },
+  keyProperties: ['id'],
+  bookmarkProperties: [],
+};
+
+describe('SingerWriter', () => {
+  it('writes one JSON object per line, SCHEMA before RECORD, with version and time_extracted', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out);
+    const s = w.beginStream({ ...start, version: 1700000000000 });
+    s.setExtractedAt(new Date('2024-01-02T03:04:05.678Z'));
+    s.record('"id":9007199254740993');
+    w.state({ bookmarks: { 'public-t': { version: 1700000000000 } } });
+    await w.flush();
+    const lines = c.text().split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['SCHEMA', 'RECORD', 'STATE']);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      type: 'SCHEMA',
+      stream: 'public-t',
+      schema: start.schema,
+      key_properties: ['id'],
+      bookmark_properties: [],
+    });
+    // The digits are spliced in as printed, never through a JS number.
+    expect(lines[1]).toBe(
+      '{"type":"RECORD","stream":"public-t","record":{"id":9007199254740993},"version":1700000000000,"time_extracted":"2024-01-02T03:04:05.678Z"}',
+    );
+  });
+
+  it('leaves version out for streams without ACTIVATE_VERSION', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out);
+    w.beginStream(start).record('"id":1');
+    await w.flush();
+    expect(JSON.parse(c.text().split('\n')[1]!)).not.toHaveProperty('version');
+  });
+
+  it('writes records in large chunks, not one write per record', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out, JSON.stringify, { chunkBytes: 64 * 1024 });
+    const s = w.beginStream(start);
+    let flushes = 0;
+    for (let i = 0; i < 10000; i++) {
+      if (s.record(`"id":${i}`)) {
+        flushes += 1;
+        await w.flush();
+      }
+    }
+    await w.flush();
+    expect(c.text().split('\n')).toHaveLength(10002);
+    expect(flushes).toBeGreaterThan(5);
+    expect(c.writes()).toBeLessThanOrEqual(flushes + 1);
+  });
+
+  it('drops a STATE identical to the previous one', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out);
+    w.state({ a: 1 });
+    w.state({ a: 1 });
+    w.state({ a: 2 });
+    await w.flush();
+    expect(c.text().trim().split('\n')).toEqual([
+      '{"type":"STATE","value":{"a":1}}',
+      '{"type":"STATE","value":{"a":2}}',
+    ]);
+  });
+
+  it('waits for a slow consumer instead of buffering (backpressure)', async () => {
+    let release: (() => void) | undefined;
+    let received = 0;
+    const slow = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _enc, cb) {
+        received += chunk.length;
+        release = cb; // completes only when the test says so
+      },
+    });
+    const w = new SingerWriter(slow, JSON.stringify, { chunkBytes: 32 * 1024 });
+    const s = w.beginStream(start);
+    const body = `"id":1,"pad":"${'x'.repeat(1000)}"`;
+    while (!s.record(body));
+    let done = false;
+    const flushing = w.flush().then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false); // the consumer has not taken the chunk: the producer waits
+    expect(received).toBeGreaterThan(32 * 1024 - 2000);
+    release!();
+    await flushing;
+    expect(done).toBe(true);
+  });
+
+  it('fails with a clear error when the consumer closes the pipe', async () => {
+    const broken = new Writable({
+      write(_chunk, _enc, cb) {
+        const e = new Error('write EPIPE') as NodeJS.ErrnoException;
+        e.code = 'EPIPE';
+        cb(e);
+      },
+    });
+    const w = new SingerWriter(broken);
+    w.beginStream(start).record('"id":1');
+    await w.flush().catch(() => {});
+    await new Promise((r) => setImmediate(r));
+    w.state({});
+    await expect(w.flush()).rejects.toThrow(RuntimeError);
+    await expect(w.flush()).rejects.toThrow(/stdout closed \(EPIPE\)/);
+  });
+});

@@ -1,0 +1,143 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { RuntimeError } from '../errors';
+import type { JsonSchema, SingerMessage } from './messages';
+
+/** Records are gathered into chunks of about this size: one write() per chunk, not per record. */
+const DEFAULT_CHUNK_BYTES = 256 * 1024;
+
+/** Serialises a state value; a hook so bookmarks can carry exact big numbers. */
+export type StateSerializer = (value: unknown) => string;
+
+export interface StreamStart {
+  readonly stream: string;
+  readonly schema: JsonSchema;
+  readonly keyProperties: readonly string[];
+  readonly bookmarkProperties: readonly string[];
+  /** ACTIVATE_VERSION version stamped on every RECORD of this stream, when the stream uses it. */
+  readonly version?: number;
+}
+
+/**
+ * The one owner of stdout. Every message is one JSON object on one line. Records are buffered
+ * into large chunks; when the consumer is slow the chunk's write() returns false and `flush()`
+ * waits for 'drain', and since callers await `flush()` before reading more rows from PostgreSQL,
+ * a slow target slows the tap instead of growing its memory.
+ */
+export class SingerWriter {
+  private parts: string[] = [];
+  private pending = 0;
+  private failure: Error | undefined;
+  private lastState: string | undefined;
+  private readonly chunkBytes: number;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly serializeState: StateSerializer = JSON.stringify,
+    opts: { chunkBytes?: number } = {},
+  ) {
+    this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    out.on('error', (e: Error) => {
+      this.failure = e;
+    });
+  }
+
+  /** Sends SCHEMA and returns the handle through which the stream's records go. */
+  beginStream(start: StreamStart): StreamOutput {
+    this.message({
+      type: 'SCHEMA',
+      stream: start.stream,
+      schema: start.schema,
+      key_properties: start.keyProperties,
+      bookmark_properties: start.bookmarkProperties,
+    });
+    return new StreamOutput(this, start.stream, start.version);
+  }
+
+  activateVersion(stream: string, version: number): void {
+    this.message({ type: 'ACTIVATE_VERSION', stream, version });
+  }
+
+  /** STATE goes after everything already buffered; an identical repeat is dropped. */
+  state(value: unknown): void {
+    const line = `{"type":"STATE","value":${this.serializeState(value)}}\n`;
+    if (line === this.lastState) return;
+    this.lastState = line;
+    this.append(line);
+  }
+
+  message(m: SingerMessage): void {
+    this.append(`${JSON.stringify(m)}\n`);
+  }
+
+  /** @internal used by StreamOutput: one ready-made line. */
+  append(line: string): void {
+    this.parts.push(line);
+    this.pending += line.length;
+  }
+
+  /** True when the buffer is big enough that the caller should `await flush()`. */
+  get full(): boolean {
+    return this.pending >= this.chunkBytes;
+  }
+
+  /** Writes what is buffered and waits while the consumer is behind. */
+  async flush(): Promise<void> {
+    if (this.failure) throw this.outputError();
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+    this.parts = [];
+    this.pending = 0;
+    const ok = this.out.write(chunk);
+    if (!ok && !this.failure) {
+      await Promise.race([
+        once(this.out, 'drain'),
+        once(this.out, 'close').then(() => {
+          this.failure ??= new Error('output closed');
+        }),
+      ]);
+    }
+    if (this.failure) throw this.outputError();
+  }
+
+  private outputError(): RuntimeError {
+    const code = (this.failure as NodeJS.ErrnoException).code;
+    return new RuntimeError(
+      `stdout closed${code ? ` (${code})` : ''}: the consumer of the tap's output stopped reading; nothing more was acknowledged`,
+    );
+  }
+}
+
+/** A stream's record output: the line's constant parts are built once per stream. */
+export class StreamOutput {
+  private readonly prefix: string;
+  private suffix: string;
+  private extractedAt = '';
+
+  constructor(
+    private readonly writer: SingerWriter,
+    readonly stream: string,
+    readonly version: number | undefined,
+  ) {
+    this.prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":{`;
+    this.suffix = '';
+    this.setExtractedAt(new Date());
+  }
+
+  /** `time_extracted` of the records that follow (set per fetched batch, not per row). */
+  setExtractedAt(at: Date): void {
+    const iso = at.toISOString();
+    if (iso === this.extractedAt) return;
+    this.extractedAt = iso;
+    this.suffix = `}${this.version === undefined ? '' : `,"version":${this.version}`},"time_extracted":"${iso}"}\n`;
+  }
+
+  /**
+   * One RECORD whose body is already JSON: `"col":value,"col2":value2` (see src/values/). Returns
+   * true when the caller should `await writer.flush()` before reading more.
+   */
+  record(body: string): boolean {
+    this.writer.append(this.prefix + body + this.suffix);
+    return this.writer.full;
+  }
+}
