@@ -19,13 +19,20 @@ export function loadSchema(name: SchemaName): Record<string, unknown> {
 
 const SCHEMA_NAMES: readonly SchemaName[] = ['config', 'catalog', 'state', 'messages'];
 let ajv: Ajv | undefined;
+const schemaKeys = new Map<SchemaName, string>();
 const compiled = new Map<SchemaName, ValidateFunction>();
 
 /** All schemas share one Ajv so that `$ref`s between them (messages → state) resolve. */
 function sharedAjv(): Ajv {
   if (!ajv) {
-    ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
-    for (const n of SCHEMA_NAMES) ajv.addSchema(loadSchema(n), n);
+    const fresh = addFormats(new Ajv({ allErrors: true, strict: false }));
+    // Registered by $id (when present) so relative $refs between the files resolve.
+    for (const n of SCHEMA_NAMES) {
+      const schema = loadSchema(n);
+      fresh.addSchema(schema, typeof schema.$id === 'string' ? schema.$id : n);
+      schemaKeys.set(n, typeof schema.$id === 'string' ? schema.$id : n);
+    }
+    ajv = fresh;
   }
   return ajv;
 }
@@ -33,7 +40,8 @@ function sharedAjv(): Ajv {
 export function validatorFor(name: SchemaName): ValidateFunction {
   let v = compiled.get(name);
   if (!v) {
-    v = sharedAjv().getSchema(name);
+    const shared = sharedAjv();
+    v = shared.getSchema(schemaKeys.get(name) ?? name);
     if (!v) throw new Error(`schema ${name} did not compile`);
     compiled.set(name, v);
   }

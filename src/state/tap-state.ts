@@ -1,0 +1,117 @@
+import type { ReplicationMethod } from '../config/tap-config';
+import { InputError } from '../errors';
+import { readJsonFile } from '../io/read-json-file';
+import { assertValid } from '../schemas/schema-validator';
+
+/**
+ * A JSON value that must be printed exactly as given: a bookmark taken from a RECORD (a bigint or
+ * numeric replication key keeps all its digits). `serializeState` splices it in unchanged.
+ */
+export class RawJson {
+  constructor(readonly json: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.json) as unknown;
+  }
+}
+
+export type BookmarkValue = string | number | boolean | null | RawJson;
+
+/** One stream's bookmark (contract §5, pipelinewise-compatible keys). */
+export interface Bookmark {
+  readonly last_replication_method?: ReplicationMethod;
+  readonly version?: number | null;
+  readonly xmin?: number | string | null;
+  readonly replication_key?: string | null;
+  readonly replication_key_value?: BookmarkValue;
+  readonly lsn?: number | null;
+  /** FULL_TABLE resume point of an interrupted run: the last primary key emitted. */
+  readonly last_pk_fetched?: Readonly<Record<string, BookmarkValue>> | null;
+  readonly [other: string]: unknown;
+}
+
+export interface TapState {
+  readonly currently_syncing: string | null;
+  readonly bookmarks: Readonly<Record<string, Bookmark>>;
+}
+
+export const EMPTY_STATE: TapState = Object.freeze({ currently_syncing: null, bookmarks: {} });
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Accepts a state value, or a whole STATE message (what `tail -1` of a previous run's output
+ * gives), from this tap, pipelinewise, singer-io or MeltanoLabs.
+ */
+export function parseState(doc: unknown, what: string): TapState {
+  const value = isObject(doc) && doc.type === 'STATE' && 'value' in doc ? doc.value : doc;
+  if (!isObject(value)) throw new InputError(`${what}: must be a JSON object`);
+  assertValid('state', value, what);
+  return Object.freeze({
+    ...value,
+    currently_syncing: (value.currently_syncing as string | null | undefined) ?? null,
+    bookmarks: Object.freeze({ ...((value.bookmarks as Record<string, Bookmark>) ?? {}) }),
+  });
+}
+
+export function loadState(path: string | undefined): TapState {
+  if (path === undefined) return EMPTY_STATE;
+  return parseState(readJsonFile(path, 'state'), `state file ${path}`);
+}
+
+/**
+ * The bookmark a stream resumes from. A changed replication method or key starts over (as
+ * singer-io and pipelinewise do); MeltanoLabs' LOG_BASED form (`_sdc_lsn`) becomes `lsn`.
+ */
+export function bookmarkFor(
+  state: TapState,
+  streamId: string,
+  method: ReplicationMethod,
+  replicationKey: string | null,
+): Bookmark {
+  const b = state.bookmarks[streamId];
+  if (!b) return {};
+  if (b.replication_key === '_sdc_lsn' && method === 'LOG_BASED') {
+    const lsn = Number(
+      b.replication_key_value instanceof RawJson
+        ? b.replication_key_value.json
+        : b.replication_key_value,
+    );
+    return {
+      last_replication_method: 'LOG_BASED',
+      version: b.version ?? null,
+      lsn: Number.isFinite(lsn) ? lsn : null,
+    };
+  }
+  if (b.last_replication_method && b.last_replication_method !== method) return {};
+  if (method === 'INCREMENTAL' && b.replication_key != null && b.replication_key !== replicationKey)
+    return {};
+  return b;
+}
+
+export function withBookmark(state: TapState, streamId: string, bookmark: Bookmark): TapState {
+  return Object.freeze({
+    ...state,
+    bookmarks: Object.freeze({ ...state.bookmarks, [streamId]: bookmark }),
+  });
+}
+
+export function withCurrentlySyncing(state: TapState, streamId: string | null): TapState {
+  return Object.freeze({ ...state, currently_syncing: streamId });
+}
+
+/** JSON.stringify, except that RawJson values are printed exactly as they came. */
+export function serializeState(value: unknown): string {
+  if (value instanceof RawJson) return value.json;
+  if (Array.isArray(value))
+    return `[${value.map((v) => serializeState(v === undefined ? null : v)).join(',')}]`;
+  if (isObject(value)) {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined) parts.push(`${JSON.stringify(k)}:${serializeState(v)}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
