@@ -1,6 +1,9 @@
 import { loadConfig } from '../../config/load-config';
-import { NotImplementedError } from '../../errors';
+import { connect } from '../../db/connect';
 import type { Logger } from '../../log/logger';
+import { SingerWriter } from '../../singer/writer';
+import { loadState, serializeState } from '../../state/tap-state';
+import { loadSelectedStreams, runSyncStreams } from '../../sync/run-sync';
 import type { CliIo } from '../cli-io';
 import type { CliArgs } from '../parse-args';
 
@@ -9,6 +12,18 @@ export async function runSync(
   io: CliIo,
   log: Logger,
 ): Promise<number> {
-  loadConfig(args.config, io.env, log);
-  throw new NotImplementedError('sync (--catalog) is not implemented yet in this version');
+  // Config, catalog and state are all checked before the first byte goes to stdout.
+  const { config } = loadConfig(args.config, io.env, log);
+  const streams = loadSelectedStreams(args.catalog, config);
+  const state = loadState(args.state);
+  if (streams.length === 0)
+    log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
+  const client = await connect(config);
+  try {
+    const writer = new SingerWriter(io.stdout, serializeState);
+    await runSyncStreams({ client, writer, config, log, streams, state, testMode: args.test });
+    return 0;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

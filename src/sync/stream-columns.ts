@@ -1,0 +1,48 @@
+import type { SelectedStream } from '../catalog/stream-selection';
+import { queryCatalog, type Queryable } from '../discovery/catalog-query';
+import { resolveColumnType, typesByOid } from '../discovery/resolve-type';
+import { InputError } from '../errors';
+import type { ResolvedType } from '../types/resolved-type';
+
+/** A selected stream's columns with their types as the database has them now. */
+export interface StreamColumns {
+  readonly stream: SelectedStream;
+  readonly types: readonly ResolvedType[];
+  /** The table's primary key now (may differ from the catalog's key properties). */
+  readonly primaryKey: readonly string[];
+}
+
+/**
+ * Resolves the selected streams against the live database before anything is emitted: a table
+ * or column that no longer exists is an input error (re-run discovery), not a failure midway.
+ * One catalog query per schema involved.
+ */
+export async function resolveStreamColumns(
+  client: Queryable,
+  streams: readonly SelectedStream[],
+): Promise<StreamColumns[]> {
+  const schemas = [...new Set(streams.map((s) => s.schemaName))];
+  const intro = await queryCatalog(client, schemas);
+  const types = typesByOid(intro.types);
+  return streams.map((stream) => {
+    const rel = intro.relations.find(
+      (r) => r.schema === stream.schemaName && r.name === stream.tableName,
+    );
+    if (!rel) {
+      throw new InputError(
+        `catalog stream ${stream.tapStreamId}: table ${stream.schemaName}.${stream.tableName} does not exist (or is not visible to this user); run --discover again`,
+      );
+    }
+    const cols = intro.columns.filter((c) => c.relationOid === rel.oid);
+    const resolved = stream.columns.map((name) => {
+      const col = cols.find((c) => c.name === name);
+      if (!col) {
+        throw new InputError(
+          `catalog stream ${stream.tapStreamId}: column '${name}' no longer exists; run --discover again or deselect it`,
+        );
+      }
+      return resolveColumnType(col, types);
+    });
+    return { stream, types: resolved, primaryKey: rel.primaryKey };
+  });
+}

@@ -1,0 +1,46 @@
+import type { ClientBase } from 'pg';
+import type { TestMode } from '../cli/parse-args';
+import type { TapConfig } from '../config/tap-config';
+import type { Logger } from '../log/logger';
+import type { SingerWriter } from '../singer/writer';
+import type { Bookmark, TapState } from '../state/tap-state';
+import { withBookmark } from '../state/tap-state';
+import type { ValuePolicy } from '../values';
+import type { StreamColumns } from './stream-columns';
+
+/** STATE at least this often during a long stream (issue: "at least every 10,000 records"). */
+export const STATE_EVERY_RECORDS = 10_000;
+
+/** What every replication method gets; the state is the only thing they change. */
+export class SyncContext {
+  constructor(
+    readonly client: ClientBase,
+    readonly writer: SingerWriter,
+    readonly config: TapConfig,
+    readonly log: Logger,
+    readonly policy: ValuePolicy,
+    readonly testMode: TestMode | undefined,
+    private current: TapState,
+  ) {}
+
+  get state(): TapState {
+    return this.current;
+  }
+
+  set state(next: TapState) {
+    this.current = next;
+  }
+
+  /** Replaces a stream's bookmark and queues a STATE after the records already written. */
+  checkpoint(streamId: string, bookmark: Bookmark): void {
+    this.current = withBookmark(this.current, streamId, bookmark);
+    if (!this.testMode) this.writer.state(this.current);
+  }
+}
+
+/** Every replication method has this shape; one table maps the method to its function. */
+export type SyncMethod = (
+  ctx: SyncContext,
+  sc: StreamColumns,
+  bookmark: Bookmark,
+) => Promise<number>;
