@@ -1,0 +1,55 @@
+/** Builds a sync catalog from a discovered one: select streams and set their methods. */
+export interface Selection {
+  method: 'FULL_TABLE' | 'INCREMENTAL' | 'LOG_BASED';
+  replicationKey?: string;
+  deselect?: string[];
+}
+
+interface Stream {
+  tap_stream_id: string;
+  metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
+}
+
+export function selectStreams<C extends { streams: Stream[] }>(
+  catalog: C,
+  selections: Record<string, Selection>,
+): C {
+  const copy = JSON.parse(JSON.stringify(catalog)) as C;
+  for (const s of copy.streams) {
+    const sel = selections[s.tap_stream_id];
+    if (!sel) continue;
+    for (const m of s.metadata) {
+      if (m.breadcrumb.length === 0) {
+        m.metadata.selected = true;
+        m.metadata['replication-method'] = sel.method;
+        if (sel.replicationKey) m.metadata['replication-key'] = sel.replicationKey;
+      } else if (sel.deselect?.includes(m.breadcrumb[1]!)) {
+        m.metadata.selected = false;
+      }
+    }
+  }
+  return copy;
+}
+
+export interface Message {
+  type: string;
+  stream?: string;
+  record?: Record<string, unknown>;
+  value?: { currently_syncing: string | null; bookmarks: Record<string, Record<string, unknown>> };
+  version?: number;
+  schema?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export function parseMessages(stdout: string): Message[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Message);
+}
+
+export const records = (msgs: Message[], stream?: string) =>
+  msgs.filter((m) => m.type === 'RECORD' && (!stream || m.stream === stream)).map((m) => m.record!);
+
+export const lastState = (msgs: Message[]) =>
+  [...msgs].reverse().find((m) => m.type === 'STATE')?.value;

@@ -1,0 +1,412 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { BIN, runTap, tempFiles } from './support/run-tap';
+import {
+  lastState,
+  parseMessages,
+  records,
+  selectStreams,
+  type Message,
+} from './support/catalog-helpers';
+import { createTestDatabase, type TestDatabase } from './support/test-db';
+
+describe('FULL_TABLE and INCREMENTAL sync', () => {
+  let db: TestDatabase;
+  const files = tempFiles();
+  let config: string;
+  let discovered: {
+    streams: Array<{
+      tap_stream_id: string;
+      metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
+    }>;
+  };
+
+  const catalogFile = (name: string, sel: Parameters<typeof selectStreams>[1]) =>
+    files.write(name, selectStreams(discovered, sel));
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sync');
+    await db.query(`
+      CREATE TABLE public.big (id int PRIMARY KEY, payload text, secret text);
+      INSERT INTO public.big SELECT i, md5(i::text), 'hidden' FROM generate_series(1, 5000) i;
+      CREATE TABLE public.events (id bigint PRIMARY KEY, updated_at timestamptz, n numeric(20,4), d date, label text);
+      INSERT INTO public.events VALUES
+        (1, '2024-01-01 10:00:00.000001+00', 1.5, '2024-01-01', 'a'),
+        (2, '2024-01-02 10:00:00+00', 2.25, '2024-01-02', 'b'),
+        (3, '2024-01-03 10:00:00+00', 3.125, '2024-01-03', 'c');
+      CREATE TABLE public.nokey (v text);
+      INSERT INTO public.nokey SELECT 'v' || i FROM generate_series(1, 30) i;
+      CREATE VIEW public.big_view AS SELECT id, payload FROM public.big WHERE id <= 10;
+    `);
+    config = files.write('config.json', { ...db.config, batch_fetch_limit: 1000 });
+    const r = await runTap(['--config', config, '--discover']);
+    expect(r.code).toBe(0);
+    discovered = JSON.parse(r.stdout);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  describe('FULL_TABLE', () => {
+    it('emits SCHEMA, ACTIVATE_VERSION, every row with its version, then ACTIVATE_VERSION and STATE', async () => {
+      const k = catalogFile('ft.json', {
+        'public-big': { method: 'FULL_TABLE', deselect: ['secret'] },
+      });
+      const r = await runTap(['--config', config, '--catalog', k]);
+      expect(r.code).toBe(0);
+      const msgs = parseMessages(r.stdout);
+      expect(msgs[0]).toMatchObject({
+        type: 'SCHEMA',
+        stream: 'public-big',
+        key_properties: ['id'],
+        bookmark_properties: [],
+      });
+      const types = msgs.map((m) => m.type);
+      expect(types[1]).toBe('ACTIVATE_VERSION');
+      const recs = records(msgs, 'public-big');
+      expect(recs).toHaveLength(5000);
+      expect(new Set(recs.map((x) => x.id)).size).toBe(5000);
+      expect(recs[0]).toEqual({ id: 1, payload: 'c4ca4238a0b923820dcc509a6f75849b' }); // deselected column never read
+      const av = msgs.filter((m) => m.type === 'ACTIVATE_VERSION');
+      expect(av).toHaveLength(2);
+      const version = av[0]!.version;
+      expect(msgs.filter((m) => m.type === 'RECORD').every((m) => m.version === version)).toBe(
+        true,
+      );
+      expect(types.indexOf('ACTIVATE_VERSION')).toBeLessThan(types.indexOf('RECORD'));
+      expect(types.lastIndexOf('ACTIVATE_VERSION')).toBeGreaterThan(types.lastIndexOf('RECORD'));
+      const st = lastState(msgs)!;
+      expect(st.currently_syncing).toBeNull();
+      expect(st.bookmarks['public-big']).toEqual({
+        last_replication_method: 'FULL_TABLE',
+        version,
+        xmin: null,
+      });
+      expect(types[types.length - 1]).toBe('STATE');
+    });
+
+    it('emits ACTIVATE_VERSION only after the records on a later run, and none when disabled', async () => {
+      const k = catalogFile('ft2.json', { 'public-nokey': { method: 'FULL_TABLE' } });
+      const state = files.write('st.json', {
+        bookmarks: {
+          'public-nokey': { last_replication_method: 'FULL_TABLE', version: 1, xmin: null },
+        },
+      });
+      const msgs = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--state', state])).stdout,
+      );
+      const types = msgs.map((m) => m.type);
+      expect(types.filter((t) => t === 'ACTIVATE_VERSION')).toHaveLength(1);
+      expect(types.indexOf('ACTIVATE_VERSION')).toBeGreaterThan(types.lastIndexOf('RECORD'));
+      expect(records(msgs)).toHaveLength(30);
+      const noAv = files.write('noav.json', { ...db.config, emit_activate_version: false });
+      const msgs2 = parseMessages((await runTap(['--config', noAv, '--catalog', k])).stdout);
+      expect(msgs2.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+      expect(msgs2.filter((m) => m.type === 'RECORD').every((m) => !('version' in m))).toBe(true);
+    });
+
+    it('syncs a view (no key) through a cursor', async () => {
+      const k = catalogFile('view.json', { 'public-big_view': { method: 'FULL_TABLE' } });
+      const r = await runTap(['--config', config, '--catalog', k]);
+      expect(r.code).toBe(0);
+      expect(records(parseMessages(r.stdout)).map((x) => x.id)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+      ]);
+    });
+
+    it('resumes after SIGKILL from its last STATE without re-reading what it covered', async () => {
+      const k = catalogFile('kill.json', { 'public-big': { method: 'FULL_TABLE' } });
+      const smallBatches = files.write('small.json', { ...db.config, batch_fetch_limit: 100 });
+      // Read until the first STATE, then stop reading: backpressure holds the tap where it is.
+      const child = spawn(process.execPath, [BIN, '--config', smallBatches, '--catalog', k], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const first: Message[] = [];
+      const rl = createInterface({ input: child.stdout });
+      await new Promise<void>((resolve) => {
+        rl.on('line', (l) => {
+          const m = JSON.parse(l) as Message;
+          first.push(m);
+          if (m.type === 'STATE') {
+            rl.close();
+            child.stdout.pause();
+            resolve();
+          }
+        });
+      });
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      const state = lastState(first)!;
+      const marker = state.bookmarks['public-big']!.last_pk_fetched as Record<string, string>;
+      expect(marker).toBeDefined();
+      const firstIds = records(first).map((x) => x.id as number);
+      expect(Math.max(...firstIds)).toBe(Number(marker.id));
+
+      const r2 = await runTap([
+        '--config',
+        smallBatches,
+        '--catalog',
+        k,
+        '--state',
+        files.write('killed.json', state),
+      ]);
+      expect(r2.code).toBe(0);
+      const second = parseMessages(r2.stdout);
+      const secondIds = records(second).map((x) => x.id as number);
+      expect(Math.min(...secondIds)).toBe(Number(marker.id) + 1); // nothing the STATE covered is re-read
+      expect(new Set([...firstIds, ...secondIds]).size).toBe(5000);
+      // the resumed run keeps the interrupted run's version, and activates it at the end
+      const version = state.bookmarks['public-big']!.version;
+      expect(second.filter((m) => m.type === 'RECORD').every((m) => m.version === version)).toBe(
+        true,
+      );
+      expect(second.filter((m) => m.type === 'ACTIVATE_VERSION').map((m) => m.version)).toEqual([
+        version,
+      ]);
+    });
+
+    it('emits STATE at least every 10,000 records', async () => {
+      await db.query(
+        'CREATE TABLE public.many (id int PRIMARY KEY); INSERT INTO public.many SELECT generate_series(1, 25000)',
+      );
+      const r0 = await runTap(['--config', config, '--discover']);
+      discovered = JSON.parse(r0.stdout);
+      const big = files.write('bigbatch.json', { ...db.config, batch_fetch_limit: 50000 });
+      const msgs = parseMessages(
+        (
+          await runTap([
+            '--config',
+            big,
+            '--catalog',
+            catalogFile('many.json', { 'public-many': { method: 'FULL_TABLE' } }),
+          ])
+        ).stdout,
+      );
+      let since = 0;
+      let maxGap = 0;
+      for (const m of msgs) {
+        if (m.type === 'RECORD') since += 1;
+        if (m.type === 'STATE') {
+          maxGap = Math.max(maxGap, since);
+          since = 0;
+        }
+      }
+      expect(records(msgs)).toHaveLength(25000);
+      expect(maxGap).toBeLessThanOrEqual(10000);
+    });
+  });
+
+  describe('INCREMENTAL', () => {
+    it('picks up inserted and updated rows on the next run and nothing older than the bookmark', async () => {
+      const k = catalogFile('inc.json', {
+        'public-events': { method: 'INCREMENTAL', replicationKey: 'updated_at' },
+      });
+      const m1 = parseMessages((await runTap(['--config', config, '--catalog', k])).stdout);
+      expect(m1[0]).toMatchObject({
+        type: 'SCHEMA',
+        bookmark_properties: ['updated_at'],
+        key_properties: ['id'],
+      });
+      expect(records(m1).map((x) => x.id)).toEqual([1, 2, 3]);
+      const s1 = lastState(m1)!;
+      expect(s1.bookmarks['public-events']).toMatchObject({
+        last_replication_method: 'INCREMENTAL',
+        replication_key: 'updated_at',
+        replication_key_value: '2024-01-03T10:00:00+00:00',
+      });
+      await db.query(
+        `INSERT INTO public.events VALUES (4, '2024-02-01 00:00:00+00', 4, '2024-02-01', 'd')`,
+      );
+      await db.query(
+        `UPDATE public.events SET updated_at = '2024-02-02 00:00:00+00', label = 'a2' WHERE id = 1`,
+      );
+      const m2 = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--state', files.write('s1.json', s1)]))
+          .stdout,
+      );
+      // >= bookmark: the boundary row (3) again, then the new and updated rows, in key order
+      expect(records(m2).map((x) => [x.id, x.label])).toEqual([
+        [3, 'c'],
+        [4, 'd'],
+        [1, 'a2'],
+      ]);
+      expect(lastState(m2)!.bookmarks['public-events']!.replication_key_value).toBe(
+        '2024-02-02T00:00:00+00:00',
+      );
+    });
+
+    it.each([
+      ['an integer key', 'id', 2, [2, 3]],
+      ['a numeric key', 'n', 2.25, [2, 3]],
+      ['a date key', 'd', '2024-01-02', [2, 3]],
+      ['a text key', 'label', 'b', [2, 3]],
+    ])('works with %s', async (_n, key, value, ids) => {
+      await db.query(`DELETE FROM public.events WHERE id > 3`);
+      await db.query(
+        `UPDATE public.events SET updated_at = '2024-01-01 10:00:00.000001+00', label = 'a' WHERE id = 1`,
+      );
+      const k = catalogFile(`inc-${key}.json`, {
+        'public-events': { method: 'INCREMENTAL', replicationKey: key },
+      });
+      const st = files.write(`st-${key}.json`, {
+        bookmarks: {
+          'public-events': {
+            last_replication_method: 'INCREMENTAL',
+            replication_key: key,
+            replication_key_value: value,
+          },
+        },
+      });
+      const msgs = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--state', st])).stdout,
+      );
+      expect(records(msgs).map((x) => x.id)).toEqual(ids);
+      expect(lastState(msgs)!.bookmarks['public-events']!.replication_key_value).toEqual(
+        records(msgs).at(-1)![key],
+      );
+    });
+
+    it('accepts a pipelinewise state and starts over when the replication key changed', async () => {
+      const pipelinewise = {
+        currently_syncing: null,
+        bookmarks: {
+          'public-events': {
+            last_replication_method: 'INCREMENTAL',
+            version: 1700000000000,
+            replication_key: 'updated_at',
+            replication_key_value: '2024-01-02T10:00:00+00:00',
+          },
+          'public-nokey': {
+            last_replication_method: 'FULL_TABLE',
+            version: 1700000000000,
+            xmin: null,
+          },
+        },
+      };
+      const st = files.write('pw.json', pipelinewise);
+      const k = catalogFile('pw-cat.json', {
+        'public-events': { method: 'INCREMENTAL', replicationKey: 'updated_at' },
+        'public-nokey': { method: 'FULL_TABLE' },
+      });
+      const msgs = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--state', st])).stdout,
+      );
+      expect(records(msgs, 'public-events').map((x) => x.id)).toEqual([2, 3]);
+      expect(msgs.find((m) => m.type === 'RECORD' && m.stream === 'public-events')!.version).toBe(
+        1700000000000,
+      );
+      // FULL_TABLE with a finished pipelinewise bookmark: no ACTIVATE_VERSION before the records
+      const nokeyTypes = msgs.filter((m) => m.stream === 'public-nokey').map((m) => m.type);
+      expect(nokeyTypes.indexOf('ACTIVATE_VERSION')).toBeGreaterThan(
+        nokeyTypes.lastIndexOf('RECORD'),
+      );
+
+      const byId = catalogFile('pw-cat2.json', {
+        'public-events': { method: 'INCREMENTAL', replicationKey: 'id' },
+      });
+      const msgs2 = parseMessages(
+        (await runTap(['--config', config, '--catalog', byId, '--state', st])).stdout,
+      );
+      expect(records(msgs2).map((x) => x.id)).toEqual([1, 2, 3]);
+    });
+
+    it('resumes the stream it was syncing first', async () => {
+      const k = catalogFile('order.json', {
+        'public-events': { method: 'INCREMENTAL', replicationKey: 'id' },
+        'public-nokey': { method: 'FULL_TABLE' },
+      });
+      const st = files.write('cs.json', { currently_syncing: 'public-nokey', bookmarks: {} });
+      const msgs = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--state', st])).stdout,
+      );
+      expect(msgs.filter((m) => m.type === 'SCHEMA').map((m) => m.stream)).toEqual([
+        'public-nokey',
+        'public-events',
+      ]);
+    });
+  });
+
+  describe('--test', () => {
+    it('--test syncs at most one record per stream and no STATE', async () => {
+      const k = catalogFile('t.json', {
+        'public-big': { method: 'FULL_TABLE' },
+        'public-events': { method: 'INCREMENTAL', replicationKey: 'id' },
+      });
+      const msgs = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--test'])).stdout,
+      );
+      expect(records(msgs, 'public-big')).toHaveLength(1);
+      expect(records(msgs, 'public-events')).toHaveLength(1);
+      expect(msgs.some((m) => m.type === 'STATE')).toBe(false);
+    });
+
+    it('--test=schema emits only SCHEMA messages', async () => {
+      const k = catalogFile('ts.json', {
+        'public-big': { method: 'FULL_TABLE' },
+        'public-events': { method: 'INCREMENTAL', replicationKey: 'id' },
+      });
+      const msgs = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--test=schema'])).stdout,
+      );
+      expect(msgs.map((m) => m.type)).toEqual(['SCHEMA', 'SCHEMA']);
+    });
+  });
+
+  describe('bad catalog and state', () => {
+    it.each([
+      [
+        'a catalog that is not a catalog',
+        { streams: 'nope' },
+        /catalog file .*: 'streams' must be array/,
+      ],
+      [
+        'a table that no longer exists',
+        {
+          streams: [
+            {
+              tap_stream_id: 'public-gone',
+              table_name: 'gone',
+              schema: { properties: { id: { type: 'integer' } } },
+              metadata: [
+                {
+                  breadcrumb: [],
+                  metadata: {
+                    selected: true,
+                    'replication-method': 'FULL_TABLE',
+                    'schema-name': 'public',
+                  },
+                },
+              ],
+            },
+          ],
+        },
+        /public.gone does not exist.*--discover/,
+      ],
+    ])('%s exits 2 with nothing on stdout', async (_n, catalog, msg) => {
+      const r = await runTap([
+        '--config',
+        config,
+        '--catalog',
+        files.write('badcat.json', catalog),
+      ]);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    });
+
+    it('a state of the wrong shape exits 2 with nothing on stdout', async () => {
+      const k = catalogFile('okcat.json', { 'public-nokey': { method: 'FULL_TABLE' } });
+      const r = await runTap([
+        '--config',
+        config,
+        '--catalog',
+        k,
+        '--state',
+        files.write('badstate.json', { bookmarks: { x: { lsn: 'abc' } } }),
+      ]);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/state file .*'bookmarks.x.lsn' must be integer/);
+    });
+  });
+});
