@@ -243,12 +243,22 @@ describe('command line', () => {
   });
 
   describe('modes of later releases', () => {
-    it('sync parses and says it is not implemented yet', async () => {
-      const k = files.write('catalog.json', { streams: [] });
+    it('LOG_BASED streams are refused before anything is emitted', async () => {
+      const k = files.write('catalog.json', {
+        streams: [
+          {
+            tap_stream_id: 'public-things',
+            schema: { properties: { id: { type: 'integer' } } },
+            metadata: [
+              { breadcrumb: [], metadata: { selected: true, 'replication-method': 'LOG_BASED' } },
+            ],
+          },
+        ],
+      });
       expectCleanFailure(
         await runTap(['--config', goodConfig, '--catalog', k]),
         2,
-        /not implemented yet/,
+        /public-things uses LOG_BASED, which is not implemented yet/,
       );
     });
 

@@ -31,8 +31,8 @@ async function demo(): Promise<void> {
     const config = {
       host: '127.0.0.1',
       port: server.port,
-      user: 'postgres',
-      password: 'postgres',
+      user: server.user,
+      password: server.password,
       dbname: 'demo',
       filter_schemas: 'shop',
     };

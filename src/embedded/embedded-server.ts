@@ -8,6 +8,8 @@ export interface EmbeddedServer {
   /** Superuser connection string to the `postgres` database. */
   readonly url: string;
   readonly port: number;
+  readonly user: string;
+  readonly password: string;
   readonly dataDir: string;
   stop(): Promise<void>;
 }
@@ -58,7 +60,8 @@ export async function startEmbeddedServer(
   const parent = mkdtempSync(join(tmpdir(), 'tap-postgres-pg-'));
   chmodSync(parent, 0o777);
   const dataDir = join(parent, 'data');
-  const password = 'postgres';
+  // Not 'postgres': log redaction masks the password wherever it appears, even in 'tap-postgres'.
+  const password = 'embedded-pw-5b1e';
   const settings = { ...BASE_SETTINGS, ...opts.settings };
   const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -80,6 +83,8 @@ export async function startEmbeddedServer(
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
+    user: 'postgres',
+    password,
     dataDir,
     async stop() {
       await pg.stop();
