@@ -1,0 +1,111 @@
+import type {
+  Catalog,
+  CatalogStream,
+  JsonSchema,
+  PropertyMetadataEntry,
+  StreamMetadataEntry,
+} from '../catalog/catalog-types';
+import { jsonSchemaFor } from '../types/json-schema-mapping';
+import { isReplicationKeyType } from '../types/replication-key-types';
+import type { ColumnRow, Introspection, RelationRow, TypeRow } from './introspection';
+import { resolveColumnType, typesByOid } from './resolve-type';
+
+export interface BuildCatalogOptions {
+  /** Goes to every stream's `database-name`. */
+  readonly database: string;
+}
+
+/** `<schema>-<table>`, as pipelinewise and MeltanoLabs name streams. */
+export function tapStreamId(schema: string, table: string): string {
+  return `${schema}-${table}`;
+}
+
+/** Code-unit order, not localeCompare: the catalog must not depend on the machine's locale. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function buildStream(
+  rel: RelationRow,
+  columns: readonly ColumnRow[],
+  types: ReadonlyMap<string, TypeRow>,
+  database: string,
+): CatalogStream {
+  const keys = new Set(rel.primaryKey);
+  const resolved = columns.map((c) => ({ column: c, type: resolveColumnType(c, types) }));
+  // Object.fromEntries defines own properties, so a column named `__proto__` stays a column.
+  const properties: Record<string, JsonSchema> = Object.fromEntries(
+    resolved.map(({ column, type }) => [
+      column.name,
+      jsonSchemaFor(type, { nullable: !keys.has(column.name) }),
+    ]),
+  );
+  const isView = rel.kind === 'v' || rel.kind === 'm';
+  const root: StreamMetadataEntry = {
+    breadcrumb: [],
+    metadata: {
+      'table-key-properties': [...rel.primaryKey],
+      'schema-name': rel.schema,
+      'database-name': database,
+      'is-view': isView,
+      'row-count': Math.max(0, Math.round(rel.rowEstimate)),
+      'valid-replication-keys': resolved
+        .filter(({ type }) => isReplicationKeyType(type))
+        .map(({ column }) => column.name),
+      'selected-by-default': false,
+    },
+  };
+  const columnEntries: PropertyMetadataEntry[] = resolved.map(({ column, type }) => ({
+    breadcrumb: ['properties', column.name],
+    metadata: {
+      'sql-datatype': type.sqlType,
+      // Every type maps to at least a string, so no column is ever `unsupported`.
+      inclusion: keys.has(column.name) ? 'automatic' : 'available',
+      'selected-by-default': true,
+    },
+  }));
+  const id = tapStreamId(rel.schema, rel.name);
+  return {
+    tap_stream_id: id,
+    stream: id,
+    table_name: rel.name,
+    schema: { type: 'object', properties },
+    metadata: [root, ...columnEntries],
+    key_properties: [...rel.primaryKey],
+    is_view: isView,
+  };
+}
+
+/**
+ * The catalog (contract §3) from what `queryCatalog` read: one stream per relation, sorted by
+ * tap_stream_id (then schema, table: `a-b`.`c` and `a`.`b-c` share an id) for stable output.
+ *
+ * No `forced-replication-method` is written: views and materialized views cannot be LOG_BASED,
+ * but they can be FULL_TABLE or INCREMENTAL, and forcing one would hide the other; sync rejects
+ * LOG_BASED for a view with a clear message instead.
+ */
+export function buildCatalog(introspection: Introspection, opts: BuildCatalogOptions): Catalog {
+  const types = typesByOid(introspection.types);
+  const columnsOf = new Map<string, ColumnRow[]>();
+  for (const c of introspection.columns) {
+    const list = columnsOf.get(c.relationOid);
+    if (list) list.push(c);
+    else columnsOf.set(c.relationOid, [c]);
+  }
+  const relations = [...introspection.relations].sort(
+    (a, b) =>
+      byCodeUnits(tapStreamId(a.schema, a.name), tapStreamId(b.schema, b.name)) ||
+      byCodeUnits(a.schema, b.schema) ||
+      byCodeUnits(a.name, b.name),
+  );
+  return {
+    streams: relations.map((rel) =>
+      buildStream(
+        rel,
+        (columnsOf.get(rel.oid) ?? []).sort((a, b) => a.position - b.position),
+        types,
+        opts.database,
+      ),
+    ),
+  };
+}
