@@ -42,7 +42,8 @@ function rootMetadata(s: InputStream): Record<string, unknown> {
 function columnMetadata(s: InputStream, col: string): Record<string, unknown> {
   return (
     s.metadata?.find(
-      (m) => m.breadcrumb.length === 2 && m.breadcrumb[0] === 'properties' && m.breadcrumb[1] === col,
+      (m) =>
+        m.breadcrumb.length === 2 && m.breadcrumb[0] === 'properties' && m.breadcrumb[1] === col,
     )?.metadata ?? {}
   );
 }
