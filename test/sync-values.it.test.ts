@@ -13,6 +13,8 @@ describe('exact values through FULL_TABLE', () => {
   let db: TestDatabase;
   const files = tempFiles();
   let stdout: string;
+  let stderr: string;
+  let catalogPath: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('values');
@@ -49,9 +51,11 @@ describe('exact values through FULL_TABLE', () => {
     const catalog = selectStreams(JSON.parse(disc.stdout), {
       'public-all_types': { method: 'FULL_TABLE' },
     });
-    const r = await runTap(['--config', config, '--catalog', files.write('catalog.json', catalog)]);
+    catalogPath = files.write('catalog.json', catalog);
+    const r = await runTap(['--config', config, '--catalog', catalogPath]);
     expect(r.code).toBe(0);
     stdout = r.stdout;
+    stderr = r.stderr;
   });
   afterAll(async () => {
     await db.drop();
@@ -158,5 +162,27 @@ describe('exact values through FULL_TABLE', () => {
       }
     }
     expect(checked).toBe(2);
+  });
+
+  it('says how many values became null by default, per column', () => {
+    expect(stderr).toMatch(/public-all_types: 1 value\(s\) of column 'tstz_inf' have no JSON/);
+    expect(stderr).toMatch(/column 'd_bc'/);
+    expect(stderr).toMatch(/column 'n_nan'/);
+  });
+
+  it.each([
+    ['string', '"tstz_inf":"infinity"', '"d_bc":"0044-03-15 BC"'],
+    ['clamp', '"tstz_inf":"9999-12-31T23:59:59+00:00"', '"d_bc":"0001-01-01"'],
+  ])('temporal_out_of_range=%s', async (policy, tstz, date) => {
+    const config = files.write(`config-${policy}.json`, {
+      ...db.config,
+      temporal_out_of_range: policy,
+    });
+    const r = await runTap(['--config', config, '--catalog', catalogPath]);
+    expect(r.code).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.includes('"record":{"id":1,'))!;
+    expect(line).toContain(tstz);
+    expect(line).toContain(date);
+    expect(line).toContain('"n_nan":null');
   });
 });

@@ -45,6 +45,12 @@ describe('normalizeConfig', () => {
         createPublication: false,
       },
     ],
+    ['temporal policy default', base, { valuePolicy: { temporalOutOfRange: 'null' } }],
+    [
+      'temporal policy',
+      { ...base, temporal_out_of_range: 'clamp' },
+      { valuePolicy: { temporalOutOfRange: 'clamp' } },
+    ],
     ['database wins over dbname', { database: 'a', dbname: 'b', username: 'u' }, { database: 'a' }],
     ['ssl true means require', { ...base, ssl: 'true' }, { ssl: { mode: 'require' } }],
     ['sslmode disable', { ...base, ssl: true, sslmode: 'disable' }, { ssl: null }],

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors';
+import type { TemporalOutOfRangePolicy } from '../values';
 import type {
   AckMode,
   DecodingPlugin,
@@ -127,6 +128,9 @@ export function normalizeConfig(raw: Raw): TapConfig {
     emitActivateVersion: bool(raw.emit_activate_version, true),
     ackMode: (str(raw.ack_mode) as AckMode) ?? 'next_run',
     createPublication: bool(raw.create_publication, false),
+    valuePolicy: Object.freeze({
+      temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
+    }),
   };
   return Object.freeze(config);
 }

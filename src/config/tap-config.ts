@@ -1,3 +1,5 @@
+import type { ValuePolicy } from '../values';
+
 export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as const;
 export type ReplicationMethod = (typeof REPLICATION_METHODS)[number];
 
@@ -40,4 +42,6 @@ export interface TapConfig {
   readonly emitActivateVersion: boolean;
   readonly ackMode: AckMode;
   readonly createPublication: boolean;
+  /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
+  readonly valuePolicy: ValuePolicy;
 }

@@ -90,6 +90,7 @@ export async function syncFullTable(
       await ctx.writer.flush();
     }
   }
+  ctx.reportUnrepresentable(s.tapStreamId, encoder.unrepresentable);
   if (ctx.testMode) return count;
   if (useVersion) ctx.writer.activateVersion(s.stream, version);
   ctx.checkpoint(s.tapStreamId, base);

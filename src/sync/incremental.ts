@@ -80,6 +80,7 @@ export async function syncIncremental(
     checkpoint();
     await ctx.writer.flush();
   }
+  ctx.reportUnrepresentable(s.tapStreamId, encoder.unrepresentable);
   if (ctx.testMode) return count;
   checkpoint();
   await ctx.writer.flush();

@@ -1,14 +1,15 @@
-import type { ResolvedType } from '../types/resolved-type';
-import { converterFor, type ValuePolicy } from '../values';
 import type { TextRow } from '../db/cursor';
+import type { ResolvedType } from '../types/resolved-type';
+import { recordBodyConverter, type ValuePolicy } from '../values';
 
 /**
- * Turns a row of PostgreSQL text into the body of a RECORD (`"a":1,"b":"x"`). Keys and converters
- * are built once per stream; per row it is one converter call and one concatenation per column,
- * with no intermediate objects, so numerics keep their digits and the hot path stays cheap.
+ * A stream's RECORD body builder (see `recordBodyConverter`), plus a per-column count of the values
+ * JSON could not carry as themselves (NaN, ±Infinity, out-of-range dates), so the sync can say so
+ * instead of nulling them silently.
  */
 export interface RecordEncoder {
   encode(row: TextRow): string;
+  readonly unrepresentable: ReadonlyMap<string, number>;
 }
 
 export function recordEncoder(
@@ -16,14 +17,11 @@ export function recordEncoder(
   types: readonly ResolvedType[],
   policy: ValuePolicy,
 ): RecordEncoder {
-  const keys = columns.map((c, i) => `${i === 0 ? '' : ','}${JSON.stringify(c)}:`);
-  const convert = types.map((t) => converterFor(t, policy));
-  const n = columns.length;
-  return {
-    encode(row) {
-      let body = '';
-      for (let i = 0; i < n; i++) body += keys[i]! + convert[i]!(row[i] ?? null);
-      return body;
-    },
-  };
+  const counts = new Map<string, number>();
+  const encode = recordBodyConverter(
+    columns.map((name, i) => ({ name, type: types[i]! })),
+    policy,
+    (column) => counts.set(column, (counts.get(column) ?? 0) + 1),
+  );
+  return { encode, unrepresentable: counts };
 }

@@ -13,7 +13,6 @@ import type { Logger } from '../log/logger';
 import { assertValid } from '../schemas/schema-validator';
 import type { SingerWriter } from '../singer/writer';
 import { bookmarkFor, withCurrentlySyncing, type TapState } from '../state/tap-state';
-import { DEFAULT_VALUE_POLICY } from '../values';
 import { syncFullTable } from './full-table';
 import { syncIncremental } from './incremental';
 import { resolveStreamColumns } from './stream-columns';
@@ -72,7 +71,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     run.writer,
     run.config,
     run.log,
-    DEFAULT_VALUE_POLICY,
+    run.config.valuePolicy,
     run.testMode,
     run.state,
   );

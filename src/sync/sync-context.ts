@@ -31,6 +31,15 @@ export class SyncContext {
     this.current = next;
   }
 
+  /** Says, once per stream, how many values JSON could not carry as themselves and what was sent. */
+  reportUnrepresentable(streamId: string, counts: ReadonlyMap<string, number>): void {
+    for (const [column, n] of counts) {
+      this.log.warn(
+        `${streamId}: ${n} value(s) of column '${column}' have no JSON / RFC 3339 form (NaN, infinity, BC or year > 9999); sent as ${this.policy.temporalOutOfRange === 'null' ? 'null' : `per temporal_out_of_range=${this.policy.temporalOutOfRange} (NaN and infinite numbers as null)`}`,
+      );
+    }
+  }
+
   /** Replaces a stream's bookmark and queues a STATE after the records already written. */
   checkpoint(streamId: string, bookmark: Bookmark): void {
     this.current = withBookmark(this.current, streamId, bookmark);
