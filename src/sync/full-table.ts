@@ -50,8 +50,9 @@ export async function syncFullTable(
     for (const row of rows) {
       const full = out.record(encoder.encode(row));
       count += 1;
-      if (keyset && count % STATE_EVERY_RECORDS === 0) {
-        ctx.checkpoint(s.tapStreamId, { ...base, last_pk_fetched: pkOf(row) });
+      if (count % STATE_EVERY_RECORDS === 0) {
+        // Without a key there is no resume point, but the STATE still shows progress.
+        ctx.checkpoint(s.tapStreamId, keyset ? { ...base, last_pk_fetched: pkOf(row) } : base);
       }
       if (full) await ctx.writer.flush();
     }
