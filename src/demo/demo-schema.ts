@@ -50,8 +50,9 @@ INSERT INTO shop.customers (email, name, country, preferences)
 INSERT INTO shop.products (title, price, tags, weight_kg, available_from)
   SELECT 'Product ' || i, (i * 3.99)::numeric(12,2), ARRAY['tag' || (i % 5), 'demo'], i * 0.25, DATE '2025-01-01' + i
   FROM generate_series(1, 50) i;
-INSERT INTO shop.orders (customer_id, status, total)
-  SELECT 1 + i % 200, (ARRAY['new','paid','shipped'])[1 + i % 3]::shop.order_status, (i % 97) * 1.25
+INSERT INTO shop.orders (customer_id, status, total, updated_at)
+  SELECT 1 + i % 200, (ARRAY['new','paid','shipped'])[1 + i % 3]::shop.order_status, (i % 97) * 1.25,
+         now() - (1000 - i) * interval '1 minute'
   FROM generate_series(1, 1000) i;
 INSERT INTO shop.events (at, kind, payload)
   SELECT TIMESTAMPTZ '2025-06-01' + i * interval '1 hour', 'page_view', jsonb_build_object('n', i)
