@@ -39,7 +39,10 @@ function peakRss(pid: number): number {
 function runTap(args: string[], slow: boolean): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 50);
     let records = 0;

@@ -1,4 +1,5 @@
 import { conversionError, type ConversionContext, type TextConverter } from './conversion-context';
+import { readQuoted } from './quoted-text';
 import { JSON_NULL, jsonString, type JsonFragment } from './json-fragment';
 
 const CH_QUOTE = 0x22;
@@ -53,26 +54,10 @@ class HstoreReader {
   }
 
   quoted(): string {
-    const t = this.t;
-    const start = ++this.pos;
-    let out = '';
-    let segment = start;
-    while (this.pos < t.length) {
-      const c = t.charCodeAt(this.pos);
-      if (c === CH_QUOTE) {
-        const s = out + t.slice(segment, this.pos);
-        this.pos++;
-        return s;
-      }
-      if (c === CH_BACKSLASH) {
-        out += t.slice(segment, this.pos);
-        segment = this.pos + 1;
-        this.pos += 2;
-      } else {
-        this.pos++;
-      }
-    }
-    return this.fail('unterminated quote');
+    const q = readQuoted(this.t, this.pos);
+    if (!q) return this.fail('unterminated quote');
+    this.pos = q.end;
+    return q.text;
   }
 }
 
