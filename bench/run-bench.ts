@@ -123,6 +123,7 @@ async function main(): Promise<void> {
         password: decodeURIComponent(u.password),
         dbname: u.pathname.slice(1) || 'postgres',
         filter_schemas: 'public',
+        ...(process.env.BENCH_BATCH ? { batch_fetch_limit: Number(process.env.BENCH_BATCH) } : {}),
       }),
     );
     const catalog = JSON.parse(

@@ -37,6 +37,9 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
       CREATE TABLE public.nokey (v text);
       INSERT INTO public.nokey SELECT 'v' || i FROM generate_series(1, 30) i;
       CREATE VIEW public.big_view AS SELECT id, payload FROM public.big WHERE id <= 10;
+      CREATE SCHEMA "Mixed Schema";
+      CREATE TABLE "Mixed Schema"."Weird ""Name""; DROP TABLE public.big; --" ("Id" int PRIMARY KEY, "Col ""Quote""" text, "select" int);
+      INSERT INTO "Mixed Schema"."Weird ""Name""; DROP TABLE public.big; --" SELECT i, 'q' || i, i * 10 FROM generate_series(1, 3) i;
     `);
     config = files.write('config.json', { ...db.config, batch_fetch_limit: 1000 });
     const r = await runTap(['--config', config, '--discover']);
@@ -319,6 +322,28 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
         'public-nokey',
         'public-events',
       ]);
+    });
+  });
+
+  describe('hostile identifiers', () => {
+    it.each([
+      ['FULL_TABLE', undefined],
+      ['INCREMENTAL', 'select'],
+    ] as const)('%s quotes every identifier', async (method, replicationKey) => {
+      const id = 'Mixed Schema-Weird "Name"; DROP TABLE public.big; --';
+      const k = catalogFile(`hostile-${method}.json`, {
+        [id]: { method, ...(replicationKey ? { replicationKey } : {}) },
+      });
+      const r = await runTap(['--config', config, '--catalog', k]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(`INFO ${id}: 3 records (${method})`);
+      expect(records(parseMessages(r.stdout))).toEqual([
+        { Id: 1, 'Col "Quote"': 'q1', select: 10 },
+        { Id: 2, 'Col "Quote"': 'q2', select: 20 },
+        { Id: 3, 'Col "Quote"': 'q3', select: 30 },
+      ]);
+      const [row] = await db.query<{ n: string }>('SELECT count(*) AS n FROM public.big');
+      expect(row?.n).toBe('5000');
     });
   });
 
