@@ -265,6 +265,25 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
       );
     });
 
+    it('reads rows with a NULL key on a first run only, and never bookmarks NULL', async () => {
+      await db.query(`CREATE TABLE public.nullkey (id int PRIMARY KEY, k int)`);
+      await db.query(`INSERT INTO public.nullkey VALUES (1, 5), (2, NULL), (3, 7)`);
+      discovered = JSON.parse((await runTap(['--config', config, '--discover'])).stdout);
+      const k = catalogFile('nullkey.json', {
+        'public-nullkey': { method: 'INCREMENTAL', replicationKey: 'k' },
+      });
+      const m1 = parseMessages((await runTap(['--config', config, '--catalog', k])).stdout);
+      expect(records(m1).map((x) => x.id)).toEqual([1, 3, 2]); // NULLs sort last
+      const s1 = lastState(m1)!;
+      expect(s1.bookmarks['public-nullkey']!.replication_key_value).toBe(7);
+      await db.query(`INSERT INTO public.nullkey VALUES (4, NULL), (5, 8)`);
+      const m2 = parseMessages(
+        (await runTap(['--config', config, '--catalog', k, '--state', files.write('nk.json', s1)]))
+          .stdout,
+      );
+      expect(records(m2).map((x) => x.id)).toEqual([3, 5]);
+    });
+
     it('accepts a pipelinewise state and starts over when the replication key changed', async () => {
       const pipelinewise = {
         currently_syncing: null,

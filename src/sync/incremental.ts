@@ -58,8 +58,10 @@ export async function syncIncremental(
       replication_key: key,
       ...(value === undefined ? {} : { replication_key_value: value }),
     });
-  const advance = (row: TextRow) => {
-    const frag = keyFragment(row[keyIdx] ?? null);
+  // NULL keys sort last; the bookmark is the last non-NULL key emitted.
+  let lastKeyed: TextRow | undefined;
+  const advance = () => {
+    const frag = lastKeyed ? keyFragment(lastKeyed[keyIdx] ?? null) : 'null';
     if (frag !== 'null') value = new RawJson(frag);
   };
 
@@ -69,14 +71,15 @@ export async function syncIncremental(
     for (const row of rows) {
       const full = out.record(encoder.encode(row));
       count += 1;
+      if (row[keyIdx] != null) lastKeyed = row;
       if (count % STATE_EVERY_RECORDS === 0) {
-        advance(row);
+        advance();
         checkpoint();
       }
       if (full) await ctx.writer.flush();
     }
     if (ctx.testMode) break;
-    advance(rows[rows.length - 1]!);
+    advance();
     checkpoint();
     await ctx.writer.flush();
   }
