@@ -5,7 +5,8 @@
 // A tap streams millions of short-lived strings; V8's default heap growth lets the old generation
 // swell to 200 MB+ before collecting. Favouring size keeps peak RSS near 100 MB on any table
 // (bench/: 2,000,000 rows), at some throughput cost. TAP_POSTGRES_OPTIMIZE_FOR_SPEED=1 opts out.
-if (!process.env.TAP_POSTGRES_OPTIMIZE_FOR_SPEED) require('v8').setFlagsFromString('--optimize-for-size');
+if (!process.env.TAP_POSTGRES_OPTIMIZE_FOR_SPEED)
+  require('v8').setFlagsFromString('--optimize-for-size');
 const { run } = require('../dist/cli/run.js');
 
 run(process.argv.slice(2)).then(
