@@ -1,22 +1,9 @@
 import { validatorFor } from '../schemas/schema-validator';
 import { buildCatalog } from './build-catalog';
-import type { ColumnRow, Introspection, RelationRow, TypeRow } from './introspection';
+import type { ColumnRow, Introspection, RelationRow } from './introspection';
+import { typeRow } from './testing/type-row';
 
-function t(oid: string, name: string, over: Partial<TypeRow> = {}): TypeRow {
-  return {
-    oid,
-    name,
-    schema: 'pg_catalog',
-    typtype: 'b',
-    category: 'S',
-    baseTypeOid: null,
-    typmod: -1,
-    ndims: 0,
-    elementOid: null,
-    enumLabels: null,
-    ...over,
-  };
-}
+const t = typeRow;
 
 function rel(oid: string, schema: string, name: string, over: Partial<RelationRow> = {}) {
   return { oid, schema, name, kind: 'r', rowEstimate: 0, primaryKey: [], ...over } as RelationRow;

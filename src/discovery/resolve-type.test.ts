@@ -1,21 +1,7 @@
-import type { TypeRow } from './introspection';
+import { typeRow } from './testing/type-row';
 import { resolveColumnType, typesByOid } from './resolve-type';
 
-function type(oid: string, name: string, over: Partial<TypeRow> = {}): TypeRow {
-  return {
-    oid,
-    name,
-    schema: 'pg_catalog',
-    typtype: 'b',
-    category: 'S',
-    baseTypeOid: null,
-    typmod: -1,
-    ndims: 0,
-    elementOid: null,
-    enumLabels: null,
-    ...over,
-  };
-}
+const type = typeRow;
 
 // OIDs as PostgreSQL 17 has them for built-ins; user types from 16384 on.
 const TYPES = typesByOid([
