@@ -10,7 +10,13 @@ import { sessionOptions } from './session-settings';
  */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
-export function clientConfig(config: TapConfig, extra: Partial<ClientConfig> = {}): ClientConfig {
+/** pg accepts `replication: 'database'` (a walsender connection); @types/pg does not list it. */
+export type TapClientConfig = ClientConfig & { replication?: 'database' };
+
+export function clientConfig(
+  config: TapConfig,
+  extra: Partial<TapClientConfig> = {},
+): TapClientConfig {
   const ssl = config.ssl
     ? {
         rejectUnauthorized: config.ssl.mode !== 'require',

@@ -1,0 +1,110 @@
+import { Client, type ClientBase } from 'pg';
+import type { DecodingPlugin, TapConfig } from '../config/tap-config';
+import { clientConfig, describeConnectError } from '../db/connect';
+import { parseLsn, type Lsn } from './lsn';
+
+/** What pg_replication_slots says about a slot. */
+export interface SlotInfo {
+  readonly slotName: string;
+  readonly plugin: string;
+  readonly database: string;
+  readonly active: boolean;
+  readonly restartLsn: Lsn | null;
+  readonly confirmedFlushLsn: Lsn | null;
+  /** reserved / extended / unreserved / lost (PG 13+). */
+  readonly walStatus: string | null;
+}
+
+export async function slotInfo(client: ClientBase, slotName: string): Promise<SlotInfo | null> {
+  const r = await client.query<Record<string, string | null>>(
+    `SELECT slot_name, plugin, database, active::text AS active, restart_lsn::text AS restart_lsn,
+            confirmed_flush_lsn::text AS confirmed_flush_lsn, wal_status
+       FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND slot_type = 'logical'`,
+    [slotName],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  return {
+    slotName: row.slot_name!,
+    plugin: row.plugin ?? '',
+    database: row.database ?? '',
+    active: row.active === 'true',
+    restartLsn: row.restart_lsn ? parseLsn(row.restart_lsn) : null,
+    confirmedFlushLsn: row.confirmed_flush_lsn ? parseLsn(row.confirmed_flush_lsn) : null,
+    walStatus: row.wal_status ?? null,
+  };
+}
+
+/**
+ * A new slot and the snapshot it exported: the data as of `consistentPoint`. Copying the tables
+ * inside this snapshot and then streaming from `consistentPoint` leaves no gap and no overlap.
+ * The snapshot only lives while the connection that created the slot stays idle, so the copy must
+ * finish before `close()`.
+ */
+export interface ExportedSnapshot {
+  readonly slotName: string;
+  readonly consistentPoint: Lsn;
+  readonly snapshotName: string;
+  close(): Promise<void>;
+}
+
+/** Slot names are checked by the config schema (`[a-z0-9_]{1,63}`); checked again here. */
+function assertSlotName(name: string): void {
+  if (!/^[a-z0-9_]{1,63}$/.test(name)) throw new Error(`invalid replication slot name '${name}'`);
+}
+
+/**
+ * `CREATE_REPLICATION_SLOT … LOGICAL plugin` with an exported snapshot, on a replication
+ * connection (`replication=database`), which is the only place the snapshot can be exported.
+ * PostgreSQL 15 renamed the option: `(SNAPSHOT 'export')`; before, `EXPORT_SNAPSHOT`. Creating a
+ * slot waits for running write transactions to finish.
+ */
+export async function createSlotExportingSnapshot(
+  config: TapConfig,
+  slotName: string,
+  plugin: DecodingPlugin,
+): Promise<ExportedSnapshot> {
+  assertSlotName(slotName);
+  const client = new Client(clientConfig(config, { replication: 'database' }));
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    throw describeConnectError(config, e);
+  }
+  try {
+    const v = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+    const modern = Number(v.rows[0]?.server_version_num ?? 0) >= 150000;
+    const r = await client.query<{ consistent_point: string; snapshot_name: string }>(
+      `CREATE_REPLICATION_SLOT ${slotName} LOGICAL ${plugin} ${modern ? "(SNAPSHOT 'export')" : 'EXPORT_SNAPSHOT'}`,
+    );
+    const row = r.rows[0];
+    if (!row?.snapshot_name) throw new Error('CREATE_REPLICATION_SLOT returned no snapshot');
+    return {
+      slotName,
+      consistentPoint: parseLsn(row.consistent_point),
+      snapshotName: row.snapshot_name,
+      close: async () => {
+        await client.end().catch(() => {});
+      },
+    };
+  } catch (e) {
+    await client.end().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Starts a transaction on `client` that sees exactly the exported snapshot. The caller reads the
+ * tables, then COMMITs.
+ */
+export async function beginInSnapshot(client: ClientBase, snapshotName: string): Promise<void> {
+  if (!/^[0-9A-F-]+$/i.test(snapshotName))
+    throw new Error(`invalid snapshot name '${snapshotName}'`);
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await client.query(`SET TRANSACTION SNAPSHOT '${snapshotName}'`);
+}
+
+export async function dropSlot(client: ClientBase, slotName: string): Promise<void> {
+  await client.query('SELECT pg_catalog.pg_drop_replication_slot($1)', [slotName]);
+}
