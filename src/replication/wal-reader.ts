@@ -1,0 +1,191 @@
+import { LogicalReplicationService } from 'pg-logical-replication';
+import { AbstractPlugin } from 'pg-logical-replication/dist/output-plugins/abstract.plugin.js';
+import type { Client } from 'pg';
+import type { TapConfig } from '../config/tap-config';
+import { clientConfig } from '../db/connect';
+import { formatLsn, INVALID_LSN, lsnFromBigInt, parseLsn, type Lsn } from './lsn';
+
+/** One XLogData frame: its start LSN (see postgres-cdc-facts.md) and the raw pgoutput message. */
+export interface WalData {
+  readonly kind: 'data';
+  readonly lsn: Lsn;
+  readonly payload: Buffer;
+}
+
+/** A primary keepalive: how far the walsender has looked. */
+export interface WalKeepalive {
+  readonly kind: 'keepalive';
+  readonly walEnd: Lsn;
+}
+
+export type WalEvent = WalData | WalKeepalive;
+
+export interface PgoutputStartOptions {
+  readonly publication: string;
+  /** 1, or 2 for streamed in-progress transactions (PG 14+). */
+  readonly protoVersion: 1 | 2;
+  /** Decode `pg_logical_emit_message` messages (PG 14+), used as heartbeats. */
+  readonly messages: boolean;
+}
+
+const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/**
+ * pg-logical-replication runs the replication connection; this plugin hands back each message's
+ * bytes untouched, because its bundled parser sends column text through pg's global type parsers
+ * and reads OIDs as signed integers. Decoding is `pgoutput/parser.ts`'s job.
+ */
+class RawPgoutputPlugin extends AbstractPlugin<PgoutputStartOptions> {
+  get name(): string {
+    return 'pgoutput';
+  }
+
+  start(client: Client, slotName: string, lastLsn: string): Promise<unknown> {
+    const o = this.options;
+    const options = [
+      `proto_version '${o.protoVersion}'`,
+      // publication_names is a list of identifiers inside a string literal: quote both ways.
+      `publication_names ${quoteLiteral(quoteIdent(o.publication))}`,
+      ...(o.messages ? [`messages 'true'`] : []),
+      ...(o.protoVersion >= 2 ? [`streaming 'true'`] : []),
+    ];
+    return client.query(
+      `START_REPLICATION SLOT ${quoteIdent(slotName)} LOGICAL ${lastLsn} (${options.join(', ')})`,
+    );
+  }
+
+  parse(buffer: Buffer): Buffer {
+    return buffer;
+  }
+}
+
+/** Events held before the socket is paused: bounded memory whatever the consumer's speed. */
+const QUEUE_LIMIT = 1000;
+/** Status updates keep flowing while the consumer is slow (well under wal_sender_timeout). */
+const STATUS_INTERVAL_MS = 10_000;
+
+/**
+ * Reads a logical slot as a pull stream of frames. The only position ever reported to the server
+ * is `confirmed` (write = flush = apply), set by `confirm()`: never what was merely received.
+ * pg-logical-replication's automatic acknowledgement is off, and its timer too, because both
+ * acknowledge the last *received* LSN (postgres-cdc-facts.md).
+ */
+export class WalReader {
+  private readonly service: LogicalReplicationService;
+  private readonly queue: WalEvent[] = [];
+  private wake: (() => void) | undefined;
+  private release: (() => void) | undefined;
+  private failure: Error | undefined;
+  private ended = false;
+  private timer: NodeJS.Timeout | undefined;
+  private confirmed: Lsn;
+  private onStartFailure: ((e: Error) => void) | undefined;
+
+  constructor(
+    config: TapConfig,
+    private readonly slotName: string,
+    private readonly options: PgoutputStartOptions,
+    confirmed: Lsn,
+  ) {
+    this.confirmed = confirmed;
+    this.service = new LogicalReplicationService(clientConfig(config), {
+      acknowledge: { auto: false, timeoutSeconds: 0 },
+      flowControl: { enabled: true },
+    });
+    this.service.on('data', (lsn: string, payload: Buffer) =>
+      this.push({ kind: 'data', lsn: parseLsn(lsn), payload }),
+    );
+    this.service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
+      this.queue.push({ kind: 'keepalive', walEnd: parseLsn(lsn) });
+      this.notify();
+      if (shouldRespond) void this.sendStatus();
+    });
+    this.service.on('error', (e: Error) => this.fail(e));
+  }
+
+  /** Starts streaming; the server resumes at max(start, the slot's confirmed_flush_lsn). */
+  async start(start: Lsn): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.onStartFailure = reject;
+      this.service.once('start', () => resolve());
+      this.service
+        .subscribe(new RawPgoutputPlugin(this.options), this.slotName, formatLsn(start))
+        .then(() => {
+          this.ended = true;
+          this.notify();
+        })
+        .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
+    });
+    this.onStartFailure = undefined;
+    this.timer = setInterval(() => void this.sendStatus(), STATUS_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** The next frame or keepalive; null once the server ended the stream. Throws its error. */
+  async next(): Promise<WalEvent | null> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const e = this.queue.shift();
+      if (e) {
+        if (this.queue.length < QUEUE_LIMIT / 2) this.releaseProducer();
+        return e;
+      }
+      if (this.ended) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /**
+   * Sets the position reported to the server, and reports it now. With ack_mode next_run this is
+   * called once, with the incoming state's LSN.
+   */
+  async confirm(lsn: Lsn): Promise<void> {
+    this.confirmed = lsn;
+    await this.sendStatus();
+  }
+
+  get confirmedLsn(): Lsn {
+    return this.confirmed;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.releaseProducer();
+    await this.service.stop().catch(() => {});
+    this.ended = true;
+    this.notify();
+  }
+
+  /** pg-logical-replication's acknowledge(x) reports x + 1; asking for lsn − 1 reports lsn exactly. */
+  private async sendStatus(): Promise<void> {
+    if (this.confirmed === INVALID_LSN) return;
+    await this.service.acknowledge(formatLsn(lsnFromBigInt(this.confirmed - 1n)));
+  }
+
+  /** The library awaits this handler before reading the socket again: our backpressure. */
+  private push(e: WalEvent): Promise<void> | void {
+    this.queue.push(e);
+    this.notify();
+    if (this.queue.length < QUEUE_LIMIT) return;
+    return new Promise<void>((resolve) => (this.release = resolve));
+  }
+
+  private releaseProducer(): void {
+    const r = this.release;
+    this.release = undefined;
+    r?.();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.onStartFailure?.(e);
+    this.notify();
+  }
+}
