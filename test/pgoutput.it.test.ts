@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { formatLsn, parseLsn } from '../src/replication/lsn';
+import type {
+  CommitMessage,
+  PgoutputMessage,
+  RelationMessage,
+} from '../src/replication/pgoutput/messages';
+import { parsePgoutput } from '../src/replication/pgoutput/parser';
+import { tupleOf } from '../src/replication/pgoutput/testing/pgoutput-builder';
+import { createTestDatabase, type TestDatabase } from './support/test-db';
+
+/**
+ * The pgoutput decoder against the real server: the SQL interface
+ * (`pg_logical_slot_get_binary_changes`) returns the same message bytes as the walsender's
+ * XLogData frames, without the replication connection.
+ */
+describe('pgoutput decoder on real server output', () => {
+  let db: TestDatabase;
+  let text: Client;
+  const slot = `s_${randomBytes(5).toString('hex')}`;
+  let slotCreated = false;
+  let tableOid: number;
+  let decoded: { lsn: string; msg: PgoutputMessage }[];
+
+  const NAME = 'héllo ✓ 日本語 🐘';
+
+  beforeAll(async () => {
+    db = await createTestDatabase('pgoutput');
+    // Text-only parsers: every value (lsn, bytea, oid) arrives as the server's text.
+    text = new Client({
+      connectionString: db.url,
+      types: { getTypeParser: () => (v: string) => v },
+    });
+    await text.connect();
+    await db.query(`
+      CREATE SCHEMA "Sch ë";
+      CREATE TABLE "Sch ë".items (
+        id int PRIMARY KEY, name text, price numeric(10,2), note varchar(20), tags text[],
+        data bytea, at timestamptz
+      );
+      ALTER TABLE "Sch ë".items REPLICA IDENTITY FULL;
+      CREATE PUBLICATION pub FOR TABLE "Sch ë".items;
+    `);
+    // The publication must exist before the slot's start: pgoutput reads it as of each change.
+    await db.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+    slotCreated = true;
+    tableOid = Number(
+      (await db.query<{ oid: string }>(`SELECT '"Sch ë".items'::regclass::oid::text AS oid`))[0]
+        ?.oid,
+    );
+
+    // One transaction each (autocommit).
+    await db.query(
+      `INSERT INTO "Sch ë".items VALUES
+        (1, $1, 12.5, NULL, '{a,"b c"}', '\\xdeadbeef', '2024-01-02 03:04:05.123456+00')`,
+      [NAME],
+    );
+    await db.query(`UPDATE "Sch ë".items SET name = 'renamed', note = 'x' WHERE id = 1`);
+    await db.query(`DELETE FROM "Sch ë".items WHERE id = 1`);
+    await db.query(`TRUNCATE "Sch ë".items`);
+
+    // The SQL interface decodes in this session: its TimeZone shapes timestamptz text.
+    await text.query(`SET TimeZone = 'UTC'`);
+    const rows = (
+      await text.query<{ lsn: string; data: string }>(
+        `SELECT lsn, data FROM pg_logical_slot_get_binary_changes($1, NULL, NULL,
+           'proto_version', '1', 'publication_names', 'pub')`,
+        [slot],
+      )
+    ).rows;
+    decoded = rows.map((row) => {
+      expect(row.data.startsWith('\\x')).toBe(true);
+      return {
+        lsn: row.lsn,
+        msg: parsePgoutput(Buffer.from(row.data.slice(2), 'hex'), { inStream: false }),
+      };
+    });
+  });
+
+  afterAll(async () => {
+    if (slotCreated) await text.query(`SELECT pg_drop_replication_slot($1)`, [slot]);
+    await text?.end();
+    await db?.drop();
+  });
+
+  const messages = (): PgoutputMessage[] => decoded.map((d) => d.msg);
+
+  it('decodes four transactions in order', () => {
+    // The server may resend the Relation after the TRUNCATE invalidates its cache entry; only
+    // the data messages have a fixed order.
+    expect(
+      messages()
+        .filter((m) => m.tag !== 'relation')
+        .map((m) => m.tag),
+    ).toEqual([
+      'begin',
+      'insert',
+      'commit',
+      'begin',
+      'update',
+      'commit',
+      'begin',
+      'delete',
+      'commit',
+      'begin',
+      'truncate',
+      'commit',
+    ]);
+    const tags = messages().map((m) => m.tag);
+    expect(tags.indexOf('relation')).toBeGreaterThan(-1);
+    expect(tags.indexOf('relation')).toBeLessThan(tags.indexOf('insert'));
+  });
+
+  it('describes the table in the Relation message', () => {
+    const relations = messages().filter((m): m is RelationMessage => m.tag === 'relation');
+    for (const rel of relations) {
+      expect(rel).toStrictEqual({
+        tag: 'relation',
+        relationId: tableOid,
+        schema: 'Sch ë',
+        name: 'items',
+        replicaIdentity: 'f',
+        // With REPLICA IDENTITY FULL every column is part of the identity.
+        columns: [
+          { isKey: true, flags: 1, name: 'id', typeOid: 23, typmod: -1 },
+          { isKey: true, flags: 1, name: 'name', typeOid: 25, typmod: -1 },
+          // numeric(10,2): ((10 << 16) | 2) + VARHDRSZ
+          { isKey: true, flags: 1, name: 'price', typeOid: 1700, typmod: ((10 << 16) | 2) + 4 },
+          { isKey: true, flags: 1, name: 'note', typeOid: 1043, typmod: 20 + 4 },
+          { isKey: true, flags: 1, name: 'tags', typeOid: 1009, typmod: -1 },
+          { isKey: true, flags: 1, name: 'data', typeOid: 17, typmod: -1 },
+          { isKey: true, flags: 1, name: 'at', typeOid: 1184, typmod: -1 },
+        ],
+      });
+    }
+  });
+
+  const inserted = tupleOf(
+    '1',
+    NAME,
+    '12.50',
+    null,
+    '{a,"b c"}',
+    '\\xdeadbeef',
+    '2024-01-02 03:04:05.123456+00',
+  );
+  const updated = tupleOf(
+    '1',
+    'renamed',
+    '12.50',
+    'x',
+    '{a,"b c"}',
+    '\\xdeadbeef',
+    '2024-01-02 03:04:05.123456+00',
+  );
+
+  it('keeps column values as the server text, NULL as null', () => {
+    expect(messages().find((m) => m.tag === 'insert')).toStrictEqual({
+      tag: 'insert',
+      relationId: tableOid,
+      newTuple: inserted,
+    });
+  });
+
+  it('sends the old row on UPDATE and DELETE with REPLICA IDENTITY FULL', () => {
+    expect(messages().find((m) => m.tag === 'update')).toStrictEqual({
+      tag: 'update',
+      relationId: tableOid,
+      old: inserted,
+      newTuple: updated,
+    });
+    expect(messages().find((m) => m.tag === 'delete')).toStrictEqual({
+      tag: 'delete',
+      relationId: tableOid,
+      old: updated,
+    });
+  });
+
+  it('names the table by OID in TRUNCATE', () => {
+    expect(messages().find((m) => m.tag === 'truncate')).toStrictEqual({
+      tag: 'truncate',
+      options: { cascade: false, restartIdentity: false },
+      relationIds: [tableOid],
+    });
+  });
+
+  it('pairs Begin and Commit LSNs as postgres-cdc-facts.md says', () => {
+    let begin: PgoutputMessage | undefined;
+    let xids = 0;
+    for (const { lsn, msg } of decoded) {
+      if (msg.tag === 'begin') {
+        begin = msg;
+        expect(msg.xid).toBeGreaterThan(0);
+        xids++;
+      }
+      if (msg.tag === 'commit') {
+        const commit: CommitMessage = msg;
+        if (begin?.tag !== 'begin') throw new Error('Commit without Begin');
+        expect(begin.finalLsn).toBe(commit.commitLsn);
+        expect(commit.endLsn).toBeGreaterThan(commit.commitLsn);
+        // The row's LSN for a Commit is the end of the commit record.
+        expect(formatLsn(commit.endLsn)).toBe(lsn);
+        expect(parseLsn(lsn)).toBe(commit.endLsn);
+      }
+    }
+    expect(xids).toBe(4);
+  });
+});
