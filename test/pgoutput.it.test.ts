@@ -207,3 +207,107 @@ describe('pgoutput decoder on real server output', () => {
     expect(xids).toBe(4);
   });
 });
+
+/**
+ * Protocol 2 with `streaming`: a transaction larger than `logical_decoding_work_mem` is sent in
+ * StreamStart … StreamStop segments before it commits, and each change inside a segment carries
+ * its xid. Only the caller knows it is inside a segment, so it passes `inStream`.
+ */
+describe('pgoutput decoder on a streamed transaction (protocol 2)', () => {
+  let db: TestDatabase;
+  let text: Client;
+  const slot = `s_${randomBytes(5).toString('hex')}`;
+  let slotCreated = false;
+  let supported = false;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('pgoutput');
+    text = new Client({
+      connectionString: db.url,
+      types: { getTypeParser: () => (v: string) => v },
+    });
+    await text.connect();
+    const version = (
+      await text.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)
+    ).rows[0]?.v;
+    // Streaming in-progress transactions and pgoutput's `messages` option came with PG 14.
+    supported = Number(version) >= 140000;
+    if (!supported) return;
+    await db.query(`
+      CREATE TABLE big (id int PRIMARY KEY, filler text);
+      CREATE PUBLICATION pub FOR TABLE big;
+    `);
+    await db.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+    slotCreated = true;
+    // ~1 MB in one transaction, well above the 64 kB minimum of logical_decoding_work_mem.
+    await db.query(`
+      BEGIN;
+      INSERT INTO big SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 4000) g;
+      SELECT pg_logical_emit_message(true, 'tap', 'in the transaction');
+      COMMIT;
+    `);
+  });
+
+  afterAll(async () => {
+    if (slotCreated) await text.query(`SELECT pg_drop_replication_slot($1)`, [slot]);
+    await text?.end();
+    await db?.drop();
+  });
+
+  it('reads the leading xid of changes inside stream segments', async () => {
+    if (!supported) return;
+    // The SQL interface decodes in this session, so its work_mem setting decides when to stream.
+    await text.query(`SET logical_decoding_work_mem = '64kB'`);
+    const rows = (
+      await text.query<{ data: string }>(
+        `SELECT data FROM pg_logical_slot_get_binary_changes($1, NULL, NULL,
+           'proto_version', '2', 'streaming', 'on', 'messages', 'true', 'publication_names', 'pub')`,
+        [slot],
+      )
+    ).rows;
+
+    let inStream = false;
+    const msgs: PgoutputMessage[] = [];
+    for (const row of rows) {
+      const msg = parsePgoutput(Buffer.from(row.data.slice(2), 'hex'), { inStream });
+      if (msg.tag === 'streamStart') inStream = true;
+      if (msg.tag === 'streamStop') inStream = false;
+      msgs.push(msg);
+    }
+
+    const starts = msgs.filter((m) => m.tag === 'streamStart');
+    expect(starts.length).toBeGreaterThan(0);
+    const first = starts[0];
+    if (first?.tag !== 'streamStart') throw new Error('no StreamStart');
+    expect(first.first).toBe(true);
+    expect(starts.slice(1).every((m) => m.tag === 'streamStart' && !m.first)).toBe(true);
+    const xid = first.xid;
+    expect(starts.every((m) => m.tag === 'streamStart' && m.xid === xid)).toBe(true);
+
+    // A streamed transaction has no Begin/Commit: it ends with StreamCommit.
+    expect(msgs.some((m) => m.tag === 'begin' || m.tag === 'commit')).toBe(false);
+    const last = msgs[msgs.length - 1];
+    expect(last).toMatchObject({ tag: 'streamCommit', xid, flags: 0 });
+
+    const inserts = msgs.filter((m) => m.tag === 'insert');
+    expect(inserts).toHaveLength(4000);
+    expect(inserts.every((m) => m.xid === xid)).toBe(true);
+    expect(inserts[0]?.newTuple).toEqual([
+      { kind: 'text', text: '1' },
+      { kind: 'text', text: expect.stringMatching(/^[0-9a-f]{256}$/) as string },
+    ]);
+    expect(inserts[3999]?.newTuple[0]).toEqual({ kind: 'text', text: '4000' });
+
+    const relation = msgs.find((m) => m.tag === 'relation');
+    expect(relation).toMatchObject({ tag: 'relation', xid, schema: 'public', name: 'big' });
+    expect(msgs.find((m) => m.tag === 'message')).toStrictEqual({
+      tag: 'message',
+      xid,
+      transactional: true,
+      flags: 1,
+      lsn: expect.any(BigInt) as bigint,
+      prefix: 'tap',
+      content: Buffer.from('in the transaction'),
+    });
+  });
+});
