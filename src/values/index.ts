@@ -15,3 +15,4 @@ export {
   type TemporalOutOfRangePolicy,
   type ValuePolicy,
 } from './value-policy';
+export { pgEpochMicrosToRfc3339 } from './pg-epoch';
