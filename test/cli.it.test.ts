@@ -243,7 +243,7 @@ describe('command line', () => {
   });
 
   describe('modes of later releases', () => {
-    it('LOG_BASED streams are refused before anything is emitted', async () => {
+    it('LOG_BASED without a publication fails before anything is emitted, saying how to fix it', async () => {
       const k = files.write('catalog.json', {
         streams: [
           {
@@ -257,8 +257,8 @@ describe('command line', () => {
       });
       expectCleanFailure(
         await runTap(['--config', goodConfig, '--catalog', k]),
-        2,
-        /public-things uses LOG_BASED, which is not implemented yet/,
+        1,
+        /publication 'tap_postgres' does not exist: run `CREATE PUBLICATION "tap_postgres" FOR TABLE "public"."things";`/,
       );
     });
 

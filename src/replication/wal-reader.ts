@@ -157,10 +157,18 @@ export class WalReader {
     this.notify();
   }
 
+  /**
+   * Reports the confirmed position and asks for an immediate keepalive, whose `walEnd` tells how
+   * far the walsender has decoded: how an idle reader learns it has caught up.
+   */
+  async ping(): Promise<void> {
+    await this.sendStatus(true);
+  }
+
   /** pg-logical-replication's acknowledge(x) reports x + 1; asking for lsn − 1 reports lsn exactly. */
-  private async sendStatus(): Promise<void> {
+  private async sendStatus(ping = false): Promise<void> {
     if (this.confirmed === INVALID_LSN) return;
-    await this.service.acknowledge(formatLsn(lsnFromBigInt(this.confirmed - 1n)));
+    await this.service.acknowledge(formatLsn(lsnFromBigInt(this.confirmed - 1n)), ping);
   }
 
   /** The library awaits this handler before reading the socket again: our backpressure. */

@@ -7,7 +7,7 @@ import {
 } from '../catalog/stream-selection';
 import type { ReplicationMethod, TapConfig } from '../config/tap-config';
 import { asRuntimeError } from '../db/database-errors';
-import { NotImplementedError } from '../errors';
+import { InputError } from '../errors';
 import { readJsonFile } from '../io/read-json-file';
 import type { Logger } from '../log/logger';
 import { assertValid } from '../schemas/schema-validator';
@@ -15,14 +15,14 @@ import type { SingerWriter } from '../singer/writer';
 import { bookmarkFor, withCurrentlySyncing, type TapState } from '../state/tap-state';
 import { syncFullTable } from './full-table';
 import { syncIncremental } from './incremental';
+import { syncLogBased } from './log-based/log-based';
 import { resolveStreamColumns } from './stream-columns';
 import { SyncContext, type SyncMethod } from './sync-context';
 
 /** The only place that chooses by replication method. */
-const METHODS: Readonly<Record<ReplicationMethod, SyncMethod | undefined>> = {
+const METHODS: Readonly<Record<Exclude<ReplicationMethod, 'LOG_BASED'>, SyncMethod>> = {
   FULL_TABLE: syncFullTable,
   INCREMENTAL: syncIncremental,
-  LOG_BASED: undefined,
 };
 
 /** Reads and checks the catalog file; every problem is found before anything is emitted. */
@@ -35,9 +35,9 @@ export function loadSelectedStreams(path: string, config: TapConfig): SelectedSt
     `catalog file ${path}`,
   );
   for (const s of streams) {
-    if (!METHODS[s.method]) {
-      throw new NotImplementedError(
-        `catalog file ${path}: stream ${s.tapStreamId} uses ${s.method}, which is not implemented yet in this version`,
+    if (s.method === 'LOG_BASED' && s.isView) {
+      throw new InputError(
+        `catalog file ${path}: stream ${s.tapStreamId} is a view; views have no changes to replicate, use FULL_TABLE or INCREMENTAL`,
       );
     }
   }
@@ -76,16 +76,30 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     run.state,
   );
   try {
-    for (const sc of resolved) {
+    for (const sc of resolved.filter((r) => r.stream.method !== 'LOG_BASED')) {
       const s = sc.stream;
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
       const bookmark = bookmarkFor(ctx.state, s.tapStreamId, s.method, s.replicationKey);
-      const count = await METHODS[s.method]!(ctx, sc, bookmark).catch((e: unknown) => {
-        throw asRuntimeError(e, `syncing ${s.tapStreamId} failed`);
-      });
+      const count = await METHODS[s.method as keyof typeof METHODS](ctx, sc, bookmark).catch(
+        (e: unknown) => {
+          throw asRuntimeError(e, `syncing ${s.tapStreamId} failed`);
+        },
+      );
       run.log.info(
         `${s.tapStreamId}: ${count} records (${s.method}) in ${Date.now() - started} ms`,
+      );
+    }
+    // LOG_BASED streams share one replication connection, so they run together, last.
+    const logBased = resolved.filter((r) => r.stream.method === 'LOG_BASED');
+    if (logBased.length > 0) {
+      const started = Date.now();
+      ctx.state = withCurrentlySyncing(ctx.state, null);
+      const count = await syncLogBased(ctx, logBased).catch((e: unknown) => {
+        throw asRuntimeError(e, 'LOG_BASED replication failed');
+      });
+      run.log.info(
+        `LOG_BASED: ${count} records from ${logBased.length} streams in ${Date.now() - started} ms`,
       );
     }
     ctx.state = withCurrentlySyncing(ctx.state, null);
