@@ -106,6 +106,55 @@ describe('LOG_BASED', () => {
     expect(await slot()).toBe(String(lastState(second)!.bookmarks['public-items']!.lsn));
   });
 
+  it('a table added later is copied, then streamed, with no missing change', async () => {
+    await db.query(`CREATE TABLE later (id int PRIMARY KEY, v text);
+                    INSERT INTO later VALUES (1, 'a'), (2, 'b');
+                    ALTER PUBLICATION tap_postgres ADD TABLE later;`);
+    const disc = await runTap(['--config', config, '--discover']);
+    catalog = files.write(
+      'catalog2.json',
+      selectStreams(JSON.parse(disc.stdout), {
+        'public-items': { method: 'LOG_BASED' },
+        'public-later': { method: 'LOG_BASED' },
+      }),
+    );
+    await db.query(`INSERT INTO items VALUES (5, 'five', 5, 5)`);
+    const third = await run(lastState(second));
+    expect(records(third, 'public-later').map((r) => r.id)).toEqual([1, 2]);
+    expect(records(third, 'public-items').map((r) => r.id)).toEqual([5]);
+    await db.query(`INSERT INTO later VALUES (3, 'c')`);
+    await db.query(`UPDATE later SET v = 'A' WHERE id = 1`);
+    const fourth = await run(lastState(third));
+    expect(records(fourth, 'public-later').map((r) => [r.id, r.v])).toEqual([
+      [3, 'c'],
+      [1, 'A'],
+    ]);
+    expect(records(fourth, 'public-items')).toEqual([]);
+    second = fourth;
+  });
+
+  it("ack_mode on_emit confirms what was printed (at the user's risk)", async () => {
+    await db.query(`INSERT INTO items VALUES (6, 'six', 6, 6)`);
+    const onEmit = files.write('on-emit.json', {
+      ...db.config,
+      logical_poll_total_seconds: 5,
+      ack_mode: 'on_emit',
+    });
+    const r = await runTap([
+      '--config',
+      onEmit,
+      '--catalog',
+      catalog,
+      '--state',
+      files.write('s-on-emit.json', lastState(second)),
+    ]);
+    expect(r.code).toBe(0);
+    const msgs = parseMessages(r.stdout);
+    expect(records(msgs).map((x) => x.id)).toEqual([6]);
+    expect(await slot()).toBe(String(lastState(msgs)!.bookmarks['public-items']!.lsn));
+    second = msgs;
+  });
+
   it('refuses to go on when the slot is gone but the state has an LSN', async () => {
     const c = new Client({ connectionString: db.url });
     await c.connect();
