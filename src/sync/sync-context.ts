@@ -42,7 +42,16 @@ export class SyncContext {
 
   /** Replaces a stream's bookmark and queues a STATE after the records already written. */
   checkpoint(streamId: string, bookmark: Bookmark): void {
+    this.setBookmark(streamId, bookmark);
+    this.emitState();
+  }
+
+  /** Replaces a stream's bookmark without a STATE yet (several streams, one STATE). */
+  setBookmark(streamId: string, bookmark: Bookmark): void {
     this.current = withBookmark(this.current, streamId, bookmark);
+  }
+
+  emitState(): void {
     if (!this.testMode) this.writer.state(this.current);
   }
 }

@@ -214,7 +214,12 @@ async function copyStreams(
 }
 
 function checkpoint(ctx: SyncContext, s: LogStream): void {
-  ctx.checkpoint(s.sc.stream.tapStreamId, {
+  setBookmark(ctx, s);
+  ctx.emitState();
+}
+
+function setBookmark(ctx: SyncContext, s: LogStream): void {
+  ctx.setBookmark(s.sc.stream.tapStreamId, {
     last_replication_method: 'LOG_BASED',
     version: s.version,
     lsn: lsnToStateInt(s.lsn),
@@ -317,7 +322,8 @@ async function stream(
           pending = [];
           // Every stream has now seen everything up to `end`: their bookmarks move together.
           for (const s of streams) s.lsn = maxLsn(s.lsn, end);
-          for (const s of streams) checkpoint(ctx, s);
+          for (const s of streams) setBookmark(ctx, s);
+          ctx.emitState();
           await ctx.writer.flush();
           if (config.ackMode === 'on_emit') await reader.confirm(end);
           if (config.breakAtEndLsn && compareLsn(end, endAt) >= 0) return count;
