@@ -155,6 +155,36 @@ describe('LOG_BASED', () => {
     second = msgs;
   });
 
+  it.each([
+    [
+      'a slot with another plugin',
+      async () => {
+        await db.query(
+          `SELECT pg_create_logical_replication_slot('other_plugin', 'test_decoding')`,
+        );
+        return { replication_slot: 'other_plugin' };
+      },
+      /slot 'other_plugin' uses the plugin 'test_decoding', not 'pgoutput': drop it with `SELECT pg_drop_replication_slot\('other_plugin'\);`/,
+    ],
+    [
+      'a role without REPLICATION',
+      async () => {
+        await db.query(`DROP ROLE IF EXISTS norepl; CREATE ROLE norepl LOGIN PASSWORD 'norepl-pw';
+                        GRANT SELECT ON items, later TO norepl`);
+        return { user: 'norepl', password: 'norepl-pw' };
+      },
+      /role 'norepl' lacks the REPLICATION privilege: run `ALTER ROLE "norepl" WITH REPLICATION;`/,
+    ],
+  ])('%s: exit 1 before any output, with the SQL that fixes it', async (_n, setup, message) => {
+    const patch = await setup();
+    const c = files.write(`setup-${Math.random()}.json`, { ...db.config, ...patch });
+    const r = await runTap(['--config', c, '--catalog', catalog]);
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+
   it('refuses to go on when the slot is gone but the state has an LSN', async () => {
     const c = new Client({ connectionString: db.url });
     await c.connect();

@@ -13,7 +13,12 @@ import {
 } from '../../replication/lsn';
 import type { PgoutputMessage } from '../../replication/pgoutput/messages';
 import { parsePgoutput } from '../../replication/pgoutput/parser';
-import { beginInSnapshot, createSlotExportingSnapshot, slotInfo } from '../../replication/slot';
+import {
+  beginInSnapshot,
+  createSlotExportingSnapshot,
+  slotInfo,
+  type SlotInfo,
+} from '../../replication/slot';
 import { WalReader } from '../../replication/wal-reader';
 import type { StreamOutput } from '../../singer/writer';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
@@ -75,6 +80,7 @@ export async function syncLogBased(
   const slotName = config.replicationSlot;
   const useVersion = config.emitActivateVersion;
   const existing = await slotInfo(ctx.client, slotName);
+  await assertReplicationReady(ctx, existing);
   await assertPublication(ctx, scs);
 
   const streams: LogStream[] = [];
@@ -130,6 +136,31 @@ export async function syncLogBased(
   const slot = await slotInfo(ctx.client, slotName);
   count += await stream(ctx, streams, slot?.confirmedFlushLsn ?? INVALID_LSN, ack);
   return count;
+}
+
+/** Set-up problems, each with the SQL that fixes it, before anything is written. */
+async function assertReplicationReady(ctx: SyncContext, slot: SlotInfo | null): Promise<void> {
+  const r = await ctx.client.query<{ wal_level: string; can: string; who: string }>(
+    `SELECT current_setting('wal_level') AS wal_level, current_user AS who,
+            (SELECT (rolreplication OR rolsuper)::text FROM pg_catalog.pg_roles WHERE rolname = current_user) AS can`,
+  );
+  const row = r.rows[0]!;
+  if (row.wal_level !== 'logical') {
+    throw new RuntimeError(
+      `wal_level is '${row.wal_level}', LOG_BASED needs 'logical': run \`ALTER SYSTEM SET wal_level = logical;\` and restart PostgreSQL`,
+    );
+  }
+  if (row.can !== 'true') {
+    throw new RuntimeError(
+      `role '${row.who}' lacks the REPLICATION privilege: run \`ALTER ROLE ${quoteIdent(row.who)} WITH REPLICATION;\``,
+    );
+  }
+  const plugin = ctx.config.logicalDecodingPlugin;
+  if (slot && slot.plugin !== plugin) {
+    throw new RuntimeError(
+      `replication slot '${slot.slotName}' uses the plugin '${slot.plugin}', not '${plugin}': drop it with \`SELECT pg_drop_replication_slot('${slot.slotName}');\` or set replication_slot to another name`,
+    );
+  }
 }
 
 async function assertPublication(ctx: SyncContext, scs: readonly StreamColumns[]): Promise<void> {
@@ -282,7 +313,11 @@ async function stream(
       }
       if (e === null) break;
       if (e.kind === 'keepalive') {
-        if (!inTx && config.breakAtEndLsn && compareLsn(e.walEnd, endAt) >= 0) break;
+        if (inTx) continue;
+        // Everything the walsender decoded up to walEnd has been sent and processed: with no
+        // relevant change the bookmarks still move, so the next run's acknowledgement frees WAL.
+        for (const s of streams) s.lsn = maxLsn(s.lsn, e.walEnd);
+        if (config.breakAtEndLsn && compareLsn(e.walEnd, endAt) >= 0) break;
         continue;
       }
       lastActivity = Date.now();
@@ -333,6 +368,9 @@ async function stream(
           break;
       }
     }
+    for (const s of streams) setBookmark(ctx, s);
+    ctx.emitState();
+    await ctx.writer.flush();
   } finally {
     await reader.stop();
   }
