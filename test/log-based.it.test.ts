@@ -3,6 +3,7 @@ import {
   lastState,
   parseMessages,
   records,
+  replay,
   selectStreams,
   type Message,
 } from './support/catalog-helpers';
@@ -98,9 +99,25 @@ describe('LOG_BASED', () => {
     expect(before).toBeDefined();
   });
 
+  it('replaying run 1 and run 2 into a keyed table equals the source', async () => {
+    const ft = files.write(
+      'ft.json',
+      selectStreams(JSON.parse((await runTap(['--config', config, '--discover'])).stdout), {
+        'public-items': { method: 'FULL_TABLE' },
+      }),
+    );
+    const source = replay(
+      parseMessages((await runTap(['--config', config, '--catalog', ft])).stdout),
+      'id',
+    );
+    const target = replay([...first, ...second], 'id');
+    expect([...target.entries()].sort()).toEqual([...source.entries()].sort());
+    expect(target.size).toBe(3);
+  });
+
   it('a run from the same state replays the same changes; a run from the new state emits none', async () => {
-    const replay = records(await run(lastState(first)));
-    expect(replay.map((r) => r.id)).toEqual([4, 1, 2]);
+    const replayed = records(await run(lastState(first)));
+    expect(replayed.map((r) => r.id)).toEqual([4, 1, 2]);
     const none = await run(lastState(second));
     expect(records(none)).toEqual([]);
     expect(await slot()).toBe(String(lastState(second)!.bookmarks['public-items']!.lsn));

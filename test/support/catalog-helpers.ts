@@ -53,3 +53,22 @@ export const records = (msgs: Message[], stream?: string) =>
 
 export const lastState = (msgs: Message[]) =>
   [...msgs].reverse().find((m) => m.type === 'STATE')?.value;
+
+/**
+ * What a keyed target ends up holding after applying `msgs` in order: upsert by `key`, delete when
+ * `_sdc_deleted_at` is set; the `_sdc_` columns dropped. Keyed by JSON of the key value.
+ */
+export function replay(
+  msgs: Message[],
+  key: string,
+  into = new Map<string, Record<string, unknown>>(),
+) {
+  for (const m of msgs) {
+    if (m.type !== 'RECORD') continue;
+    const { _sdc_lsn: _l, _sdc_deleted_at: deleted, ...row } = m.record!;
+    const k = JSON.stringify(row[key]);
+    if (deleted) into.delete(k);
+    else into.set(k, row);
+  }
+  return into;
+}
