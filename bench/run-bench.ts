@@ -5,6 +5,7 @@
  * generate_series, and measures, alternating and taking medians:
  * - FULL_TABLE through the built tap into /dev/null vs `COPY … TO STDOUT` through psql (rows/s);
  * - the tap's peak RSS with a fast consumer and with one that reads slowly.
+ * - LOG_BASED over a backlog of BENCH_CHANGES (default 500,000) updates: changes/s, peak RSS.
  * Sizes: BENCH_ROWS (default 2,000,000), BENCH_REPEAT (default 3). BENCH_JSON=path writes figures.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,12 +17,15 @@ import { startEmbeddedServer, type EmbeddedServer } from '../src/embedded/embedd
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 500_000);
 const BIN = join(__dirname, '..', '..', 'bin', 'tap-postgres.js');
 
 interface Measure {
   seconds: number;
   rows: number;
   peakRssMb: number;
+  /** The last STATE line, when asked for (`keepState`). */
+  lastState?: string;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -36,18 +40,27 @@ function peakRss(pid: number): number {
 }
 
 /** Runs the tap; `slow` reads stdout in small sips with pauses, like a target that is behind. */
-function runTap(args: string[], slow: boolean): Promise<Measure> {
+function runTap(args: string[], slow: boolean, keepState = false): Promise<Measure> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let errTail = '';
+    child.stderr.on('data', (c: Buffer) => (errTail = (errTail + c.toString('utf8')).slice(-2000)));
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 50);
     let records = 0;
     let tail = '';
+    let partial = '';
+    let lastState: string | undefined;
     const count = (chunk: Buffer) => {
+      if (keepState) {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop()!;
+        for (const l of lines) if (l.startsWith('{"type":"STATE"')) lastState = l;
+      }
       const text = tail + chunk.toString('latin1');
       let i = -1;
       while ((i = text.indexOf('{"type":"RECORD"', i + 1)) !== -1) records += 1;
@@ -73,9 +86,9 @@ function runTap(args: string[], slow: boolean): Promise<Measure> {
     });
     child.on('close', (code) => {
       clearInterval(timer);
-      if (code !== 0) return reject(new Error(`tap exited ${code}`));
+      if (code !== 0) return reject(new Error(`tap exited ${code}: ${errTail.trim()}`));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ seconds, rows: records, peakRssMb: peak });
+      resolve({ seconds, rows: records, peakRssMb: peak, ...(lastState ? { lastState } : {}) });
     });
   });
 }
@@ -157,6 +170,50 @@ async function main(): Promise<void> {
     }
     const slow = await runTap(['--config', config, '--catalog', catalogPath], true);
 
+    // LOG_BASED: a first run copies `narrow` and creates the slot; then a backlog of single-row
+    // UPDATEs in transactions of 1,000; the second run streams it.
+    let logBased: Measure | undefined;
+    if (CHANGES > 0) {
+      const db2 = new Client({ connectionString: url });
+      await db2.connect();
+      await db2.query('DROP PUBLICATION IF EXISTS tap_postgres');
+      await db2.query('CREATE PUBLICATION tap_postgres FOR TABLE bench_narrow');
+      for (const s of catalog.streams) {
+        if (s.tap_stream_id !== 'public-bench_narrow') continue;
+        s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['replication-method'] =
+          'LOG_BASED';
+      }
+      const lbCatalog = join(dir, 'catalog-lb.json');
+      writeFileSync(lbCatalog, JSON.stringify(catalog));
+      const lbConfig = join(dir, 'config-lb.json');
+      writeFileSync(
+        lbConfig,
+        JSON.stringify({
+          ...JSON.parse(readFileSync(config, 'utf8')),
+          logical_poll_total_seconds: 10,
+        }),
+      );
+      console.error('LOG_BASED: first run (copy)…');
+      const firstRun = await runTap(['--config', lbConfig, '--catalog', lbCatalog], false, true);
+      const statePath = join(dir, 'state-lb.json');
+      writeFileSync(
+        statePath,
+        JSON.stringify((JSON.parse(firstRun.lastState!) as { value: unknown }).value),
+      );
+      console.error(`LOG_BASED: ${CHANGES} changes in transactions of 1,000…`);
+      await db2.query(
+        `DO $$ BEGIN FOR i IN 0..${Math.ceil(CHANGES / 1000) - 1} LOOP
+           UPDATE bench_narrow SET amount = amount + 1 WHERE id > i * 1000 AND id <= (i + 1) * 1000;
+           COMMIT; END LOOP; END $$`,
+      );
+      await db2.end();
+      logBased = await runTap(
+        ['--config', lbConfig, '--catalog', lbCatalog, '--state', statePath],
+        false,
+      );
+      console.error(`  LOG_BASED: ${logBased.rows} changes in ${logBased.seconds.toFixed(1)} s`);
+    }
+
     const tapRate = ROWS / median(tap.map((m) => m.seconds));
     const copyRate = copy.length ? ROWS / median(copy.map((m) => m.seconds)) : NaN;
     const figures = {
@@ -168,6 +225,9 @@ async function main(): Promise<void> {
       peak_rss_mb_fast_consumer: Number(median(tap.map((m) => m.peakRssMb)).toFixed(1)),
       peak_rss_mb_slow_consumer: Number(slow.peakRssMb.toFixed(1)),
       slow_consumer_seconds: Number(slow.seconds.toFixed(1)),
+      log_based_changes: logBased?.rows ?? null,
+      log_based_changes_per_s: logBased ? Math.round(logBased.rows / logBased.seconds) : null,
+      log_based_peak_rss_mb: logBased ? Number(logBased.peakRssMb.toFixed(1)) : null,
     };
     console.log('| figure | value |\n|---|---|');
     for (const [k, v] of Object.entries(figures)) console.log(`| ${k} | ${v ?? 'n/a'} |`);

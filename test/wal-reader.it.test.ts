@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { normalizeConfig } from '../src/config/normalize-config';
 import { clientConfig } from '../src/db/connect';
 import { INVALID_LSN, parseLsn, readLsn, type Lsn } from '../src/replication/lsn';
+import { parsePgoutput } from '../src/replication/pgoutput/parser';
 import { slotInfo } from '../src/replication/slot';
 import { WalReader, type WalData } from '../src/replication/wal-reader';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
@@ -87,6 +88,25 @@ describe('WalReader', () => {
     expect(replay[2]!.payload.toString('latin1')).toContain('two');
     expect(replay.some((f) => f.payload.toString('latin1').includes('one'))).toBe(false);
     await client.query(`SELECT pg_drop_replication_slot('wal_slot')`);
+  });
+
+  it('keeps every queued frame intact under load (frames are copied out of the read buffer)', async () => {
+    await client.query(`SELECT pg_create_logical_replication_slot('wal_load', 'pgoutput')`);
+    await db.query(`INSERT INTO t SELECT i, 'row ' || i FROM generate_series(100, 5099) i`);
+    const reader = new WalReader(config(), 'wal_load', opts, INVALID_LSN);
+    await reader.start(INVALID_LSN);
+    await new Promise((r) => setTimeout(r, 500)); // let the queue fill while nobody reads
+    const frames = await readCommits(reader, 1);
+    await reader.stop();
+    const ids = frames
+      .map((f) => parsePgoutput(f.payload, { inStream: false }))
+      .flatMap((m) =>
+        m.tag === 'insert' && m.newTuple[0]?.kind === 'text' ? [Number(m.newTuple[0].text)] : [],
+      );
+    expect(ids).toHaveLength(5000);
+    expect(ids[0]).toBe(100);
+    expect(ids[4999]).toBe(5099);
+    await client.query(`SELECT pg_drop_replication_slot('wal_load')`);
   });
 
   it('fails to start with the server error for a missing slot', async () => {

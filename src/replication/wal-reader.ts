@@ -93,8 +93,10 @@ export class WalReader {
       acknowledge: { auto: false, timeoutSeconds: 0 },
       flowControl: { enabled: true },
     });
+    // The payload is a view into pg's read buffer, which is reused for the next socket read:
+    // copy it before queueing, or a queued frame is overwritten under load.
     this.service.on('data', (lsn: string, payload: Buffer) =>
-      this.push({ kind: 'data', lsn: parseLsn(lsn), payload }),
+      this.push({ kind: 'data', lsn: parseLsn(lsn), payload: Buffer.from(payload) }),
     );
     this.service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
       this.queue.push({ kind: 'keepalive', walEnd: parseLsn(lsn) });
