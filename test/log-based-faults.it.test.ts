@@ -34,21 +34,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const strictlyIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 
 /**
- * BUG (observed at fb6ed88 and b1c6f28, intermittent, in every scenario below): the streaming loop
- * treats a keepalive's walEnd as "everything up to here was processed" and, between transactions,
- * raises every bookmark to it (log-based.ts, `if (e.kind === 'keepalive')`). But WalReader runs
- * pg-logical-replication with flowControl enabled: XLogData frames go through the library's
- * async `_messageQueue`, while 'k' keepalives are emitted at once, so a keepalive overtakes data
- * frames read from the same socket chunk. Observed: a keepalive with walEnd 0/1904B98 (the end of
- * WAL) delivered as event 160 of 358, before ~50 transactions ending below it; when it lands
- * between two transactions the bookmark jumps to 0/1904B98, every later transaction is skipped as
- * "already covered" (end <= bookmark), and the run emits STATE lsn=26233752 (0/1904B98) with those
- * rows never emitted: e.g. "0 records" instead of 122 from a middle STATE, 12 of 25 records in a
- * complete run, ids 1087..1183 missing after the first snapshot, ids 86..310 missing after
- * SIGKILL restarts. The completeness checks that catch it are `itBug` (skipped by default; run
- * with TAP_POSTGRES_KNOWN_BUGS=1). The other checks hold even while the bug fires.
+ * Regression (found by this file): WalReader once ran pg-logical-replication with its flow control,
+ * which queues XLogData frames but emits keepalives at once, so a keepalive overtook frames read
+ * from the same socket chunk; the stream loop raised every bookmark to its walEnd and skipped the
+ * overtaken transactions (e.g. 12 of 25 changes emitted, ids 86..310 lost across SIGKILL restarts).
+ * Frames and keepalives now share one queue in arrival order. `itNoLoss` are the completeness
+ * checks that caught it.
  */
-const itBug = process.env.TAP_POSTGRES_KNOWN_BUGS === '1' ? it : it.skip;
+const itNoLoss = it;
 
 /** A database with table `t`, publication `tap_postgres` on it, a config and a LOG_BASED catalog. */
 interface Fixture {
@@ -184,7 +177,7 @@ describe('LOG_BASED faults: the first snapshot while the table is being written'
     );
   });
 
-  itBug('no gap: the union of all runs is exactly the table, copy then stream', () => {
+  itNoLoss('no gap: the union of all runs is exactly the table, copy then stream', () => {
     expect(all).toEqual(table);
   });
 });
@@ -300,7 +293,7 @@ describe('LOG_BASED faults: adjacent and interleaved transactions', () => {
     );
   });
 
-  itBug(
+  itNoLoss(
     'every transaction ending after the STATE is emitted, and together they cover every row',
     async () => {
       expect(emitted.full).toEqual(txs.flatMap((t) => t.ids));
@@ -385,7 +378,7 @@ describe('LOG_BASED faults: SIGKILL at seeded points', () => {
     console.log(log.join('\n'));
   });
 
-  itBug('the union of all RECORDs across the killed runs is every committed row', () => {
+  itNoLoss('the union of all RECORDs across the killed runs is every committed row', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual(range(1, 310));
   });
 });
@@ -433,7 +426,7 @@ describe('LOG_BASED faults: restart from the last and from an older STATE', () =
     expect(await f.confirmed()).toBe(stateLsn(last));
   });
 
-  itBug(
+  itNoLoss(
     'the complete run has every change, and the older STATE replays exactly the later ones',
     () => {
       const recs = records(complete, STREAM);

@@ -67,9 +67,17 @@ describe('LOG_BASED', () => {
     });
     const recs = records(first);
     expect(recs.map((r) => r.id)).toEqual([1, 2, 3]);
-    const st = lastState(first)!.bookmarks['public-items']!;
-    expect(st.last_replication_method).toBe('LOG_BASED');
-    expect(recs.every((r) => r._sdc_lsn === st.lsn && r._sdc_deleted_at === null)).toBe(true);
+    // The STATE right after the copy carries the copy's LSN; later ones may move on with WAL.
+    const afterCopy = first.find(
+      (m) => m.type === 'STATE' && m.value?.bookmarks['public-items']?.lsn,
+    )!.value!.bookmarks['public-items']!;
+    expect(afterCopy.last_replication_method).toBe('LOG_BASED');
+    expect(recs.every((r) => r._sdc_lsn === afterCopy.lsn && r._sdc_deleted_at === null)).toBe(
+      true,
+    );
+    expect(lastState(first)!.bookmarks['public-items']!.lsn).toBeGreaterThanOrEqual(
+      afterCopy.lsn as number,
+    );
     // the copy's records render exactly like FULL_TABLE's
     expect(lastStdout).toContain('"price":1.10,"big":9007199254740993,');
   });
@@ -93,7 +101,8 @@ describe('LOG_BASED', () => {
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/,
     );
     const st = lastState(second)!.bookmarks['public-items']!;
-    expect(st.lsn).toBe(lsns[2]);
+    // at least the last change's commit; more when the walsender reported later WAL (idle progress)
+    expect(st.lsn).toBeGreaterThanOrEqual(lsns[2]!);
     // The slot was confirmed up to the incoming state's LSN, never to what was printed.
     expect(await slot()).toBe(String(lastState(first)!.bookmarks['public-items']!.lsn));
     expect(before).toBeDefined();

@@ -75,7 +75,7 @@ export class WalReader {
   private readonly service: LogicalReplicationService;
   private readonly queue: WalEvent[] = [];
   private wake: (() => void) | undefined;
-  private release: (() => void) | undefined;
+  private paused = false;
   private failure: Error | undefined;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
@@ -91,7 +91,11 @@ export class WalReader {
     this.confirmed = confirmed;
     this.service = new LogicalReplicationService(clientConfig(config), {
       acknowledge: { auto: false, timeoutSeconds: 0 },
-      flowControl: { enabled: true },
+      // Not the library's flow control: it holds data frames in a queue of its own while passing
+      // keepalives on at once, so a keepalive could overtake frames received before it, and a
+      // consumer trusting its walEnd would skip them. Frames and keepalives stay in one queue here,
+      // in the order they arrived, and the socket is paused when that queue is full.
+      flowControl: { enabled: false },
     });
     // The payload is a view into pg's read buffer, which is reused for the next socket read:
     // copy it before queueing, or a queued frame is overwritten under load.
@@ -99,8 +103,7 @@ export class WalReader {
       this.push({ kind: 'data', lsn: parseLsn(lsn), payload: Buffer.from(payload) }),
     );
     this.service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
-      this.queue.push({ kind: 'keepalive', walEnd: parseLsn(lsn) });
-      this.notify();
+      this.push({ kind: 'keepalive', walEnd: parseLsn(lsn) });
       if (shouldRespond) void this.sendStatus();
     });
     this.service.on('error', (e: Error) => this.fail(e));
@@ -173,18 +176,31 @@ export class WalReader {
     await this.service.acknowledge(formatLsn(lsnFromBigInt(this.confirmed - 1n)), ping);
   }
 
-  /** The library awaits this handler before reading the socket again: our backpressure. */
-  private push(e: WalEvent): Promise<void> | void {
+  /** Queues an event in arrival order; a full queue pauses the socket (our backpressure). */
+  private push(e: WalEvent): void {
     this.queue.push(e);
     this.notify();
-    if (this.queue.length < QUEUE_LIMIT) return;
-    return new Promise<void>((resolve) => (this.release = resolve));
+    if (this.queue.length >= QUEUE_LIMIT && !this.paused) {
+      this.paused = true;
+      this.socket()?.pause();
+    }
   }
 
   private releaseProducer(): void {
-    const r = this.release;
-    this.release = undefined;
-    r?.();
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket()?.resume();
+  }
+
+  /**
+   * The replication connection's socket. pg-logical-replication keeps it private (its own flow
+   * control reaches it the same way); pausing it stops reading, and TCP then slows the server.
+   */
+  private socket(): { pause(): void; resume(): void } | undefined {
+    const internals = this.service as unknown as {
+      _connection?: { stream?: { pause(): void; resume(): void } };
+    };
+    return internals._connection?.stream;
   }
 
   private notify(): void {

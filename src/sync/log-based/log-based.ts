@@ -371,6 +371,11 @@ async function stream(
     for (const s of streams) setBookmark(ctx, s);
     ctx.emitState();
     await ctx.writer.flush();
+    if (config.ackMode === 'on_emit') {
+      await reader.confirm(
+        streams.map((s) => s.lsn).reduce((a, b) => (compareLsn(a, b) <= 0 ? a : b)),
+      );
+    }
   } finally {
     await reader.stop();
   }
