@@ -55,20 +55,36 @@ export const lastState = (msgs: Message[]) =>
   [...msgs].reverse().find((m) => m.type === 'STATE')?.value;
 
 /**
- * What a keyed target ends up holding after applying `msgs` in order: upsert by `key`, delete when
- * `_sdc_deleted_at` is set; the `_sdc_` columns dropped. Keyed by JSON of the key value.
+ * What a keyed, version-aware target ends up holding after applying `msgs` in order: upsert by
+ * `key`, delete when `_sdc_deleted_at` is set, and on ACTIVATE_VERSION drop the rows an older
+ * version wrote (how a re-copied table sheds rows deleted meanwhile); `_sdc_` columns dropped.
+ * Keyed by JSON of the key value.
  */
 export function replay(
   msgs: Message[],
   key: string,
   into = new Map<string, Record<string, unknown>>(),
 ) {
+  const versions = new Map<string, number | undefined>();
   for (const m of msgs) {
+    if (m.type === 'ACTIVATE_VERSION') {
+      for (const [k, v] of versions) {
+        if (v !== undefined && v !== m.version) {
+          into.delete(k);
+          versions.delete(k);
+        }
+      }
+    }
     if (m.type !== 'RECORD') continue;
     const { _sdc_lsn: _l, _sdc_deleted_at: deleted, ...row } = m.record!;
     const k = JSON.stringify(row[key]);
-    if (deleted) into.delete(k);
-    else into.set(k, row);
+    if (deleted) {
+      into.delete(k);
+      versions.delete(k);
+    } else {
+      into.set(k, row);
+      versions.set(k, m.version);
+    }
   }
   return into;
 }
