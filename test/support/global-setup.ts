@@ -15,6 +15,7 @@ export interface StartedServer {
 
 declare global {
   var __TAP_POSTGRES_SERVER__: StartedServer | undefined;
+  var __TAP_POSTGRES_REPLICA_SERVER__: StartedServer | undefined;
 }
 
 async function startTestcontainer(): Promise<StartedServer> {
@@ -38,4 +39,11 @@ export default async function globalSetup(): Promise<void> {
   }
   globalThis.__TAP_POSTGRES_SERVER__ = server;
   process.env.TAP_POSTGRES_TEST_ADMIN_URL = server.url;
+  // A second, small server without logical decoding, for the set-up error tests (embedded only:
+  // jest's test environment cannot import the ES module that starts one).
+  if (!process.env.TAP_POSTGRES_TEST_URL && process.env.TAP_POSTGRES_TEST_DB !== 'testcontainers') {
+    const replica = await startEmbeddedServer({ settings: { wal_level: 'replica' } });
+    globalThis.__TAP_POSTGRES_REPLICA_SERVER__ = replica;
+    process.env.TAP_POSTGRES_TEST_REPLICA_URL = replica.url;
+  }
 }

@@ -1,3 +1,4 @@
 export default async function globalTeardown(): Promise<void> {
   await globalThis.__TAP_POSTGRES_SERVER__?.stop();
+  await globalThis.__TAP_POSTGRES_REPLICA_SERVER__?.stop();
 }
