@@ -13,7 +13,7 @@ async function readCommits(reader: WalReader, commits: number): Promise<WalData[
   let seen = 0;
   while (seen < commits) {
     const e = await reader.next();
-    if (!e) throw new Error('stream ended');
+    if (!e || e === 'idle') throw new Error('stream ended');
     if (e.kind !== 'data') continue;
     frames.push(e);
     if (e.payload[0] === 0x43) seen += 1; // 'C'

@@ -10,3 +10,8 @@ export function quoteIdent(name: string): string {
 export function qualifiedName(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
+
+/** `SELECT "a", "b" FROM "schema"."table"`: the one way a sync reads selected columns. */
+export function selectColumns(columns: readonly string[], schema: string, table: string): string {
+  return `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${qualifiedName(schema, table)}`;
+}

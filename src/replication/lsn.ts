@@ -140,3 +140,10 @@ export function readLsn(buf: Buffer, offset: number): Lsn {
   }
   return buf.readBigUInt64BE(offset) as Lsn;
 }
+
+/** The smaller of the given LSNs. */
+export function minLsn(first: Lsn, ...rest: readonly Lsn[]): Lsn {
+  let min = first;
+  for (const lsn of rest) if (lsn < min) min = lsn;
+  return min;
+}

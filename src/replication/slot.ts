@@ -108,3 +108,11 @@ export async function beginInSnapshot(client: ClientBase, snapshotName: string):
 export async function dropSlot(client: ClientBase, slotName: string): Promise<void> {
   await client.query('SELECT pg_catalog.pg_drop_replication_slot($1)', [slotName]);
 }
+
+/** The server's current WAL write position. */
+export async function currentWalLsn(client: ClientBase): Promise<Lsn> {
+  const r = await client.query<{ lsn: string }>(
+    'SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn',
+  );
+  return parseLsn(r.rows[0]!.lsn);
+}

@@ -127,8 +127,13 @@ export class WalReader {
     this.timer.unref();
   }
 
-  /** The next frame or keepalive; null once the server ended the stream. Throws its error. */
-  async next(): Promise<WalEvent | null> {
+  /**
+   * The next frame or keepalive; null once the server ended the stream; 'idle' when `idleMs`
+   * passed with nothing to return. Throws the stream's error. The wait is part of this call, so no
+   * event can be taken by a read its caller already gave up on, and no timer is armed while
+   * events are queued.
+   */
+  async next(idleMs?: number): Promise<WalEvent | null | 'idle'> {
     for (;;) {
       if (this.failure) throw this.failure;
       const e = this.queue.shift();
@@ -137,7 +142,20 @@ export class WalReader {
         return e;
       }
       if (this.ended) return null;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      const woke = await new Promise<boolean>((resolve) => {
+        const timer =
+          idleMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                this.wake = undefined;
+                resolve(false);
+              }, idleMs);
+        this.wake = () => {
+          if (timer) clearTimeout(timer);
+          resolve(true);
+        };
+      });
+      if (!woke) return 'idle';
     }
   }
 

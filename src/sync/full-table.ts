@@ -1,5 +1,5 @@
 import { fetchBatches, type TextRow } from '../db/cursor';
-import { qualifiedName, quoteIdent } from '../db/quote';
+import { quoteIdent, selectColumns } from '../db/quote';
 import type { Bookmark } from '../state/tap-state';
 import { recordEncoder } from './record-encoder';
 import type { StreamColumns } from './stream-columns';
@@ -35,8 +35,7 @@ export async function syncFullTable(
   if (useVersion && bookmark.version == null) ctx.writer.activateVersion(s.stream, version);
 
   const encoder = recordEncoder(s.columns, sc.types, ctx.policy);
-  const table = qualifiedName(s.schemaName, s.tableName);
-  const cols = s.columns.map(quoteIdent).join(', ');
+  const select = selectColumns(s.columns, s.schemaName, s.tableName);
   const pkIdx = sc.primaryKey.map((k) => s.columns.indexOf(k));
   const keyset = !s.isView && pkIdx.length > 0 && pkIdx.every((i) => i >= 0);
   const limit = ctx.testMode === 'record' ? 1 : ctx.config.batchFetchLimit;
@@ -72,7 +71,7 @@ export async function syncFullTable(
         ? `WHERE (${pkList}) > (${after.map((_, i) => `$${i + 1}`).join(', ')})`
         : '';
       const r = await ctx.client.query<unknown[]>({
-        text: `SELECT ${cols} FROM ${table} ${where} ORDER BY ${pkList} LIMIT ${limit}`,
+        text: `${select} ${where} ORDER BY ${pkList} LIMIT ${limit}`,
         values: after ? [...after] : [],
         rowMode: 'array',
       });
@@ -85,7 +84,7 @@ export async function syncFullTable(
       await ctx.writer.flush();
     }
   } else {
-    for await (const rows of fetchBatches(ctx.client, `SELECT ${cols} FROM ${table}`, [], limit)) {
+    for await (const rows of fetchBatches(ctx.client, select, [], limit)) {
       await emit(rows);
       if (ctx.testMode) break;
       await ctx.writer.flush();

@@ -1,5 +1,5 @@
 import { fetchBatches, type TextRow } from '../db/cursor';
-import { qualifiedName, quoteIdent } from '../db/quote';
+import { quoteIdent, selectColumns } from '../db/quote';
 import { RawJson, type Bookmark, type BookmarkValue } from '../state/tap-state';
 import { converterFor } from '../values';
 import { recordEncoder } from './record-encoder';
@@ -47,7 +47,7 @@ export async function syncIncremental(
   const keyFragment = converterFor(sc.types[keyIdx]!, ctx.policy);
   const start = asParameter(bookmark.replication_key_value);
   const where = start === null ? '' : `WHERE ${quoteIdent(key)} >= $1`;
-  const sql = `SELECT ${s.columns.map(quoteIdent).join(', ')} FROM ${qualifiedName(s.schemaName, s.tableName)} ${where} ORDER BY ${quoteIdent(key)}`;
+  const sql = `${selectColumns(s.columns, s.schemaName, s.tableName)} ${where} ORDER BY ${quoteIdent(key)}`;
   const limit = ctx.testMode === 'record' ? 1 : ctx.config.batchFetchLimit;
 
   let value: BookmarkValue | undefined = bookmark.replication_key_value;

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { clientConfig } from '../../db/connect';
-import { qualifiedName, quoteIdent } from '../../db/quote';
+import { cursorBatches } from '../../db/cursor';
+import { qualifiedName, quoteIdent, selectColumns } from '../../db/quote';
 import { RuntimeError } from '../../errors';
 import {
   compareLsn,
@@ -8,13 +9,14 @@ import {
   lsnFromStateInt,
   lsnToStateInt,
   maxLsn,
-  parseLsn,
+  minLsn,
   type Lsn,
 } from '../../replication/lsn';
 import type { PgoutputMessage } from '../../replication/pgoutput/messages';
 import { parsePgoutput } from '../../replication/pgoutput/parser';
 import {
   beginInSnapshot,
+  currentWalLsn,
   createSlotExportingSnapshot,
   slotInfo,
   type SlotInfo,
@@ -124,15 +126,12 @@ export async function syncLogBased(
         await snap.close();
       }
     } else {
-      const r = await ctx.client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-      count += await copyStreams(ctx, needCopy, null, parseLsn(r.rows[0]!.lsn));
+      count += await copyStreams(ctx, needCopy, null, await currentWalLsn(ctx.client));
     }
   }
   if (ctx.testMode) return count;
   // The acknowledgement rule: what the incoming state says the target committed, never more.
-  const ack = incoming.length
-    ? incoming.reduce((a, b) => (compareLsn(a, b) <= 0 ? a : b))
-    : INVALID_LSN;
+  const ack = incoming.length ? minLsn(incoming[0]!, ...incoming) : INVALID_LSN;
   const slot = await slotInfo(ctx.client, slotName);
   count += await stream(ctx, streams, slot?.confirmedFlushLsn ?? INVALID_LSN, ack);
   return count;
@@ -208,28 +207,20 @@ async function copyStreams(
   try {
     if (snapshotName) await beginInSnapshot(reader, snapshotName);
     else await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const limit = ctx.testMode ? 1 : ctx.config.batchFetchLimit;
     for (const s of streams) {
       const st = s.sc.stream;
       const encoder = recordEncoder(st.columns, s.sc.types, ctx.policy);
       const tail = `,"_sdc_lsn":${at.toString()},"_sdc_deleted_at":null`;
-      const cursor = quoteIdent('tap_postgres_snapshot');
-      await reader.query(
-        `DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${st.columns.map(quoteIdent).join(', ')} FROM ${qualifiedName(st.schemaName, st.tableName)}`,
-      );
-      for (;;) {
-        const r = await reader.query<unknown[]>({
-          text: `FETCH FORWARD ${ctx.config.batchFetchLimit} FROM ${cursor}`,
-          rowMode: 'array',
-        });
+      const sql = selectColumns(st.columns, st.schemaName, st.tableName);
+      for await (const rows of cursorBatches(reader, sql, [], limit)) {
         s.out.setExtractedAt(new Date());
-        for (const row of r.rows as unknown as (string | null)[][]) {
+        for (const row of rows) {
           count += 1;
           if (s.out.record(encoder.encode(row) + tail)) await ctx.writer.flush();
-          if (ctx.testMode) break;
         }
-        if (ctx.testMode || r.rows.length < ctx.config.batchFetchLimit) break;
+        if (ctx.testMode) break;
       }
-      await reader.query(`CLOSE ${cursor}`);
       ctx.reportUnrepresentable(st.tapStreamId, encoder.unrepresentable);
       if (ctx.testMode) continue;
       s.lsn = at;
@@ -258,10 +249,6 @@ function setBookmark(ctx: SyncContext, s: LogStream): void {
   });
 }
 
-interface PendingChange {
-  readonly change: DecodedChange;
-}
-
 /** Streams from the slot until the WAL position seen at start, idleness, or max_run_seconds. */
 async function stream(
   ctx: SyncContext,
@@ -287,27 +274,21 @@ async function stream(
     { publication: config.publicationName, protoVersion: 1, messages: false },
     maxLsn(slotConfirmed, ack),
   );
-  const endAt = parseLsn(
-    (await ctx.client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!
-      .lsn,
-  );
+  const endAt = await currentWalLsn(ctx.client);
   await reader.start(INVALID_LSN);
   if (compareLsn(ack, slotConfirmed) > 0) await reader.confirm(ack);
 
   const started = Date.now();
   let lastActivity = Date.now();
-  let pending: PendingChange[] = [];
+  let pending: DecodedChange[] = [];
   let inTx = false;
   let count = 0;
   try {
     for (;;) {
       if (Date.now() - started > config.maxRunSeconds * 1000) break;
       if (!inTx && Date.now() - lastActivity > config.logicalPollTotalSeconds * 1000) break;
-      const e = await Promise.race([
-        reader.next(),
-        new Promise<'tick'>((r) => setTimeout(() => r('tick'), 1000).unref()),
-      ]);
-      if (e === 'tick') {
+      const e = await reader.next(1000);
+      if (e === 'idle') {
         await reader.ping();
         continue;
       }
@@ -334,7 +315,7 @@ async function stream(
         case 'update':
         case 'delete': {
           const change = encoder.decode(msg);
-          if (change) pending.push({ change });
+          if (change) pending.push(change);
           break;
         }
         case 'truncate':
@@ -346,11 +327,12 @@ async function stream(
           inTx = false;
           const end = msg.endLsn;
           const at = pgEpochMicrosToRfc3339(msg.commitTime);
-          for (const { change } of pending) {
+          const now = new Date();
+          for (const change of pending) {
             const s = byId.get(change.target.tapStreamId)!;
             if (compareLsn(end, s.lsn) <= 0) continue; // already covered by the copy or the state
             if (change.missing.length) await fetchMissing(ctx, s, change);
-            s.out.setExtractedAt(new Date());
+            s.out.setExtractedAt(now);
             if (s.out.record(encoder.body(change, end, at))) await ctx.writer.flush();
             count += 1;
           }
@@ -372,9 +354,7 @@ async function stream(
     ctx.emitState();
     await ctx.writer.flush();
     if (config.ackMode === 'on_emit') {
-      await reader.confirm(
-        streams.map((s) => s.lsn).reduce((a, b) => (compareLsn(a, b) <= 0 ? a : b)),
-      );
+      await reader.confirm(minLsn(streams[0]!.lsn, ...streams.map((s) => s.lsn)));
     }
   } finally {
     await reader.stop();
