@@ -123,7 +123,9 @@ describe('LOG_BASED faults: the first snapshot while the table is being written'
     let stop = false;
     const t0 = Date.now();
     const writing = (async () => {
-      while (!stop && written < 3000 && Date.now() - t0 < 3000) {
+      // Writes until the first run is over (bounded in rows and time): on a slow machine a fixed
+      // budget could be spent before the snapshot is taken.
+      while (!stop && written < 60_000 && Date.now() - t0 < 30_000) {
         await writer.query('INSERT INTO t VALUES ($1, $2)', [written + 1, 'w']);
         written += 1;
       }
