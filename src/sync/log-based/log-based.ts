@@ -12,14 +12,12 @@ import {
   minLsn,
   type Lsn,
 } from '../../replication/lsn';
-import type { PgoutputMessage } from '../../replication/pgoutput/messages';
-import { parsePgoutput } from '../../replication/pgoutput/parser';
+import { changeDecoder } from '../../replication/change-decoder';
 import {
   beginInSnapshot,
   currentWalLsn,
   createSlotExportingSnapshot,
   slotInfo,
-  type SlotInfo,
 } from '../../replication/slot';
 import { WalReader } from '../../replication/wal-reader';
 import type { StreamOutput } from '../../singer/writer';
@@ -29,6 +27,7 @@ import { recordEncoder } from '../record-encoder';
 import type { StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
 import { ChangeEncoder, type DecodedChange } from './change-encoder';
+import { assertPublication, assertReplicationReady } from './readiness';
 
 /** LOG_BASED schemas: every column nullable, plus the two columns the contract adds. */
 export function logBasedSchema(schema: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -137,62 +136,6 @@ export async function syncLogBased(
   return count;
 }
 
-/** Set-up problems, each with the SQL that fixes it, before anything is written. */
-async function assertReplicationReady(ctx: SyncContext, slot: SlotInfo | null): Promise<void> {
-  const r = await ctx.client.query<{ wal_level: string; can: string; who: string }>(
-    `SELECT current_setting('wal_level') AS wal_level, current_user AS who,
-            (SELECT (rolreplication OR rolsuper)::text FROM pg_catalog.pg_roles WHERE rolname = current_user) AS can`,
-  );
-  const row = r.rows[0]!;
-  if (row.wal_level !== 'logical') {
-    throw new RuntimeError(
-      `wal_level is '${row.wal_level}', LOG_BASED needs 'logical': run \`ALTER SYSTEM SET wal_level = logical;\` and restart PostgreSQL`,
-    );
-  }
-  if (row.can !== 'true') {
-    throw new RuntimeError(
-      `role '${row.who}' lacks the REPLICATION privilege: run \`ALTER ROLE ${quoteIdent(row.who)} WITH REPLICATION;\``,
-    );
-  }
-  const plugin = ctx.config.logicalDecodingPlugin;
-  if (slot && slot.plugin !== plugin) {
-    throw new RuntimeError(
-      `replication slot '${slot.slotName}' uses the plugin '${slot.plugin}', not '${plugin}': drop it with \`SELECT pg_drop_replication_slot('${slot.slotName}');\` or set replication_slot to another name`,
-    );
-  }
-}
-
-async function assertPublication(ctx: SyncContext, scs: readonly StreamColumns[]): Promise<void> {
-  const pub = ctx.config.publicationName;
-  const r = await ctx.client.query<{ schemaname: string; tablename: string }>(
-    'SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables WHERE pubname = $1',
-    [pub],
-  );
-  const exists = await ctx.client.query(
-    'SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1',
-    [pub],
-  );
-  const covered = new Set(r.rows.map((x) => JSON.stringify([x.schemaname, x.tablename])));
-  const missing = scs.filter(
-    (sc) => !covered.has(JSON.stringify([sc.stream.schemaName, sc.stream.tableName])),
-  );
-  if (missing.length === 0) return;
-  const tables = missing
-    .map((sc) => qualifiedName(sc.stream.schemaName, sc.stream.tableName))
-    .join(', ');
-  if (ctx.config.createPublication && exists.rowCount === 0) {
-    await ctx.client.query(`CREATE PUBLICATION ${quoteIdent(pub)} FOR TABLE ${tables}`);
-    return;
-  }
-  const fix =
-    exists.rowCount === 0
-      ? `CREATE PUBLICATION ${quoteIdent(pub)} FOR TABLE ${tables};`
-      : `ALTER PUBLICATION ${quoteIdent(pub)} ADD TABLE ${tables};`;
-  throw new RuntimeError(
-    `publication '${pub}' ${exists.rowCount === 0 ? 'does not exist' : 'does not cover the LOG_BASED tables'}: run \`${fix}\` (or set create_publication)`,
-  );
-}
-
 /** Copies tables inside the slot's snapshot (or, for a table added later, a fresh one). */
 async function copyStreams(
   ctx: SyncContext,
@@ -274,6 +217,7 @@ async function stream(
     { publication: config.publicationName, protoVersion: 1, messages: false },
     maxLsn(slotConfirmed, ack),
   );
+  const decode = changeDecoder(config.logicalDecodingPlugin);
   const endAt = await currentWalLsn(ctx.client);
   await reader.start(INVALID_LSN);
   if (compareLsn(ack, slotConfirmed) > 0) await reader.confirm(ack);
@@ -302,52 +246,53 @@ async function stream(
         continue;
       }
       lastActivity = Date.now();
-      const msg: PgoutputMessage = parsePgoutput(e.payload, { inStream: false });
-      switch (msg.tag) {
-        case 'begin':
-          inTx = true;
-          pending = [];
-          break;
-        case 'relation':
-          encoder.relation(msg);
-          break;
-        case 'insert':
-        case 'update':
-        case 'delete': {
-          const change = encoder.decode(msg);
-          if (change) pending.push(change);
-          break;
-        }
-        case 'truncate':
-          ctx.log.warn(
-            `TRUNCATE of ${msg.relationIds.length} table(s) seen at ${e.lsn}; not propagated yet`,
-          );
-          break;
-        case 'commit': {
-          inTx = false;
-          const end = msg.endLsn;
-          const at = pgEpochMicrosToRfc3339(msg.commitTime);
-          const now = new Date();
-          for (const change of pending) {
-            const s = byId.get(change.target.tapStreamId)!;
-            if (compareLsn(end, s.lsn) <= 0) continue; // already covered by the copy or the state
-            if (change.missing.length) await fetchMissing(ctx, s, change);
-            s.out.setExtractedAt(now);
-            if (s.out.record(encoder.body(change, end, at))) await ctx.writer.flush();
-            count += 1;
+      for (const msg of decode(e.payload)) {
+        switch (msg.tag) {
+          case 'begin':
+            inTx = true;
+            pending = [];
+            break;
+          case 'relation':
+            encoder.relation(msg);
+            break;
+          case 'insert':
+          case 'update':
+          case 'delete': {
+            const change = encoder.decode(msg);
+            if (change) pending.push(change);
+            break;
           }
-          pending = [];
-          // Every stream has now seen everything up to `end`: their bookmarks move together.
-          for (const s of streams) s.lsn = maxLsn(s.lsn, end);
-          for (const s of streams) setBookmark(ctx, s);
-          ctx.emitState();
-          await ctx.writer.flush();
-          if (config.ackMode === 'on_emit') await reader.confirm(end);
-          if (config.breakAtEndLsn && compareLsn(end, endAt) >= 0) return count;
-          break;
+          case 'truncate':
+            ctx.log.warn(
+              `TRUNCATE of ${msg.relationIds.length} table(s) seen at ${e.lsn}; not propagated yet`,
+            );
+            break;
+          case 'commit': {
+            inTx = false;
+            const end = msg.endLsn;
+            const at = pgEpochMicrosToRfc3339(msg.commitTime);
+            const now = new Date();
+            for (const change of pending) {
+              const s = byId.get(change.target.tapStreamId)!;
+              if (compareLsn(end, s.lsn) <= 0) continue; // already covered by the copy or the state
+              if (change.missing.length) await fetchMissing(ctx, s, change);
+              s.out.setExtractedAt(now);
+              if (s.out.record(encoder.body(change, end, at))) await ctx.writer.flush();
+              count += 1;
+            }
+            pending = [];
+            // Every stream has now seen everything up to `end`: their bookmarks move together.
+            for (const s of streams) s.lsn = maxLsn(s.lsn, end);
+            for (const s of streams) setBookmark(ctx, s);
+            ctx.emitState();
+            await ctx.writer.flush();
+            if (config.ackMode === 'on_emit') await reader.confirm(end);
+            if (config.breakAtEndLsn && compareLsn(end, endAt) >= 0) return count;
+            break;
+          }
+          default:
+            break;
         }
-        default:
-          break;
       }
     }
     for (const s of streams) setBookmark(ctx, s);
