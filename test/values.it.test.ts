@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { copyRows } from '../src/db/copy-reader';
 import { sessionOptions } from '../src/db/session-settings';
 import type { BaseType, ResolvedType } from '../src/types/resolved-type';
 import { converterFor, DEFAULT_VALUE_POLICY } from '../src/values';
@@ -475,6 +476,23 @@ describe('value conversion against PostgreSQL', () => {
     expect(convert('tza')).toBe(
       '[["2024-01-02T03:04:05.5+00:00",null],["2024-01-01T00:00:00+00:00","2024-01-01T08:00:00+00:00"]]',
     );
+  });
+
+  it('reads every value identically through COPY text and the query protocol', async () => {
+    // FULL_TABLE reads through COPY; the converters above were proven on query-protocol text.
+    const select = `SELECT * FROM vals UNION ALL SELECT id + 1000, ${COLUMNS.map((c) => c.name).join(', ')} FROM vals ORDER BY 1`;
+    const { rows: viaQuery } = await tap.query<unknown[]>({ text: select, rowMode: 'array' });
+    const viaCopy: unknown[][] = [];
+    const n = await copyRows(tap, select, COLUMNS.length + 1, (row) => viaCopy.push([...row]));
+    expect(n).toBe(ROWS * 2);
+    expect(viaCopy).toEqual(viaQuery);
+    // A text with every character COPY escapes, and the literal two characters of its NULL marker.
+    const tricky = `SELECT E'a\\tb\\\\c\\nd\\re\\bf\\fg\\vh\\x01i' AS t, '\\N' AS n, '' AS e, NULL AS z, E'\\\\' AS b`;
+    const { rows: q } = await tap.query<unknown[]>({ text: tricky, rowMode: 'array' });
+    const c: unknown[][] = [];
+    await copyRows(tap, tricky, 5, (row) => c.push([...row]));
+    expect(q[0]).toEqual(['a\tb\\c\nd\re\bf\fg\vh\x01i', '\\N', '', null, '\\']);
+    expect(c).toEqual(q);
   });
 
   it('round-trips every in-range instant through PostgreSQL itself', async () => {

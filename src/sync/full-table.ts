@@ -1,5 +1,6 @@
-import { fetchBatches, type TextRow } from '../db/cursor';
-import { quoteIdent, selectColumns } from '../db/quote';
+import { copyRows } from '../db/copy-reader';
+import type { TextRow } from '../db/cursor';
+import { quoteIdent, quoteLiteral, selectColumns } from '../db/quote';
 import type { Bookmark } from '../state/tap-state';
 import { recordEncoder } from './record-encoder';
 import type { StreamColumns } from './stream-columns';
@@ -10,7 +11,9 @@ import { STATE_EVERY_RECORDS, type SyncContext } from './sync-context';
  * (`WHERE (pk) > (last) ORDER BY pk LIMIT n`): each batch walks the key's index, so nothing sorts
  * the whole table (the Python taps' ORDER BY xmin does), no transaction stays open for the whole
  * copy, and an interrupted run resumes after `last_pk_fetched` without re-reading what its STATE
- * covered. Relations without a key (views, heaps) go through one cursor and restart from scratch.
+ * covered. Relations without a key (views, heaps) are read by one statement and restart from
+ * scratch. Rows come through `COPY (…) TO STDOUT` (src/db/copy-reader.ts): the same text per value
+ * as the query protocol, several times cheaper to receive.
  *
  * ACTIVATE_VERSION as singer-io / pipelinewise: before the records on a stream's first run, after
  * them on every run; a resumed run keeps the interrupted run's version.
@@ -42,19 +45,23 @@ export async function syncFullTable(
   const base: Bookmark = { last_replication_method: 'FULL_TABLE', version, xmin: null };
   let count = 0;
 
-  const pkOf = (row: TextRow) =>
-    Object.fromEntries(sc.primaryKey.map((k, j) => [k, row[pkIdx[j]!] ?? null]));
-  const emit = async (rows: readonly TextRow[]) => {
-    out.setExtractedAt(new Date());
-    for (const row of rows) {
-      const full = out.record(encoder.encode(row));
-      count += 1;
-      if (count % STATE_EVERY_RECORDS === 0) {
-        // Without a key there is no resume point, but the STATE still shows progress.
-        ctx.checkpoint(s.tapStreamId, keyset ? { ...base, last_pk_fetched: pkOf(row) } : base);
-      }
-      if (full) await ctx.writer.flush();
+  const pkOf = (pk: readonly (string | null)[]) =>
+    Object.fromEntries(sc.primaryKey.map((k, j) => [k, pk[j] ?? null]));
+  // The key of the last row read, kept as texts (no allocation per row).
+  const lastPk: Array<string | null> = pkIdx.map(() => null);
+  const onRow = (row: TextRow) => {
+    out.record(encoder.encode(row));
+    count += 1;
+    for (let j = 0; j < pkIdx.length; j++) lastPk[j] = row[pkIdx[j]!] ?? null;
+    if (count % STATE_EVERY_RECORDS === 0) {
+      // Without a key there is no resume point, but the STATE still shows progress.
+      ctx.checkpoint(s.tapStreamId, keyset ? { ...base, last_pk_fetched: pkOf(lastPk) } : base);
     }
+  };
+  const flushIfFull = () => (ctx.writer.full ? ctx.writer.flush() : undefined);
+  const read = (sql: string) => {
+    out.setExtractedAt(new Date());
+    return copyRows(ctx.client, sql, s.columns.length, onRow, flushIfFull);
   };
 
   if (keyset) {
@@ -68,27 +75,16 @@ export async function syncFullTable(
     if (after?.some((v) => v === null)) after = null; // a marker from another key: start over
     for (;;) {
       const where = after
-        ? `WHERE (${pkList}) > (${after.map((_, i) => `$${i + 1}`).join(', ')})`
+        ? `WHERE (${pkList}) > (${after.map((v) => quoteLiteral(v!)).join(', ')})`
         : '';
-      const r = await ctx.client.query<unknown[]>({
-        text: `${select} ${where} ORDER BY ${pkList} LIMIT ${limit}`,
-        values: after ? [...after] : [],
-        rowMode: 'array',
-      });
-      const rows = r.rows as unknown as TextRow[];
-      await emit(rows);
-      if (ctx.testMode || rows.length < limit) break;
-      const last = rows[rows.length - 1]!;
-      after = pkIdx.map((i) => last[i] ?? null);
-      ctx.checkpoint(s.tapStreamId, { ...base, last_pk_fetched: pkOf(last) });
+      const rows = await read(`${select} ${where} ORDER BY ${pkList} LIMIT ${limit}`);
+      if (ctx.testMode || rows < limit) break;
+      after = [...lastPk];
+      ctx.checkpoint(s.tapStreamId, { ...base, last_pk_fetched: pkOf(lastPk) });
       await ctx.writer.flush();
     }
   } else {
-    for await (const rows of fetchBatches(ctx.client, select, [], limit)) {
-      await emit(rows);
-      if (ctx.testMode) break;
-      await ctx.writer.flush();
-    }
+    await read(ctx.testMode ? `${select} LIMIT 1` : select);
   }
   ctx.reportUnrepresentable(s.tapStreamId, encoder.unrepresentable);
   if (ctx.testMode) return count;

@@ -101,9 +101,8 @@ export function booleanConverter(ctx: ConversionContext): TextConverter {
   };
 }
 
-function isLowerHex(c: number): boolean {
-  return (c >= CH_0 && c <= CH_9) || (c >= 0x61 && c <= 0x66);
-}
+/** `\\x` and pairs of lowercase hex digits (a regular expression: native speed on long values). */
+const HEX_BYTEA = /^\\x(?:[0-9a-f][0-9a-f])*$/;
 
 /**
  * bytea under bytea_output=hex prints `\x` and two lowercase hex digits per byte. The tap emits
@@ -114,11 +113,8 @@ function isLowerHex(c: number): boolean {
 export function byteaConverter(ctx: ConversionContext): TextConverter {
   return (t) => {
     if (t === null) return JSON_NULL;
-    if (t.charCodeAt(0) !== 0x5c || t.charCodeAt(1) !== 0x78 || t.length % 2 !== 0) {
+    if (!HEX_BYTEA.test(t)) {
       throw conversionError(ctx, t, 'hex bytea `\\x…`; is bytea_output=hex set?');
-    }
-    for (let i = 2; i < t.length; i++) {
-      if (!isLowerHex(t.charCodeAt(i))) throw conversionError(ctx, t, 'hex digits');
     }
     return `"${t.slice(2)}"`;
   };
