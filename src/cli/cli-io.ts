@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { Terminal } from '../progress/live-area';
 
 /** What the CLI touches of the outside world, so tests can run `main` in-process. */
 export interface CliIo {
@@ -7,6 +8,8 @@ export interface CliIo {
   /** One log line at a time (no trailing newline). */
   readonly stderr: (line: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** Set when stderr is a terminal: a sync then draws progress bars on it. */
+  readonly terminal?: Terminal;
 }
 
 /** Writes a whole document and resolves once the stream took it (respects backpressure). */

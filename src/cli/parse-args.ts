@@ -1,29 +1,34 @@
 import yargs from 'yargs';
 import { UsageError } from '../errors';
-import { LOG_LEVELS, type LogLevel } from '../log/logger';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger';
 import { PACKAGE } from './package-info';
 
 export type TestMode = 'record' | 'schema';
 
+export interface Logging {
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
 /** The command line after parsing: exactly one mode, with the inputs that mode needs. */
 export type CliArgs =
   | { readonly mode: 'about'; readonly format: 'json' | 'markdown' }
-  | { readonly mode: 'discover'; readonly config: readonly string[]; readonly logLevel: LogLevel }
-  | {
+  | ({ readonly mode: 'discover'; readonly config: readonly string[] } & Logging)
+  | ({
       readonly mode: 'sync';
       readonly config: readonly string[];
       readonly catalog: string;
       readonly state: string | undefined;
       readonly test: TestMode | undefined;
-      readonly logLevel: LogLevel;
-    }
-  | {
+      /** --state-out: file that receives each emitted STATE's value (atomically replaced). */
+      readonly stateOut: string | undefined;
+    } & Logging)
+  | ({
       readonly mode: 'check';
       readonly config: readonly string[];
       readonly catalog: string | undefined;
       readonly state: string | undefined;
-      readonly logLevel: LogLevel;
-    }
+    } & Logging)
   /** --help / --version: yargs produced the text. */
   | { readonly mode: 'text'; readonly text: string };
 
@@ -34,7 +39,7 @@ function parser() {
   return yargs()
     .scriptName('tap-postgres')
     .usage(
-      '$0 --config CONFIG --discover\n$0 --config CONFIG --catalog CATALOG [--state STATE]\n$0 --about [--format json|markdown]\n\nA Singer tap for PostgreSQL.',
+      '$0 --config CONFIG --discover\n$0 --config CONFIG --catalog CATALOG [--state STATE] [--state-out FILE]\n$0 --about [--format json|markdown]\n\nA Singer tap for PostgreSQL.',
     )
     .option('config', {
       alias: 'c',
@@ -79,6 +84,18 @@ function parser() {
       type: 'boolean',
       describe: 'Check the database is ready for the selected streams',
     })
+    .option('state-out', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        "Write each emitted STATE's value to this file (replaced atomically), for the next --state",
+    })
+    .option('log-format', {
+      type: 'string',
+      choices: LOG_FORMATS,
+      default: 'text',
+      describe: 'Log lines on stderr as "LEVEL message" (text) or one JSON object each (json)',
+    })
     .option('log-level', {
       type: 'string',
       choices: LOG_LEVELS,
@@ -105,6 +122,8 @@ interface Raw {
   test?: string;
   check?: boolean;
   'log-level'?: string;
+  'log-format'?: string;
+  'state-out'?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -138,10 +157,22 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (failure) throw new UsageError(`${failure.split('\n')[0]} (see --help)`);
   if (raw.help || raw.version)
     return { mode: 'text', text: captured.endsWith('\n') ? captured : `${captured}\n` };
-  for (const n of ['catalog', 'properties', 'state', 'format', 'test', 'log-level'] as const)
+  for (const n of [
+    'catalog',
+    'properties',
+    'state',
+    'format',
+    'test',
+    'log-level',
+    'log-format',
+    'state-out',
+  ] as const)
     single(raw, argv, n);
 
-  const logLevel = (raw['log-level'] ?? 'info') as LogLevel;
+  const logging: Logging = {
+    logLevel: (raw['log-level'] ?? 'info') as LogLevel,
+    logFormat: (raw['log-format'] ?? 'text') as LogFormat,
+  };
   const catalog = raw.catalog ?? raw.properties;
   if (raw.catalog !== undefined && raw.properties !== undefined) {
     throw new UsageError('give --catalog or --properties, not both');
@@ -152,6 +183,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     return { mode: 'about', format: raw.format === 'markdown' ? 'markdown' : 'json' };
   }
   if (raw.format !== undefined) throw new UsageError('--format only applies to --about');
+  if (raw['state-out'] !== undefined && (raw.discover || raw.check || catalog === undefined)) {
+    throw new UsageError('--state-out only applies to a sync (--catalog CATALOG)');
+  }
   const config = raw.config ?? [];
   if (config.length === 0) throw new UsageError('missing --config (see --help)');
   if (raw.discover) {
@@ -160,16 +194,24 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if (raw.state !== undefined || raw.test !== undefined || raw.check) {
       throw new UsageError('--discover cannot be combined with --state, --test or --check');
     }
-    return { mode: 'discover', config, logLevel };
+    return { mode: 'discover', config, ...logging };
   }
   if (raw.check) {
     if (raw.test !== undefined) throw new UsageError('--check cannot be combined with --test');
-    return { mode: 'check', config, catalog, state: raw.state, logLevel };
+    return { mode: 'check', config, catalog, state: raw.state, ...logging };
   }
   if (catalog === undefined) {
     throw new UsageError(
       'nothing to do: give --discover, --catalog CATALOG or --check (see --help)',
     );
   }
-  return { mode: 'sync', config, catalog, state: raw.state, test: testMode(raw.test), logLevel };
+  return {
+    mode: 'sync',
+    config,
+    catalog,
+    state: raw.state,
+    test: testMode(raw.test),
+    stateOut: raw['state-out'],
+    ...logging,
+  };
 }

@@ -43,6 +43,7 @@ describe('normalizeConfig', () => {
         maxRunSeconds: 43200,
         breakAtEndLsn: true,
         createPublication: false,
+        metricsLogIntervalSeconds: 60,
       },
     ],
     ['temporal policy default', base, { valuePolicy: { temporalOutOfRange: 'null' } }],

@@ -109,6 +109,8 @@ export function normalizeConfig(raw: Raw): TapConfig {
   }
   const batch = int(pick(raw, 'batch_fetch_limit'), 50000);
   if (batch < 1) throw new InputError(`config key 'batch_fetch_limit' must be at least 1`);
+  const interval = Number(raw.metrics_log_interval ?? 60);
+  if (!(interval > 0)) throw new InputError(`config key 'metrics_log_interval' must be above 0`);
   const config: TapConfig = {
     host: str(raw.host) ?? 'localhost',
     port,
@@ -128,6 +130,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     emitActivateVersion: bool(raw.emit_activate_version, true),
     ackMode: (str(raw.ack_mode) as AckMode) ?? 'next_run',
     createPublication: bool(raw.create_publication, false),
+    metricsLogIntervalSeconds: interval,
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
     }),

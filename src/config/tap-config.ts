@@ -42,6 +42,8 @@ export interface TapConfig {
   readonly emitActivateVersion: boolean;
   readonly ackMode: AckMode;
   readonly createPublication: boolean;
+  /** Seconds between METRIC record_count lines and plain progress lines on stderr. */
+  readonly metricsLogIntervalSeconds: number;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }

@@ -9,6 +9,19 @@ const DEFAULT_CHUNK_BYTES = 256 * 1024;
 /** Serialises a state value; a hook so bookmarks can carry exact big numbers. */
 export type StateSerializer = (value: unknown) => string;
 
+/** Told the serialised value of the last STATE of each chunk once stdout has taken the chunk. */
+export type StateWrittenListener = (serializedValue: string) => void;
+
+export interface WriterOptions {
+  readonly chunkBytes?: number;
+  readonly onStateWritten?: StateWrittenListener;
+}
+
+/** RECORDs handed to the writer per stream so far; progress reporting reads it, never resets it. */
+export interface RecordCounter {
+  n: number;
+}
+
 export interface StreamStart {
   readonly stream: string;
   readonly schema: JsonSchema;
@@ -29,14 +42,19 @@ export class SingerWriter {
   private pending = 0;
   private failure: Error | undefined;
   private lastState: string | undefined;
+  /** Serialised value of the newest STATE not yet handed to stdout. */
+  private unwrittenState: string | undefined;
+  private readonly counters = new Map<string, RecordCounter>();
   private readonly chunkBytes: number;
+  private readonly onStateWritten: StateWrittenListener | undefined;
 
   constructor(
     private readonly out: Writable,
     private readonly serializeState: StateSerializer = JSON.stringify,
-    opts: { chunkBytes?: number } = {},
+    opts: WriterOptions = {},
   ) {
     this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    this.onStateWritten = opts.onStateWritten;
     out.on('error', (e: Error) => {
       this.failure = e;
     });
@@ -51,7 +69,14 @@ export class SingerWriter {
       key_properties: start.keyProperties,
       bookmark_properties: start.bookmarkProperties,
     });
-    return new StreamOutput(this, start.stream, start.version);
+    return new StreamOutput(this, start.stream, start.version, this.counter(start.stream));
+  }
+
+  /** Records of `stream` handed to the writer so far (a live counter, shared by its outputs). */
+  counter(stream: string): RecordCounter {
+    let c = this.counters.get(stream);
+    if (!c) this.counters.set(stream, (c = { n: 0 }));
+    return c;
   }
 
   activateVersion(stream: string, version: number): void {
@@ -60,9 +85,11 @@ export class SingerWriter {
 
   /** STATE goes after everything already buffered; an identical repeat is dropped. */
   state(value: unknown): void {
-    const line = `{"type":"STATE","value":${this.serializeState(value)}}\n`;
+    const serialized = this.serializeState(value);
+    const line = `{"type":"STATE","value":${serialized}}\n`;
     if (line === this.lastState) return;
     this.lastState = line;
+    this.unwrittenState = serialized;
     this.append(line);
   }
 
@@ -88,7 +115,18 @@ export class SingerWriter {
     const chunk = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
     this.parts = [];
     this.pending = 0;
-    const ok = this.out.write(chunk);
+    // A chunk that carries a STATE is reported once stdout has taken it (its write callback).
+    const state = this.onStateWritten ? this.unwrittenState : undefined;
+    this.unwrittenState = undefined;
+    let taken: Promise<Error | null | undefined> | undefined;
+    let ok: boolean;
+    if (state === undefined) {
+      ok = this.out.write(chunk);
+    } else {
+      let settle: (e: Error | null | undefined) => void = () => {};
+      taken = new Promise((resolve) => (settle = resolve));
+      ok = this.out.write(chunk, (e) => settle(e));
+    }
     if (!ok && !this.failure) {
       await Promise.race([
         once(this.out, 'drain'),
@@ -97,6 +135,7 @@ export class SingerWriter {
         }),
       ]);
     }
+    if (taken && !this.failure && !(await taken) && !this.failure) this.onStateWritten!(state!);
     if (this.failure) throw this.outputError();
   }
 
@@ -118,6 +157,7 @@ export class StreamOutput {
     private readonly writer: SingerWriter,
     readonly stream: string,
     readonly version: number | undefined,
+    private readonly count: RecordCounter = { n: 0 },
   ) {
     this.prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":{`;
     this.suffix = '';
@@ -137,6 +177,7 @@ export class StreamOutput {
    * true when the caller should `await writer.flush()` before reading more.
    */
   record(body: string): boolean {
+    this.count.n++;
     this.writer.append(this.prefix + body + this.suffix);
     return this.writer.full;
   }

@@ -18,6 +18,7 @@ import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
 import { resolveStreamColumns } from './stream-columns';
 import { SyncContext, type SyncMethod } from './sync-context';
+import type { SyncObserver } from './sync-observer';
 
 /** The only place that chooses by replication method. */
 const METHODS: Readonly<Record<Exclude<ReplicationMethod, 'LOG_BASED'>, SyncMethod>> = {
@@ -58,6 +59,24 @@ export interface SyncRun {
   readonly streams: readonly SelectedStream[];
   readonly state: TapState;
   readonly testMode: TestMode | undefined;
+  readonly observer?: SyncObserver;
+}
+
+/** Tells the observer when `streams` start and how they ended. */
+async function observed<T>(
+  observer: SyncObserver | undefined,
+  streams: readonly SelectedStream[],
+  work: () => Promise<T>,
+): Promise<T> {
+  for (const s of streams) observer?.streamStarted(s);
+  try {
+    const result = await work();
+    for (const s of streams) observer?.streamFinished(s, 'succeeded');
+    return result;
+  } catch (e) {
+    for (const s of streams) observer?.streamFinished(s, 'failed');
+    throw e;
+  }
 }
 
 export async function runSyncStreams(run: SyncRun): Promise<void> {
@@ -81,11 +100,11 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
       const bookmark = bookmarkFor(ctx.state, s.tapStreamId, s.method, s.replicationKey);
-      const count = await METHODS[s.method as keyof typeof METHODS](ctx, sc, bookmark).catch(
-        (e: unknown) => {
-          throw asRuntimeError(e, `syncing ${s.tapStreamId} failed`);
-        },
-      );
+      const count = await observed(run.observer, [s], () =>
+        METHODS[s.method as keyof typeof METHODS](ctx, sc, bookmark),
+      ).catch((e: unknown) => {
+        throw asRuntimeError(e, `syncing ${s.tapStreamId} failed`);
+      });
       run.log.info(
         `${s.tapStreamId}: ${count} records (${s.method}) in ${Date.now() - started} ms`,
       );
@@ -95,9 +114,12 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     if (logBased.length > 0) {
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, null);
-      const count = await syncLogBased(ctx, logBased).catch((e: unknown) => {
-        throw asRuntimeError(e, 'LOG_BASED replication failed');
-      });
+      const streams = logBased.map((r) => r.stream);
+      const count = await observed(run.observer, streams, () => syncLogBased(ctx, logBased)).catch(
+        (e: unknown) => {
+          throw asRuntimeError(e, 'LOG_BASED replication failed');
+        },
+      );
       run.log.info(
         `LOG_BASED: ${count} records from ${logBased.length} streams in ${Date.now() - started} ms`,
       );

@@ -1,6 +1,10 @@
 import { loadConfig } from '../../config/load-config';
 import { connect } from '../../db/connect';
 import type { Logger } from '../../log/logger';
+import type { LiveArea } from '../../progress/live-area';
+import { estimateRows } from '../../progress/row-estimates';
+import { SyncProgress } from '../../progress/sync-progress';
+import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { SingerWriter } from '../../singer/writer';
 import { loadState, serializeState } from '../../state/tap-state';
 import { loadSelectedStreams, runSyncStreams } from '../../sync/run-sync';
@@ -11,17 +15,41 @@ export async function runSync(
   args: Extract<CliArgs, { mode: 'sync' }>,
   io: CliIo,
   log: Logger,
+  live?: LiveArea,
 ): Promise<number> {
-  // Config, catalog and state are all checked before the first byte goes to stdout.
+  // Config, catalog, state and --state-out are all checked before the first byte goes to stdout.
   const { config } = loadConfig(args.config, io.env, log);
   const streams = loadSelectedStreams(args.catalog, config);
   const state = loadState(args.state);
+  if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
   const client = await connect(config);
   try {
-    const writer = new SingerWriter(io.stdout, serializeState);
-    await runSyncStreams({ client, writer, config, log, streams, state, testMode: args.test });
+    const writer = new SingerWriter(io.stdout, serializeState, {
+      ...(args.stateOut === undefined ? {} : { onStateWritten: stateFileWriter(args.stateOut) }),
+    });
+    const progress = new SyncProgress({
+      writer,
+      log,
+      intervalMs: config.metricsLogIntervalSeconds * 1000,
+      estimates: await estimateRows(client, streams),
+      ...(live ? { live } : {}),
+    });
+    try {
+      await runSyncStreams({
+        client,
+        writer,
+        config,
+        log,
+        streams,
+        state,
+        testMode: args.test,
+        observer: progress,
+      });
+    } finally {
+      progress.close();
+    }
     return 0;
   } finally {
     await client.end().catch(() => {});
