@@ -73,14 +73,12 @@ describe('progress on stderr', () => {
         },
       ]);
     }
-    // The slow view takes about a second: the 0.1 s interval reports it while it runs.
-    const slowCounts = metrics.filter(
-      (m) => m.metric === 'record_count' && m.tags.endpoint === 'public-slow',
+    // The slow view takes about a second: the 0.1 s interval reports it while it runs (how rows
+    // arrive within the second is the reader's business; the unit test covers counter increases).
+    const progressLines = r.stderrLines.filter((l) =>
+      /^INFO progress public-slow: \d+ rows, \d+ rows\/s, \d:\d\d elapsed$/.test(l),
     );
-    expect(slowCounts.length).toBeGreaterThan(2);
-    expect(
-      r.stderrLines.some((l) => /^INFO progress public-slow: \d+ rows, \d+ rows\/s/.test(l)),
-    ).toBe(true);
+    expect(progressLines.length).toBeGreaterThan(2);
   });
 
   it('--log-format json prints one JSON object per stderr line, errors included', async () => {
