@@ -4,8 +4,9 @@ import type { Client } from 'pg';
 import type { TapConfig } from '../config/tap-config';
 import { clientConfig } from '../db/connect';
 import { formatLsn, INVALID_LSN, lsnFromBigInt, parseLsn, type Lsn } from './lsn';
+import { wal2jsonOptions, type Wal2jsonStartOptions } from './wal2json/start-options';
 
-/** One XLogData frame: its start LSN (see postgres-cdc-facts.md) and the raw pgoutput message. */
+/** One XLogData frame: its start LSN (see postgres-cdc-facts.md) and the plugin's raw message. */
 export interface WalData {
   readonly kind: 'data';
   readonly lsn: Lsn;
@@ -21,6 +22,7 @@ export interface WalKeepalive {
 export type WalEvent = WalData | WalKeepalive;
 
 export interface PgoutputStartOptions {
+  readonly plugin?: 'pgoutput';
   readonly publication: string;
   /** 1, or 2 for streamed in-progress transactions (PG 14+). */
   readonly protoVersion: 1 | 2;
@@ -28,28 +30,38 @@ export interface PgoutputStartOptions {
   readonly messages: boolean;
 }
 
+/** The output plugin and its START_REPLICATION options. */
+export type PluginStartOptions = PgoutputStartOptions | Wal2jsonStartOptions;
+
 const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
+function pgoutputOptions(o: PgoutputStartOptions): string[] {
+  return [
+    `proto_version '${o.protoVersion}'`,
+    // publication_names is a list of identifiers inside a string literal: quote both ways.
+    `publication_names ${quoteLiteral(quoteIdent(o.publication))}`,
+    ...(o.messages ? [`messages 'true'`] : []),
+    ...(o.protoVersion >= 2 ? [`streaming 'true'`] : []),
+  ];
+}
+
 /**
  * pg-logical-replication runs the replication connection; this plugin hands back each message's
- * bytes untouched, because its bundled parser sends column text through pg's global type parsers
- * and reads OIDs as signed integers. Decoding is `pgoutput/parser.ts`'s job.
+ * bytes untouched, because its bundled pgoutput parser sends column text through pg's global type
+ * parsers and reads OIDs as signed integers. Decoding is `change-decoder.ts`'s job.
  */
-class RawPgoutputPlugin extends AbstractPlugin<PgoutputStartOptions> {
+class RawPlugin extends AbstractPlugin<PluginStartOptions> {
   get name(): string {
-    return 'pgoutput';
+    return this.options.plugin ?? 'pgoutput';
   }
 
   start(client: Client, slotName: string, lastLsn: string): Promise<unknown> {
     const o = this.options;
-    const options = [
-      `proto_version '${o.protoVersion}'`,
-      // publication_names is a list of identifiers inside a string literal: quote both ways.
-      `publication_names ${quoteLiteral(quoteIdent(o.publication))}`,
-      ...(o.messages ? [`messages 'true'`] : []),
-      ...(o.protoVersion >= 2 ? [`streaming 'true'`] : []),
-    ];
+    const options =
+      o.plugin === 'wal2json'
+        ? wal2jsonOptions(o).map(([k, v]) => `${quoteIdent(k)} ${quoteLiteral(v)}`)
+        : pgoutputOptions(o);
     return client.query(
       `START_REPLICATION SLOT ${quoteIdent(slotName)} LOGICAL ${lastLsn} (${options.join(', ')})`,
     );
@@ -85,7 +97,7 @@ export class WalReader {
   constructor(
     config: TapConfig,
     private readonly slotName: string,
-    private readonly options: PgoutputStartOptions,
+    private readonly options: PluginStartOptions,
     confirmed: Lsn,
   ) {
     this.confirmed = confirmed;
@@ -115,7 +127,7 @@ export class WalReader {
       this.onStartFailure = reject;
       this.service.once('start', () => resolve());
       this.service
-        .subscribe(new RawPgoutputPlugin(this.options), this.slotName, formatLsn(start))
+        .subscribe(new RawPlugin(this.options), this.slotName, formatLsn(start))
         .then(() => {
           this.ended = true;
           this.notify();

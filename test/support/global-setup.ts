@@ -3,6 +3,7 @@ import {
   startEmbeddedServer,
   type EmbeddedServer,
 } from '../../src/embedded/embedded-server';
+import { setUpWal2jsonServer } from './debian-server';
 
 /**
  * One PostgreSQL server per test run (each test file gets its own database from `test-db.ts`):
@@ -39,6 +40,9 @@ async function startTestcontainer(): Promise<StartedServer> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // The wal2json tests' own server (debian-server.ts) starts alongside the others.
+  const wal2json = setUpWal2jsonServer();
+  wal2json.catch(() => {});
   let server: StartedServer;
   if (process.env.TAP_POSTGRES_TEST_URL) {
     server = { url: process.env.TAP_POSTGRES_TEST_URL, stop: async () => {} };
@@ -57,4 +61,5 @@ export default async function globalSetup(): Promise<void> {
     globalThis.__TAP_POSTGRES_REPLICA_SERVER__ = replica;
     process.env.TAP_POSTGRES_TEST_REPLICA_URL = replica.url;
   }
+  await wal2json;
 }

@@ -25,8 +25,8 @@ export function adminUrl(): string {
   return url;
 }
 
-async function withAdmin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: adminUrl() });
+async function withAdmin<T>(admin: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: admin });
   await c.connect();
   try {
     return await fn(c);
@@ -35,10 +35,11 @@ async function withAdmin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
+/** `admin`: another server's superuser URL (e.g. the wal2json server's); the run's server by default. */
+export async function createTestDatabase(prefix = 't', admin = adminUrl()): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`.toLowerCase();
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const u = new URL(adminUrl());
+  await withAdmin(admin, (c) => c.query(`CREATE DATABASE "${name}"`));
+  const u = new URL(admin);
   u.pathname = `/${name}`;
   const url = u.toString();
   const client = new Client({ connectionString: url });
@@ -58,7 +59,7 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
     },
     async drop() {
       await client.end();
-      await withAdmin(async (c) => {
+      await withAdmin(admin, async (c) => {
         await c.query(
           `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
             WHERE database = $1 AND NOT active`,

@@ -12,7 +12,7 @@ import {
   minLsn,
   type Lsn,
 } from '../../replication/lsn';
-import { changeDecoder } from '../../replication/change-decoder';
+import { prepareDecoding } from '../../replication/change-decoder';
 import {
   beginInSnapshot,
   currentWalLsn,
@@ -211,13 +211,12 @@ async function stream(
     })),
     ctx.policy,
   );
-  const reader = new WalReader(
-    config,
-    config.replicationSlot,
-    { publication: config.publicationName, protoVersion: 1, messages: false },
-    maxLsn(slotConfirmed, ack),
-  );
-  const decode = changeDecoder(config.logicalDecodingPlugin);
+  const { start, decode } = await prepareDecoding(ctx.client, {
+    plugin: config.logicalDecodingPlugin,
+    tables: streams.map((s) => ({ schema: s.sc.stream.schemaName, table: s.sc.stream.tableName })),
+    pgoutput: { publication: config.publicationName, protoVersion: 1, messages: false },
+  });
+  const reader = new WalReader(config, config.replicationSlot, start, maxLsn(slotConfirmed, ack));
   const endAt = await currentWalLsn(ctx.client);
   await reader.start(INVALID_LSN);
   if (compareLsn(ack, slotConfirmed) > 0) await reader.confirm(ack);
@@ -246,7 +245,7 @@ async function stream(
         continue;
       }
       lastActivity = Date.now();
-      for (const msg of decode(e.payload)) {
+      for (const msg of decode(e.payload, e.lsn)) {
         switch (msg.tag) {
           case 'begin':
             inTx = true;

@@ -36,6 +36,8 @@ export async function assertPublication(
   ctx: SyncContext,
   scs: readonly StreamColumns[],
 ): Promise<void> {
+  // wal2json has no publications: its slot is filtered by table when streaming starts.
+  if (ctx.config.logicalDecodingPlugin !== 'pgoutput') return;
   const pub = ctx.config.publicationName;
   const r = await ctx.client.query<{ schemaname: string; tablename: string }>(
     'SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables WHERE pubname = $1',

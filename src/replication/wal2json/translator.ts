@@ -1,0 +1,256 @@
+import { INVALID_LSN, type Lsn } from '../lsn';
+import type { PgoutputMessage, RelationMessage, Tuple, TupleValue } from '../pgoutput/messages';
+import { commitTimeMicros } from './commit-time';
+import { JsonNumber } from './lossless-json';
+import {
+  parseWal2json,
+  type Wal2jsonChange,
+  type Wal2jsonColumn,
+  type Wal2jsonValue,
+} from './messages';
+import { isFixedLengthOid, type LayoutColumn, type TableLayout } from './table-layout';
+
+const BYTEA = 17;
+
+export interface Wal2jsonTranslatorOptions {
+  /** The selected tables as the catalog has them when streaming starts. */
+  readonly baselines: readonly TableLayout[];
+}
+
+interface TableState {
+  layout: TableLayout;
+  /** The layout was sent as a Relation message in this session. */
+  announced: boolean;
+}
+
+const tableKey = (schema: string, table: string) => JSON.stringify([schema, table]);
+
+/**
+ * Translates wal2json format-version 2 messages into pgoutput's message model, so the LOG_BASED
+ * loop handles relations, TOAST merging and values once for both plugins.
+ *
+ * wal2json has no Relation message: one is synthesized for a table before its first change in the
+ * session and whenever the columns a change shows differ from the known layout. An UPDATE leaves
+ * unchanged out-of-line values out altogether; a column of the layout that such a message lacks
+ * is `unchanged` (never null), unless its type is fixed-length and so it must have been dropped.
+ */
+export class Wal2jsonTranslator {
+  private readonly tables = new Map<string, TableState>();
+  private nextSyntheticId = 0xffff_0000;
+
+  constructor(options: Wal2jsonTranslatorOptions) {
+    for (const b of options.baselines) {
+      this.tables.set(tableKey(b.schema, b.table), { layout: b, announced: false });
+    }
+  }
+
+  translate(payload: Buffer, frameLsn: Lsn): PgoutputMessage[] {
+    const m = parseWal2json(payload);
+    switch (m.action) {
+      case 'B':
+        return [
+          {
+            tag: 'begin',
+            finalLsn: m.lsn,
+            commitTime: commitTimeMicros(m.timestamp),
+            xid: m.xid,
+          },
+        ];
+      case 'C':
+        return [
+          {
+            tag: 'commit',
+            flags: 0,
+            commitLsn: m.lsn,
+            // The commit record's end, as pgoutput's end_lsn; equal to the frame's LSN.
+            endLsn: m.nextLsn !== INVALID_LSN ? m.nextLsn : frameLsn,
+            commitTime: commitTimeMicros(m.timestamp),
+          },
+        ];
+      case 'T': {
+        const out: PgoutputMessage[] = [];
+        const state = this.state(m.schema, m.table);
+        if (!state.announced) out.push(this.announce(state));
+        out.push({
+          tag: 'truncate',
+          options: { cascade: false, restartIdentity: false },
+          relationIds: [state.layout.relationId],
+        });
+        return out;
+      }
+      case 'M':
+        return [
+          {
+            tag: 'message',
+            transactional: m.transactional,
+            flags: m.transactional ? 1 : 0,
+            lsn: m.lsn,
+            prefix: m.prefix,
+            content: Buffer.from(m.content, 'utf8'),
+          },
+        ];
+      default:
+        return this.change(m);
+    }
+  }
+
+  private change(m: Wal2jsonChange): PgoutputMessage[] {
+    const out: PgoutputMessage[] = [];
+    const state = this.state(m.schema, m.table);
+    const shown = m.columns ?? (state.layout.columns.length ? undefined : m.identity);
+    if (shown) {
+      const next = reconcile(state.layout, shown, m.action === 'U');
+      if (next !== state.layout) {
+        state.layout = next;
+        state.announced = false;
+      }
+    }
+    if (!state.announced) out.push(this.announce(state));
+    const layout = state.layout;
+    const relationId = layout.relationId;
+    const byName = (cols: readonly Wal2jsonColumn[] | undefined) =>
+      new Map((cols ?? []).map((c) => [c.name, c]));
+    const identity = m.identity && byName(m.identity);
+    const full = !!identity && layout.columns.every((c) => identity.has(c.name));
+    const identityTuple: Tuple | undefined =
+      identity &&
+      layout.columns.map((c) => {
+        const v = identity.get(c.name);
+        return v ? tupleValue(v) : NULL;
+      });
+
+    if (m.action === 'D') {
+      out.push(
+        full
+          ? { tag: 'delete', relationId, old: identityTuple! }
+          : { tag: 'delete', relationId, key: identityTuple ?? layout.columns.map(() => NULL) },
+      );
+      return out;
+    }
+    const cols = byName(m.columns);
+    const newTuple: Tuple = layout.columns.map((c) => {
+      const v = cols.get(c.name);
+      return v ? tupleValue(v) : UNCHANGED;
+    });
+    if (m.action === 'I') {
+      out.push({ tag: 'insert', relationId, newTuple });
+      return out;
+    }
+    if (full) {
+      out.push({ tag: 'update', relationId, old: identityTuple!, newTuple });
+    } else if (identityTuple && keyChanged(identityTuple, newTuple, identity!, layout)) {
+      // pgoutput sends the old key only when the key changed; wal2json always prints one.
+      out.push({ tag: 'update', relationId, key: identityTuple, newTuple });
+    } else {
+      out.push({ tag: 'update', relationId, newTuple });
+    }
+    return out;
+  }
+
+  private state(schema: string, table: string): TableState {
+    const key = tableKey(schema, table);
+    let s = this.tables.get(key);
+    if (!s) {
+      s = {
+        layout: {
+          relationId: this.nextSyntheticId++,
+          schema,
+          table,
+          replicaIdentity: 'd',
+          columns: [],
+        },
+        announced: false,
+      };
+      this.tables.set(key, s);
+    }
+    return s;
+  }
+
+  private announce(state: TableState): RelationMessage {
+    state.announced = true;
+    const l = state.layout;
+    return {
+      tag: 'relation',
+      relationId: l.relationId,
+      schema: l.schema,
+      name: l.table,
+      replicaIdentity: l.replicaIdentity,
+      columns: l.columns.map((c) => ({
+        isKey: c.isKey,
+        flags: c.isKey ? 1 : 0,
+        name: c.name,
+        typeOid: c.typeOid,
+        typmod: c.typmod,
+      })),
+    };
+  }
+}
+
+const NULL: TupleValue = Object.freeze({ kind: 'null' });
+const UNCHANGED: TupleValue = Object.freeze({ kind: 'unchanged' });
+
+/**
+ * wal2json prints a real, double or numeric NaN or ±Infinity as null (JSON has no spelling for
+ * them); the tap emits those as null too (contract §7), so the record is the same as pgoutput's.
+ */
+function tupleValue(c: Wal2jsonColumn): TupleValue {
+  return c.value === null ? NULL : { kind: 'text', text: valueText(c.value, c.typeOid) };
+}
+
+/** A wal2json value as the type's text output, which is what pgoutput sends. */
+export function valueText(v: Exclude<Wal2jsonValue, null>, typeOid: number): string {
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (v instanceof JsonNumber) return v.text;
+  // wal2json strips bytea's `\x` (bytea_output is pinned to hex on every tap connection).
+  return typeOid === BYTEA ? `\\x${v}` : v;
+}
+
+/**
+ * The layout after a change that shows `shown`: the same object when nothing changed. A column
+ * the layout has but an UPDATE lacks stays (an unchanged TOAST value) unless it is fixed-length.
+ */
+function reconcile(
+  layout: TableLayout,
+  shown: readonly Wal2jsonColumn[],
+  partial: boolean,
+): TableLayout {
+  const shownByName = new Map(shown.map((c) => [c.name, c]));
+  const known = new Map(layout.columns.map((c) => [c.name, c]));
+  const same =
+    shown.every((c) => known.get(c.name)?.typeOid === c.typeOid) &&
+    layout.columns.every((c) => shownByName.has(c.name) || (partial && !c.fixedLength));
+  if (same) return layout;
+  const columns: LayoutColumn[] = [];
+  for (const c of layout.columns) {
+    const s = shownByName.get(c.name);
+    if (s && s.typeOid === c.typeOid) columns.push(c);
+    else if (s) columns.push(fromMessage(s, c.isKey));
+    else if (partial && !c.fixedLength) columns.push(c);
+  }
+  for (const s of shown) if (!known.has(s.name)) columns.push(fromMessage(s, false));
+  return { ...layout, columns };
+}
+
+function fromMessage(c: Wal2jsonColumn, isKey: boolean): LayoutColumn {
+  return {
+    name: c.name,
+    typeOid: c.typeOid,
+    typmod: -1,
+    isKey,
+    fixedLength: isFixedLengthOid(c.typeOid),
+  };
+}
+
+function keyChanged(
+  identityTuple: Tuple,
+  newTuple: Tuple,
+  identity: ReadonlyMap<string, Wal2jsonColumn>,
+  layout: TableLayout,
+): boolean {
+  return layout.columns.some((c, i) => {
+    if (!identity.has(c.name)) return false;
+    const a = identityTuple[i]!;
+    const b = newTuple[i]!;
+    return a.kind !== b.kind || (a.kind === 'text' && b.kind === 'text' && a.text !== b.text);
+  });
+}
