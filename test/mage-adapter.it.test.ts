@@ -38,7 +38,12 @@ describe('the Mage adapter (integrations/mage)', () => {
   let db: TestDatabase;
   /** Mage's own config keys: username, database, schema. */
   let mageConfig: Record<string, unknown>;
-  let catalog: { streams: Array<{ tap_stream_id: string }> };
+  let catalog: {
+    streams: Array<{
+      tap_stream_id: string;
+      metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
+    }>;
+  };
   beforeAll(async () => {
     db = await createTestDatabase('mage');
     await db.query(`
