@@ -9,7 +9,7 @@ if (!process.env.TAP_POSTGRES_OPTIMIZE_FOR_SPEED)
   require('v8').setFlagsFromString('--optimize-for-size');
 const { run } = require('../dist/cli/run.js');
 
-run(process.argv.slice(2)).then(
+run(process.argv.slice(2), (code) => process.exit(code)).then(
   (code) => {
     // Exit only after stdout has flushed, or a piped consumer could miss the last messages.
     process.stdout.write('', () => process.exit(code));

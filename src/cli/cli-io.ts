@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Terminal } from '../progress/live-area';
+import type { StopRequest } from './signals';
 
 /** What the CLI touches of the outside world, so tests can run `main` in-process. */
 export interface CliIo {
@@ -10,6 +11,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Set when stderr is a terminal: a sync then draws progress bars on it. */
   readonly terminal?: Terminal;
+  /** Set by SIGTERM / SIGINT (src/cli/signals.ts); absent when nothing can stop the run early. */
+  readonly stop?: StopRequest;
 }
 
 /** Writes a whole document and resolves once the stream took it (respects backpressure). */

@@ -32,7 +32,7 @@ export type CliArgs =
   /** --help / --version: yargs produced the text. */
   | { readonly mode: 'text'; readonly text: string };
 
-const EPILOG = `Exit codes: 0 success; 1 failure while running; 2 bad usage or invalid config, catalog or state.
+const EPILOG = `Exit codes: 0 success (also after SIGTERM / SIGINT, with a final STATE that resumes the run); 1 failure while running; 2 bad usage or invalid config, catalog or state.
 Documentation: README.md; settings: tap-postgres --about --format markdown`;
 
 function parser() {

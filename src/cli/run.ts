@@ -1,5 +1,6 @@
 import type { Terminal } from '../progress/live-area';
 import { main } from './main';
+import { installStopSignals, StopRequest } from './signals';
 
 /** stderr as a terminal for progress bars, unless it is not one (a pipe, a file, TERM=dumb). */
 function terminal(): Terminal | undefined {
@@ -10,13 +11,24 @@ function terminal(): Terminal | undefined {
   };
 }
 
-/** The real process's io: stdout for Singer messages, stderr for log lines. */
-export function run(argv: readonly string[]): Promise<number> {
+/**
+ * The real process's io: stdout for Singer messages, stderr for log lines. `exit` (bin/'s
+ * process.exit) is only used by a second SIGTERM / SIGINT.
+ */
+export async function run(argv: readonly string[], exit: (code: number) => void): Promise<number> {
   const tty = terminal();
-  return main(argv, {
-    stdout: process.stdout,
-    stderr: (line) => process.stderr.write(`${line}\n`),
-    env: process.env,
-    ...(tty ? { terminal: tty } : {}),
-  });
+  const stderr = (line: string) => void process.stderr.write(`${line}\n`);
+  const stop = new StopRequest();
+  const uninstall = installStopSignals(stop, stderr, exit);
+  try {
+    return await main(argv, {
+      stdout: process.stdout,
+      stderr,
+      env: process.env,
+      stop,
+      ...(tty ? { terminal: tty } : {}),
+    });
+  } finally {
+    uninstall();
+  }
 }

@@ -46,6 +46,21 @@ describe('normalizeConfig', () => {
         metricsLogIntervalSeconds: 60,
       },
     ],
+    [
+      'fault handling defaults',
+      base,
+      { connectionRetries: 3, retryBackoffSeconds: 1, resnapshotOnSlotLoss: false },
+    ],
+    [
+      'fault handling as strings',
+      {
+        ...base,
+        connection_retries: '0',
+        retry_backoff_seconds: '0.5',
+        resnapshot_on_slot_loss: 'true',
+      },
+      { connectionRetries: 0, retryBackoffSeconds: 0.5, resnapshotOnSlotLoss: true },
+    ],
     ['temporal policy default', base, { valuePolicy: { temporalOutOfRange: 'null' } }],
     [
       'temporal policy',

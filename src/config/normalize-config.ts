@@ -131,6 +131,9 @@ export function normalizeConfig(raw: Raw): TapConfig {
     ackMode: (str(raw.ack_mode) as AckMode) ?? 'next_run',
     createPublication: bool(raw.create_publication, false),
     metricsLogIntervalSeconds: interval,
+    connectionRetries: int(raw.connection_retries, 3),
+    retryBackoffSeconds: Number(raw.retry_backoff_seconds ?? 1),
+    resnapshotOnSlotLoss: bool(raw.resnapshot_on_slot_loss, false),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
     }),

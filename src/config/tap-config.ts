@@ -44,6 +44,12 @@ export interface TapConfig {
   readonly createPublication: boolean;
   /** Seconds between METRIC record_count lines and plain progress lines on stderr. */
   readonly metricsLogIntervalSeconds: number;
+  /** Reconnect attempts after a connection-level failure (src/sync/retry.ts); 0 fails at once. */
+  readonly connectionRetries: number;
+  /** The first retry's wait; each further retry waits twice as long. */
+  readonly retryBackoffSeconds: number;
+  /** LOG_BASED: copy the tables again (new version) when the slot is gone or moved past the state. */
+  readonly resnapshotOnSlotLoss: boolean;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }

@@ -99,6 +99,8 @@ export class WalReader {
     private readonly slotName: string,
     private readonly options: PluginStartOptions,
     confirmed: Lsn,
+    /** How often status updates go out on their own (src/replication/status-interval.ts). */
+    private readonly statusEveryMs = STATUS_INTERVAL_MS,
   ) {
     this.confirmed = confirmed;
     this.service = new LogicalReplicationService(clientConfig(config), {
@@ -135,7 +137,7 @@ export class WalReader {
         .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
     });
     this.onStartFailure = undefined;
-    this.timer = setInterval(() => void this.sendStatus(), STATUS_INTERVAL_MS);
+    this.timer = setInterval(() => void this.sendStatus(), this.statusEveryMs);
     this.timer.unref();
   }
 

@@ -6,6 +6,7 @@ import {
   type SelectedStream,
 } from '../catalog/stream-selection';
 import type { ReplicationMethod, TapConfig } from '../config/tap-config';
+import { StopRequested, type StopRequest } from '../cli/signals';
 import { asRuntimeError } from '../db/database-errors';
 import { InputError } from '../errors';
 import { readJsonFile } from '../io/read-json-file';
@@ -16,6 +17,7 @@ import { bookmarkFor, withCurrentlySyncing, type TapState } from '../state/tap-s
 import { syncFullTable } from './full-table';
 import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
+import { withRetries } from './retry';
 import { resolveStreamColumns } from './stream-columns';
 import { SyncContext, type SyncMethod } from './sync-context';
 import type { SyncObserver } from './sync-observer';
@@ -53,6 +55,8 @@ export function syncOrder(streams: readonly SelectedStream[], state: TapState): 
 
 export interface SyncRun {
   readonly client: ClientBase;
+  /** Ends the current query connection and opens a new one (after a lost connection). */
+  readonly reconnect: () => Promise<ClientBase>;
   readonly writer: SingerWriter;
   readonly config: TapConfig;
   readonly log: Logger;
@@ -60,6 +64,7 @@ export interface SyncRun {
   readonly state: TapState;
   readonly testMode: TestMode | undefined;
   readonly observer?: SyncObserver;
+  readonly stop?: StopRequest;
 }
 
 /** Tells the observer when `streams` start and how they ended. */
@@ -80,11 +85,6 @@ async function observed<T>(
 }
 
 export async function runSyncStreams(run: SyncRun): Promise<void> {
-  const resolved = await resolveStreamColumns(run.client, syncOrder(run.streams, run.state)).catch(
-    (e: unknown) => {
-      throw asRuntimeError(e, 'reading the catalog of the selected tables failed');
-    },
-  );
   const ctx = new SyncContext(
     run.client,
     run.writer,
@@ -93,18 +93,38 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     run.config.valuePolicy,
     run.testMode,
     run.state,
+    run.stop,
   );
+  const policy = {
+    retries: run.config.connectionRetries,
+    backoffSeconds: run.config.retryBackoffSeconds,
+  };
+  // Each attempt reads its bookmark from ctx.state, so a retry resumes where the lost one stopped.
+  const retrying = <T>(what: string, attempt: () => Promise<T>) =>
+    withRetries(what, policy, run.log, attempt, async () =>
+      ctx.replaceClient(await run.reconnect()),
+    ).catch((e: unknown) => {
+      throw e instanceof StopRequested ? e : asRuntimeError(e, what);
+    });
+  let stopped: StopRequested | undefined;
   try {
+    const resolved = await retrying('reading the catalog of the selected tables failed', () =>
+      resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state)),
+    );
     for (const sc of resolved.filter((r) => r.stream.method !== 'LOG_BASED')) {
+      ctx.throwIfStopping();
       const s = sc.stream;
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
-      const bookmark = bookmarkFor(ctx.state, s.tapStreamId, s.method, s.replicationKey);
       const count = await observed(run.observer, [s], () =>
-        METHODS[s.method as keyof typeof METHODS](ctx, sc, bookmark),
-      ).catch((e: unknown) => {
-        throw asRuntimeError(e, `syncing ${s.tapStreamId} failed`);
-      });
+        retrying(`syncing ${s.tapStreamId} failed`, () =>
+          METHODS[s.method as keyof typeof METHODS](
+            ctx,
+            sc,
+            bookmarkFor(ctx.state, s.tapStreamId, s.method, s.replicationKey),
+          ),
+        ),
+      );
       run.log.info(
         `${s.tapStreamId}: ${count} records (${s.method}) in ${Date.now() - started} ms`,
       );
@@ -112,23 +132,30 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     // LOG_BASED streams share one replication connection, so they run together, last.
     const logBased = resolved.filter((r) => r.stream.method === 'LOG_BASED');
     if (logBased.length > 0) {
+      ctx.throwIfStopping();
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, null);
       const streams = logBased.map((r) => r.stream);
-      const count = await observed(run.observer, streams, () => syncLogBased(ctx, logBased)).catch(
-        (e: unknown) => {
-          throw asRuntimeError(e, 'LOG_BASED replication failed');
-        },
+      const count = await observed(run.observer, streams, () =>
+        retrying('LOG_BASED replication failed', () => syncLogBased(ctx, logBased)),
       );
       run.log.info(
         `LOG_BASED: ${count} records from ${logBased.length} streams in ${Date.now() - started} ms`,
       );
     }
-    ctx.state = withCurrentlySyncing(ctx.state, null);
-    if (!run.testMode) run.writer.state(ctx.state);
+  } catch (e) {
+    if (!(e instanceof StopRequested)) throw e;
+    stopped = e;
   } finally {
     // What is buffered is consistent (each STATE follows the records it covers): hand it over even
     // when a later step failed, so the next run resumes from there.
-    await run.writer.flush().catch(() => {});
+    if (!stopped) await run.writer.flush().catch(() => {});
+  }
+  // A stopped run keeps currently_syncing, so the next run resumes that stream first.
+  if (!stopped) ctx.state = withCurrentlySyncing(ctx.state, null);
+  if (!run.testMode) run.writer.state(ctx.state);
+  await run.writer.flush();
+  if (stopped) {
+    run.log.info(`${stopped.message}: the final STATE above resumes the run`);
   }
 }

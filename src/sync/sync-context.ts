@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import type { TestMode } from '../cli/parse-args';
+import { StopRequested, type StopRequest } from '../cli/signals';
 import type { TapConfig } from '../config/tap-config';
 import type { Logger } from '../log/logger';
 import type { SingerWriter } from '../singer/writer';
@@ -13,15 +14,38 @@ export const STATE_EVERY_RECORDS = 10_000;
 
 /** What every replication method gets; the state is the only thing they change. */
 export class SyncContext {
+  /** The state the run started with: what the target has committed (the acknowledgement limit). */
+  readonly incoming: TapState;
+
   constructor(
-    readonly client: ClientBase,
+    private conn: ClientBase,
     readonly writer: SingerWriter,
     readonly config: TapConfig,
     readonly log: Logger,
     readonly policy: ValuePolicy,
     readonly testMode: TestMode | undefined,
     private current: TapState,
-  ) {}
+    private readonly stop?: StopRequest,
+  ) {
+    this.incoming = current;
+  }
+
+  /** The query connection; replaced after a lost connection (src/sync/retry.ts). */
+  get client(): ClientBase {
+    return this.conn;
+  }
+
+  replaceClient(next: ClientBase): void {
+    this.conn = next;
+  }
+
+  /**
+   * Called at each safe boundary (a batch and its STATE written, or between transactions): after
+   * SIGTERM / SIGINT the stream ends here and the run emits its final STATE.
+   */
+  throwIfStopping(): void {
+    if (this.stop?.requested) throw new StopRequested(this.stop.reason);
+  }
 
   get state(): TapState {
     return this.current;

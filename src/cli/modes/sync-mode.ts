@@ -24,7 +24,12 @@ export async function runSync(
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
-  const client = await connect(config);
+  let client = await connect(config);
+  const reconnect = async () => {
+    await client.end().catch(() => {});
+    client = await connect(config);
+    return client;
+  };
   try {
     const writer = new SingerWriter(io.stdout, serializeState, {
       ...(args.stateOut === undefined ? {} : { onStateWritten: stateFileWriter(args.stateOut) }),
@@ -39,6 +44,7 @@ export async function runSync(
     try {
       await runSyncStreams({
         client,
+        reconnect,
         writer,
         config,
         log,
@@ -46,6 +52,7 @@ export async function runSync(
         state,
         testMode: args.test,
         observer: progress,
+        ...(io.stop ? { stop: io.stop } : {}),
       });
     } finally {
       progress.close();

@@ -20,6 +20,7 @@ import {
   slotInfo,
 } from '../../replication/slot';
 import { WalReader } from '../../replication/wal-reader';
+import { statusIntervalMs } from '../../replication/status-interval';
 import type { StreamOutput } from '../../singer/writer';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { pgEpochMicrosToRfc3339 } from '../../values';
@@ -28,6 +29,7 @@ import type { StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
 import { ChangeEncoder, type DecodedChange } from './change-encoder';
 import { assertPublication, assertReplicationReady } from './readiness';
+import { ackableLsn, handleSlotLoss } from './slot-loss';
 
 /** LOG_BASED schemas: every column nullable, plus the two columns the contract adds. */
 export function logBasedSchema(schema: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -82,6 +84,7 @@ export async function syncLogBased(
   const useVersion = config.emitActivateVersion;
   const existing = await slotInfo(ctx.client, slotName);
   await assertReplicationReady(ctx, existing);
+  handleSlotLoss(ctx, existing, scs); // fault handling: src/sync/log-based/slot-loss.ts
   await assertPublication(ctx, scs);
 
   const streams: LogStream[] = [];
@@ -95,7 +98,8 @@ export async function syncLogBased(
         `replication slot '${slotName}' does not exist but the state has an LSN for ${sc.stream.tapStreamId}: changes since then are lost to the slot. Remove the stream's bookmark from the state to copy the table again`,
       );
     }
-    if (had) incoming.push(had);
+    const ackable = ackableLsn(ctx, sc.stream.tapStreamId, had);
+    if (ackable) incoming.push(ackable);
     const lsn = existing ? had : null;
     const version = lsn && typeof b.version === 'number' ? b.version : Date.now();
     const out = ctx.writer.beginStream({
@@ -163,6 +167,7 @@ async function copyStreams(
           if (s.out.record(encoder.encode(row) + tail)) await ctx.writer.flush();
         }
         if (ctx.testMode) break;
+        ctx.throwIfStopping(); // SIGTERM: no bookmark yet, the next run copies this table again
       }
       ctx.reportUnrepresentable(st.tapStreamId, encoder.unrepresentable);
       if (ctx.testMode) continue;
@@ -216,7 +221,13 @@ async function stream(
     tables: streams.map((s) => ({ schema: s.sc.stream.schemaName, table: s.sc.stream.tableName })),
     pgoutput: { publication: config.publicationName, protoVersion: 1, messages: false },
   });
-  const reader = new WalReader(config, config.replicationSlot, start, maxLsn(slotConfirmed, ack));
+  const reader = new WalReader(
+    config,
+    config.replicationSlot,
+    start,
+    maxLsn(slotConfirmed, ack),
+    await statusIntervalMs(ctx.client),
+  );
   const endAt = await currentWalLsn(ctx.client);
   await reader.start(INVALID_LSN);
   if (compareLsn(ack, slotConfirmed) > 0) await reader.confirm(ack);
@@ -230,6 +241,7 @@ async function stream(
     for (;;) {
       if (Date.now() - started > config.maxRunSeconds * 1000) break;
       if (!inTx && Date.now() - lastActivity > config.logicalPollTotalSeconds * 1000) break;
+      if (!inTx) ctx.throwIfStopping(); // SIGTERM: between transactions, after their STATE
       const e = await reader.next(1000);
       if (e === 'idle') {
         await reader.ping();
@@ -285,6 +297,7 @@ async function stream(
             for (const s of streams) setBookmark(ctx, s);
             ctx.emitState();
             await ctx.writer.flush();
+            lastActivity = Date.now(); // time blocked on a slow consumer is not idleness
             if (config.ackMode === 'on_emit') await reader.confirm(end);
             if (config.breakAtEndLsn && compareLsn(end, endAt) >= 0) return count;
             break;
