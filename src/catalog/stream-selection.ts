@@ -107,13 +107,14 @@ export function selectStream(s: InputStream, config: TapConfig, where: string): 
   if (method === 'INCREMENTAL' && !replicationKey) {
     throw new InputError(`${where}: INCREMENTAL needs "replication-key" in its root metadata`);
   }
-  if (replicationKey && !(replicationKey in props)) {
+  // Own keys only: `in` would accept 'toString' or '__proto__' through Object.prototype.
+  if (replicationKey && !Object.hasOwn(props, replicationKey)) {
     throw new InputError(
       `${where}: replication key '${replicationKey}' is not a column of the stream's schema`,
     );
   }
   for (const k of keyProperties) {
-    if (!(k in props)) {
+    if (!Object.hasOwn(props, k)) {
       throw new InputError(`${where}: key property '${k}' is not a column of the stream's schema`);
     }
   }

@@ -5,7 +5,11 @@ import { InputError } from '../errors';
  * Reads a JSON document a user handed us (config, catalog, state). Every failure becomes one line
  * naming the flag and the file, so the user knows which of several files is at fault.
  */
-export function readJsonFile(path: string, what: string): unknown {
+export function readJsonFile(
+  path: string,
+  what: string,
+  parse: (text: string) => unknown = JSON.parse,
+): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -22,7 +26,7 @@ export function readJsonFile(path: string, what: string): unknown {
     throw new InputError(`${what} file ${path}: ${why}`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parse(text);
   } catch (e) {
     throw new InputError(`${what} file ${path} is not valid JSON: ${(e as Error).message}`);
   }

@@ -2,17 +2,10 @@ import type { ReplicationMethod } from '../config/tap-config';
 import { InputError } from '../errors';
 import { readJsonFile } from '../io/read-json-file';
 import { assertValid } from '../schemas/schema-validator';
+import { parseExactJson } from './exact-json';
+import { RawJson } from './raw-json';
 
-/**
- * A JSON value that must be printed exactly as given: a bookmark taken from a RECORD (a bigint or
- * numeric replication key keeps all its digits). `serializeState` splices it in unchanged.
- */
-export class RawJson {
-  constructor(readonly json: string) {}
-  toJSON(): unknown {
-    return JSON.parse(this.json) as unknown;
-  }
-}
+export { RawJson };
 
 export type BookmarkValue = string | number | boolean | null | RawJson;
 
@@ -57,7 +50,7 @@ export function parseState(doc: unknown, what: string): TapState {
 
 export function loadState(path: string | undefined): TapState {
   if (path === undefined) return EMPTY_STATE;
-  return parseState(readJsonFile(path, 'state'), `state file ${path}`);
+  return parseState(readJsonFile(path, 'state', parseExactJson), `state file ${path}`);
 }
 
 /**

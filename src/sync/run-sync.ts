@@ -13,10 +13,12 @@ import { readJsonFile } from '../io/read-json-file';
 import type { Logger } from '../log/logger';
 import { assertValid } from '../schemas/schema-validator';
 import type { SingerWriter } from '../singer/writer';
+import { assertBookmarksUsable } from '../state/bookmark-check';
 import { bookmarkFor, withCurrentlySyncing, type TapState } from '../state/tap-state';
 import { syncFullTable } from './full-table';
 import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
+import { assertLogBasedReady } from './log-based-preflight';
 import { withRetries } from './retry';
 import { resolveStreamColumns } from './stream-columns';
 import { SyncContext, type SyncMethod } from './sync-context';
@@ -110,6 +112,16 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   try {
     const resolved = await retrying('reading the catalog of the selected tables failed', () =>
       resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state)),
+    );
+    // Everything a stream will need is checked before the first stream emits anything.
+    await retrying("checking the state's bookmarks failed", () =>
+      assertBookmarksUsable(ctx.client, resolved, ctx.state),
+    );
+    await retrying('LOG_BASED replication cannot start', () =>
+      assertLogBasedReady(
+        ctx,
+        resolved.filter((r) => r.stream.method === 'LOG_BASED'),
+      ),
     );
     for (const sc of resolved.filter((r) => r.stream.method !== 'LOG_BASED')) {
       ctx.throwIfStopping();
