@@ -4,6 +4,7 @@ import {
   records,
   replay,
   selectStreams,
+  type Message,
 } from './support/catalog-helpers';
 import { contractViolations, describeRun } from './support/output-contract';
 import { runTap, tempFiles } from './support/run-tap';
