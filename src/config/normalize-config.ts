@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
 import type { TemporalOutOfRangePolicy } from '../values';
 import type {
@@ -111,6 +112,10 @@ export function normalizeConfig(raw: Raw): TapConfig {
   if (batch < 1) throw new InputError(`config key 'batch_fetch_limit' must be at least 1`);
   const interval = Number(raw.metrics_log_interval ?? 60);
   if (!(interval > 0)) throw new InputError(`config key 'metrics_log_interval' must be above 0`);
+  const parallelism = int(raw.snapshot_parallelism, availableParallelism());
+  if (!Number.isInteger(parallelism) || parallelism < 1) {
+    throw new InputError(`config key 'snapshot_parallelism' must be an integer of at least 1`);
+  }
   const config: TapConfig = {
     host: str(raw.host) ?? 'localhost',
     port,
@@ -120,6 +125,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     schemas: schemasOf(raw),
     ssl: sslOf(raw),
     batchFetchLimit: batch,
+    snapshotParallelism: parallelism,
     defaultReplicationMethod: (str(raw.default_replication_method) as ReplicationMethod) ?? null,
     replicationSlot: str(raw.replication_slot) ?? defaultSlotName(database),
     publicationName: str(raw.publication_name) ?? 'tap_postgres',

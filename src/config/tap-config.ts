@@ -32,6 +32,8 @@ export interface TapConfig {
   readonly schemas: readonly string[] | null;
   readonly ssl: SslOptions | null;
   readonly batchFetchLimit: number;
+  /** FULL_TABLE: connections that copy one large table in CTID block ranges (1 = one connection). */
+  readonly snapshotParallelism: number;
   readonly defaultReplicationMethod: ReplicationMethod | null;
   readonly replicationSlot: string;
   readonly publicationName: string;

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { RuntimeError } from '../errors';
 import type { JsonSchema, SingerMessage } from './messages';
@@ -38,7 +37,7 @@ export interface StreamStart {
  * a slow target slows the tap instead of growing its memory.
  */
 export class SingerWriter {
-  private parts: string[] = [];
+  private parts: Array<string | Buffer> = [];
   private pending = 0;
   private failure: Error | undefined;
   private lastState: string | undefined;
@@ -103,6 +102,12 @@ export class SingerWriter {
     this.pending += line.length;
   }
 
+  /** @internal ready-made lines, already UTF-8 (records converted on another thread). */
+  appendRaw(lines: Buffer): void {
+    this.parts.push(lines);
+    this.pending += lines.length;
+  }
+
   /** True when the buffer is big enough that the caller should `await flush()`. */
   get full(): boolean {
     return this.pending >= this.chunkBytes;
@@ -112,28 +117,24 @@ export class SingerWriter {
   async flush(): Promise<void> {
     if (this.failure) throw this.outputError();
     if (this.parts.length === 0) return;
-    const chunk = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+    const chunks = joinStrings(this.parts);
     this.parts = [];
     this.pending = 0;
-    // A chunk that carries a STATE is reported once stdout has taken it (its write callback).
+    // A chunk that carries a STATE is reported once stdout has taken it (the last write's callback).
     const state = this.onStateWritten ? this.unwrittenState : undefined;
     this.unwrittenState = undefined;
     let taken: Promise<Error | null | undefined> | undefined;
-    let ok: boolean;
-    if (state === undefined) {
-      ok = this.out.write(chunk);
-    } else {
-      let settle: (e: Error | null | undefined) => void = () => {};
-      taken = new Promise((resolve) => (settle = resolve));
-      ok = this.out.write(chunk, (e) => settle(e));
-    }
+    let settle: (e: Error | null | undefined) => void = () => {};
+    if (state !== undefined) taken = new Promise((resolve) => (settle = resolve));
+    let ok = true;
+    if (chunks.length > 1) this.out.cork();
+    chunks.forEach((c, i) => {
+      ok =
+        i === chunks.length - 1 && taken ? this.out.write(c, (e) => settle(e)) : this.out.write(c);
+    });
+    if (chunks.length > 1) this.out.uncork();
     if (!ok && !this.failure) {
-      await Promise.race([
-        once(this.out, 'drain'),
-        once(this.out, 'close').then(() => {
-          this.failure ??= new Error('output closed');
-        }),
-      ]);
+      if ((await drainOrClose(this.out)) === 'close') this.failure ??= new Error('output closed');
     }
     if (taken && !this.failure && !(await taken) && !this.failure) this.onStateWritten!(state!);
     if (this.failure) throw this.outputError();
@@ -145,6 +146,53 @@ export class SingerWriter {
       `stdout closed${code ? ` (${code})` : ''}: the consumer of the tap's output stopped reading; nothing more was acknowledged`,
     );
   }
+}
+
+/**
+ * Waits for 'drain' or the end of `out`, and removes its listeners either way (`events.once`
+ * would leave the loser's listeners behind on every wait).
+ */
+function drainOrClose(out: Writable): Promise<'drain' | 'close'> {
+  return new Promise((resolve) => {
+    const settle = (how: 'drain' | 'close') => () => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', onClose);
+      resolve(how);
+    };
+    const onDrain = settle('drain');
+    const onClose = settle('close');
+    out.on('drain', onDrain);
+    out.on('close', onClose);
+    out.on('error', onClose);
+  });
+}
+
+/** Runs of strings joined into one, Buffers kept as they are, order unchanged. */
+function joinStrings(parts: ReadonlyArray<string | Buffer>): Array<string | Buffer> {
+  const out: Array<string | Buffer> = [];
+  let run: string[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      run.push(p);
+      continue;
+    }
+    if (run.length) out.push(run.join(''));
+    run = [];
+    out.push(p);
+  }
+  if (run.length) out.push(run.join(''));
+  return out;
+}
+
+/** The constant start of a stream's RECORD lines, up to the record's first key. */
+export function recordPrefix(stream: string): string {
+  return `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":{`;
+}
+
+/** The end of a RECORD line after the record's last value. */
+export function recordSuffix(version: number | undefined, extractedAt: string): string {
+  return `}${version === undefined ? '' : `,"version":${version}`},"time_extracted":"${extractedAt}"}\n`;
 }
 
 /** A stream's record output: the line's constant parts are built once per stream. */
@@ -159,7 +207,7 @@ export class StreamOutput {
     readonly version: number | undefined,
     private readonly count: RecordCounter = { n: 0 },
   ) {
-    this.prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":{`;
+    this.prefix = recordPrefix(stream);
     this.suffix = '';
     this.setExtractedAt(new Date());
   }
@@ -169,7 +217,7 @@ export class StreamOutput {
     const iso = at.toISOString();
     if (iso === this.extractedAt) return;
     this.extractedAt = iso;
-    this.suffix = `}${this.version === undefined ? '' : `,"version":${this.version}`},"time_extracted":"${iso}"}\n`;
+    this.suffix = recordSuffix(this.version, iso);
   }
 
   /**
@@ -179,6 +227,13 @@ export class StreamOutput {
   record(body: string): boolean {
     this.count.n++;
     this.writer.append(this.prefix + body + this.suffix);
+    return this.writer.full;
+  }
+
+  /** `records` whole RECORD lines of this stream, already UTF-8 (built on another thread). */
+  recordLines(lines: Buffer, records: number): boolean {
+    this.count.n += records;
+    this.writer.appendRaw(lines);
     return this.writer.full;
   }
 }

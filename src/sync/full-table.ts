@@ -2,6 +2,7 @@ import { copyRows } from '../db/copy-reader';
 import type { TextRow } from '../db/cursor';
 import { quoteIdent, quoteLiteral, selectColumns } from '../db/quote';
 import type { Bookmark } from '../state/tap-state';
+import { planParallelCopy, syncRangesInParallel } from './full-table-parallel';
 import { recordEncoder } from './record-encoder';
 import type { StreamColumns } from './stream-columns';
 import { STATE_EVERY_RECORDS, type SyncContext } from './sync-context';
@@ -64,15 +65,24 @@ export async function syncFullTable(
     return copyRows(ctx.client, sql, s.columns.length, onRow, flushIfFull);
   };
 
-  if (keyset) {
-    const pkList = sc.primaryKey.map(quoteIdent).join(', ');
-    let after: readonly (string | null)[] | null = resumeAfter
+  let after: readonly (string | null)[] | null =
+    keyset && resumeAfter
       ? sc.primaryKey.map((k) => {
           const v = resumeAfter[k];
           return v === undefined || v === null ? null : String(v);
         })
       : null;
-    if (after?.some((v) => v === null)) after = null; // a marker from another key: start over
+  if (after?.some((v) => v === null)) after = null; // a marker from another key: start over
+  // A resumed copy continues in key order; a fresh one may split the table over connections.
+  const ranges = after || ctx.testMode ? null : await planParallelCopy(ctx, sc);
+  let unrepresentable = encoder.unrepresentable;
+
+  if (ranges) {
+    const r = await syncRangesInParallel(ctx, sc, out, base, ranges);
+    count = r.records;
+    unrepresentable = r.unrepresentable;
+  } else if (keyset) {
+    const pkList = sc.primaryKey.map(quoteIdent).join(', ');
     for (;;) {
       const where = after
         ? `WHERE (${pkList}) > (${after.map((v) => quoteLiteral(v!)).join(', ')})`
@@ -87,7 +97,7 @@ export async function syncFullTable(
   } else {
     await read(ctx.testMode ? `${select} LIMIT 1` : select);
   }
-  ctx.reportUnrepresentable(s.tapStreamId, encoder.unrepresentable);
+  ctx.reportUnrepresentable(s.tapStreamId, unrepresentable);
   if (ctx.testMode) return count;
   if (useVersion) ctx.writer.activateVersion(s.stream, version);
   ctx.checkpoint(s.tapStreamId, base);

@@ -1,0 +1,94 @@
+/**
+ * Worker thread entry: copies one CTID range of a table inside a shared snapshot and turns its
+ * rows into RECORD lines, so conversion runs on as many cores as there are ranges. The main
+ * thread only writes the finished UTF-8 chunks (src/sync/parallel-copy.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Client } from 'pg';
+import { clientConfig } from '../db/connect';
+import { copyRows } from '../db/copy-reader';
+import { beginInSnapshot } from '../replication/slot';
+import { recordPrefix, recordSuffix } from '../singer/writer';
+import { recordBodyConverter } from '../values';
+import { CHUNKS_IN_FLIGHT, type RangeCopyJob, type RangeCopyMessage } from './range-copy-protocol';
+
+const port = parentPort!;
+const job = workerData as RangeCopyJob;
+const post = (m: RangeCopyMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+let credits = CHUNKS_IN_FLIGHT;
+let wake: (() => void) | null = null;
+port.on('message', () => {
+  credits += 1;
+  wake?.();
+  wake = null;
+});
+
+async function run(): Promise<void> {
+  const unrepresentable = new Map<string, number>();
+  const encode = recordBodyConverter(job.columns, job.policy, (column) =>
+    unrepresentable.set(column, (unrepresentable.get(column) ?? 0) + 1),
+  );
+  const prefix = recordPrefix(job.stream);
+  let extractedAt = new Date().toISOString();
+  let suffix = recordSuffix(job.version, extractedAt);
+  let lines: string[] = [];
+  let chars = 0;
+  let records = 0;
+  let total = 0;
+
+  const send = async () => {
+    if (lines.length === 0) return;
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credits -= 1;
+    const text = Buffer.from(lines.join(''), 'utf8');
+    // Only a Buffer that owns its whole ArrayBuffer may be transferred (small ones share a pool).
+    const own =
+      text.byteOffset === 0 && text.buffer.byteLength === text.length ? text : new Uint8Array(text);
+    post({ kind: 'chunk', lines: own, records }, [own.buffer as ArrayBuffer]);
+    total += records;
+    lines = [];
+    chars = 0;
+    records = 0;
+  };
+
+  const client = new Client(clientConfig(job.config));
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await beginInSnapshot(client, job.snapshot);
+    await copyRows(
+      client,
+      job.select,
+      job.columns.length,
+      (row) => {
+        const line = prefix + encode(row) + suffix;
+        lines.push(line);
+        chars += line.length;
+        records += 1;
+      },
+      async () => {
+        if (chars >= job.chunkChars) await send();
+        const now = new Date().toISOString();
+        if (now !== extractedAt) {
+          extractedAt = now;
+          suffix = recordSuffix(job.version, now);
+        }
+      },
+    );
+    await send();
+    await client.query('COMMIT');
+  } finally {
+    await client.end().catch(() => {});
+  }
+  post({ kind: 'done', records: total, unrepresentable: [...unrepresentable] });
+}
+
+run().catch((e: unknown) => {
+  const err = e as { message?: string; code?: string };
+  post({
+    kind: 'error',
+    message: err.message ?? String(e),
+    ...(typeof err.code === 'string' ? { code: err.code } : {}),
+  });
+});
