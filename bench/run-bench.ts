@@ -1,34 +1,55 @@
 /**
- * `npm run bench`: the tap against PostgreSQL's own limits, in one run, on one machine.
+ * `npm run bench`: the tap against PostgreSQL's own limits, in one run, on one machine (issue 6).
  *
- * Starts an embedded PostgreSQL (or uses TAP_POSTGRES_BENCH_URL), builds `narrow` with
- * generate_series, and measures, alternating and taking medians:
- * - FULL_TABLE through the built tap into /dev/null vs `COPY … TO STDOUT` through psql (rows/s);
- * - the tap's peak RSS with a fast consumer and with one that reads slowly.
- * - LOG_BASED over a backlog of BENCH_CHANGES (default 500,000) updates: changes/s, peak RSS.
- * Sizes: BENCH_ROWS (default 2,000,000), BENCH_REPEAT (default 3). BENCH_JSON=path writes figures.
+ * Starts an embedded PostgreSQL (or uses TAP_POSTGRES_BENCH_URL), builds `narrow` and `wide` with
+ * generate_series (bench/tables.ts) and measures, alternating and taking medians over
+ * BENCH_REPEAT runs:
+ * - FULL_TABLE of each table through the built tap (one connection, then snapshot_parallelism)
+ *   vs `COPY … TO STDOUT` through psql (or a raw COPY reader): rows/s and ratio, peak RSS;
+ * - the same with a consumer that reads slowly: peak RSS;
+ * - LOG_BASED over a change workload (single-row UPDATEs on narrow in transactions of 1,000,
+ *   INSERTs into wide) vs pg_recvlogical with pgoutput on the same backlog: changes/s, peak RSS;
+ * - LOG_BASED over one transaction updating every row of narrow: peak RSS;
+ * - discovery of 1,000 tables of 20 columns.
+ * Sizes: BENCH_SCALE (default 1) scales every size; BENCH_ROWS, BENCH_WIDE_ROWS, BENCH_UPDATES,
+ * BENCH_INSERTS, BENCH_BIG_TXN, BENCH_TABLES override one each (0 skips that part).
+ * BENCH_PARALLELISM (default: available parallelism, at least 2), BENCH_BATCH (batch_fetch_limit),
+ * BENCH_NODE_FLAGS (flags for the tap's node), BENCH_JSON=path writes every figure as JSON.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { startEmbeddedServer, type EmbeddedServer } from '../src/embedded/embedded-server';
+import { NARROW_DDL, narrowInsert, WIDE_DDL, wideInsert } from './tables';
 
-const ROWS = Number(process.env.BENCH_ROWS ?? 2_000_000);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const size = (name: string, full: number) =>
+  Math.round(process.env[name] !== undefined ? Number(process.env[name]) : full * SCALE);
+const NARROW_ROWS = size('BENCH_ROWS', 2_000_000);
+const WIDE_ROWS = size('BENCH_WIDE_ROWS', 500_000);
+const UPDATES = size('BENCH_UPDATES', 500_000);
+const INSERTS = size('BENCH_INSERTS', 100_000);
+const BIG_TXN = size('BENCH_BIG_TXN', 2_000_000);
+const TABLES = size('BENCH_TABLES', 1_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-const CHANGES = Number(process.env.BENCH_CHANGES ?? 500_000);
+const PARALLELISM = Number(process.env.BENCH_PARALLELISM ?? Math.max(2, availableParallelism()));
 const BIN = join(__dirname, '..', '..', 'bin', 'tap-postgres.js');
 
 interface Measure {
   seconds: number;
-  rows: number;
+  records: number;
   peakRssMb: number;
-  /** The last STATE line, when asked for (`keepState`). */
+  stderr: string;
+  /** The last STATE line, when asked for. */
   lastState?: string;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number, digits = 0) => Number(x.toFixed(digits));
+const log = (s: string) => console.error(s);
 
 function peakRss(pid: number): number {
   try {
@@ -39,16 +60,16 @@ function peakRss(pid: number): number {
   }
 }
 
-/** Runs the tap; `slow` reads stdout in small sips with pauses, like a target that is behind. */
-function runTap(args: string[], slow: boolean, keepState = false): Promise<Measure> {
-  return new Promise((resolve, reject) => {
+/** Runs the tap; `slow` reads stdout in 16 KB sips with pauses, like a target that is behind. */
+function runTap(args: string[], opts: { slow?: boolean; keepState?: boolean } = {}) {
+  return new Promise<Measure>((resolve, reject) => {
     const started = process.hrtime.bigint();
     const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let errTail = '';
-    child.stderr.on('data', (c: Buffer) => (errTail = (errTail + c.toString('utf8')).slice(-2000)));
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 50);
     let records = 0;
@@ -56,7 +77,7 @@ function runTap(args: string[], slow: boolean, keepState = false): Promise<Measu
     let partial = '';
     let lastState: string | undefined;
     const count = (chunk: Buffer) => {
-      if (keepState) {
+      if (opts.keepState) {
         const lines = (partial + chunk.toString('utf8')).split('\n');
         partial = lines.pop()!;
         for (const l of lines) if (l.startsWith('{"type":"STATE"')) lastState = l;
@@ -66,7 +87,7 @@ function runTap(args: string[], slow: boolean, keepState = false): Promise<Measu
       while ((i = text.indexOf('{"type":"RECORD"', i + 1)) !== -1) records += 1;
       tail = text.slice(-15); // shorter than the marker: a match is never counted twice
     };
-    if (slow) {
+    if (opts.slow) {
       child.stdout.on('readable', function sip() {
         const chunk = child.stdout.read(16 * 1024) as Buffer | null;
         if (!chunk) return;
@@ -81,156 +102,394 @@ function runTap(args: string[], slow: boolean, keepState = false): Promise<Measu
       child.stdout.on('data', count);
     }
     child.on('error', reject);
-    child.on('exit', () => {
-      peak = Math.max(peak, peakRss(child.pid!));
-    });
+    child.on('exit', () => (peak = Math.max(peak, peakRss(child.pid!))));
     child.on('close', (code) => {
       clearInterval(timer);
-      if (code !== 0) return reject(new Error(`tap exited ${code}: ${errTail.trim()}`));
+      if (code !== 0) return reject(new Error(`tap exited ${code}: ${stderr.trim()}`));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ seconds, rows: records, peakRssMb: peak, ...(lastState ? { lastState } : {}) });
+      resolve({ seconds, records, peakRssMb: peak, stderr, ...(lastState ? { lastState } : {}) });
     });
   });
 }
 
-function copyBaseline(url: string, table: string): Measure | null {
-  const which = spawnSync('which', ['psql']);
-  if (which.status !== 0) return null;
+const hasPsql = spawnSync('which', ['psql']).status === 0;
+const hasRecvlogical = spawnSync('which', ['pg_recvlogical']).status === 0;
+
+/** COPY of a whole table into nowhere: psql when present, else pg-copy-streams read raw. */
+async function copyBaseline(url: string, table: string): Promise<number> {
   const started = process.hrtime.bigint();
-  const r = spawnSync('sh', ['-c', `psql "${url}" -qAt -c "COPY ${table} TO STDOUT" > /dev/null`]);
-  if (r.status !== 0) throw new Error(`psql COPY failed: ${r.stderr.toString()}`);
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, rows: ROWS, peakRssMb: 0 };
+  if (hasPsql) {
+    const r = spawnSync('sh', [
+      '-c',
+      `psql "${url}" -qAt -c "COPY ${table} TO STDOUT" > /dev/null`,
+    ]);
+    if (r.status !== 0) throw new Error(`psql COPY failed: ${r.stderr.toString()}`);
+  } else {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    for await (const chunk of c.query(copyTo(`COPY ${table} TO STDOUT`))) void chunk;
+    await c.end();
+  }
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** pg_recvlogical with pgoutput from `slot` up to `endLsn` into /dev/null (seconds). */
+function recvlogicalBaseline(url: string, slot: string, endLsn: string): number | null {
+  if (!hasRecvlogical) return null;
+  const u = new URL(url);
+  const started = process.hrtime.bigint();
+  const r = spawnSync(
+    'pg_recvlogical',
+    [
+      '-d',
+      url,
+      '--slot',
+      slot,
+      '--start',
+      '--endpos',
+      endLsn,
+      '-o',
+      'proto_version=1',
+      '-o',
+      'publication_names=tap_postgres',
+      '-f',
+      '/dev/null',
+      '--no-loop',
+    ],
+    { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } },
+  );
+  if (r.status !== 0) throw new Error(`pg_recvlogical failed: ${r.stderr.toString()}`);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+interface Catalog {
+  streams: Array<{
+    tap_stream_id: string;
+    metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
+  }>;
+}
+
+function catalogFor(catalog: Catalog, ids: string[], method: string): Catalog {
+  const copy = JSON.parse(JSON.stringify(catalog)) as Catalog;
+  copy.streams = copy.streams.filter((s) => ids.includes(s.tap_stream_id));
+  for (const s of copy.streams) {
+    const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
+    root.selected = true;
+    root['replication-method'] = method;
+  }
+  return copy;
+}
+
+interface Row {
+  figure: string;
+  tap: number | null;
+  baseline: number | null;
+  ratio: number | null;
+  unit: string;
+  target: string;
 }
 
 async function main(): Promise<void> {
   let server: EmbeddedServer | undefined;
   let url = process.env.TAP_POSTGRES_BENCH_URL;
   if (!url) {
-    server = await startEmbeddedServer({ settings: { shared_buffers: '512MB' } });
+    server = await startEmbeddedServer({
+      settings: { shared_buffers: '512MB', max_wal_size: '4GB', checkpoint_timeout: '30min' },
+    });
     url = server.url;
   }
+  const rows: Row[] = [];
+  const figures: Record<string, unknown> = {
+    scale: SCALE,
+    repeat: REPEAT,
+    parallelism: PARALLELISM,
+    sizes: {
+      narrow: NARROW_ROWS,
+      wide: WIDE_ROWS,
+      updates: UPDATES,
+      inserts: INSERTS,
+      big_txn: BIG_TXN,
+      tables: TABLES,
+    },
+  };
+  const add = (r: Row) => {
+    rows.push(r);
+    figures[r.figure] = { tap: r.tap, baseline: r.baseline, ratio: r.ratio, unit: r.unit };
+  };
   try {
     const u = new URL(url);
     const db = new Client({ connectionString: url });
     await db.connect();
-    console.error(`building narrow: ${ROWS} rows…`);
-    await db.query(`DROP TABLE IF EXISTS bench_narrow`);
-    await db.query(
-      `CREATE TABLE bench_narrow (id bigint PRIMARY KEY, ts timestamptz, label text, amount numeric(12,2), flag boolean)`,
-    );
-    await db.query(
-      `INSERT INTO bench_narrow SELECT i, TIMESTAMPTZ '2024-01-01' + i * interval '1 second', 'label ' || i, (i % 100000) / 100.0, i % 2 = 0 FROM generate_series(1, $1) i`,
-      [ROWS],
-    );
+    await db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots');
+    await db.query('DROP PUBLICATION IF EXISTS tap_postgres');
+    await db.query('DROP TABLE IF EXISTS bench_narrow, bench_wide');
+    log(`building narrow (${NARROW_ROWS} rows) and wide (${WIDE_ROWS} rows)…`);
+    await db.query(NARROW_DDL);
+    await db.query(WIDE_DDL);
+    // In slices, so the wide table's generation does not hold one huge statement's memory.
+    const SLICE = 250_000;
+    for (let i = 1; i <= NARROW_ROWS; i += SLICE)
+      await db.query(narrowInsert(i, Math.min(NARROW_ROWS, i + SLICE - 1)));
+    for (let i = 1; i <= WIDE_ROWS; i += SLICE)
+      await db.query(wideInsert(i, Math.min(WIDE_ROWS, i + SLICE - 1)));
     await db.query('VACUUM ANALYZE bench_narrow');
-    await db.end();
+    await db.query('VACUUM ANALYZE bench_wide');
 
     const dir = mkdtempSync(join(tmpdir(), 'tap-postgres-bench-'));
-    const config = join(dir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        host: u.hostname,
-        port: Number(u.port),
-        user: decodeURIComponent(u.username),
-        password: decodeURIComponent(u.password),
-        dbname: u.pathname.slice(1) || 'postgres',
-        filter_schemas: 'public',
-        ...(process.env.BENCH_BATCH ? { batch_fetch_limit: Number(process.env.BENCH_BATCH) } : {}),
-      }),
-    );
-    const catalog = JSON.parse(
-      spawnSync(process.execPath, [BIN, '--config', config, '--discover']).stdout.toString(),
-    ) as {
-      streams: Array<{
-        tap_stream_id: string;
-        metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
-      }>;
+    const baseConfig = {
+      host: u.hostname,
+      port: Number(u.port),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      dbname: u.pathname.slice(1) || 'postgres',
+      filter_schemas: 'public',
+      ...(process.env.BENCH_BATCH ? { batch_fetch_limit: Number(process.env.BENCH_BATCH) } : {}),
     };
-    for (const s of catalog.streams) {
-      if (s.tap_stream_id !== 'public-bench_narrow') continue;
-      const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
-      root.selected = true;
-      root['replication-method'] = 'FULL_TABLE';
-    }
-    const catalogPath = join(dir, 'catalog.json');
-    writeFileSync(catalogPath, JSON.stringify(catalog));
+    const write = (name: string, doc: unknown) => {
+      const p = join(dir, name);
+      writeFileSync(p, JSON.stringify(doc));
+      return p;
+    };
+    const single = write('single.json', { ...baseConfig, snapshot_parallelism: 1 });
+    const parallel = write('parallel.json', { ...baseConfig, snapshot_parallelism: PARALLELISM });
+    const discovered = spawnSync(process.execPath, [BIN, '--config', single, '--discover']);
+    const catalog = JSON.parse(discovered.stdout.toString()) as Catalog;
 
-    const tap: Measure[] = [];
-    const copy: Measure[] = [];
-    for (let i = 0; i < REPEAT; i++) {
-      const c = copyBaseline(url, 'bench_narrow');
-      if (c) copy.push(c);
-      const t = await runTap(['--config', config, '--catalog', catalogPath], false);
-      if (t.rows !== ROWS) throw new Error(`tap emitted ${t.rows} records, expected ${ROWS}`);
-      tap.push(t);
-      console.error(
-        `  run ${i + 1}: tap ${(ROWS / t.seconds).toFixed(0)} rows/s, COPY ${c ? (ROWS / c.seconds).toFixed(0) : 'n/a'} rows/s`,
-      );
-    }
-    const slow = await runTap(['--config', config, '--catalog', catalogPath], true);
-
-    // LOG_BASED: a first run copies `narrow` and creates the slot; then a backlog of single-row
-    // UPDATEs in transactions of 1,000; the second run streams it.
-    let logBased: Measure | undefined;
-    if (CHANGES > 0) {
-      const db2 = new Client({ connectionString: url });
-      await db2.connect();
-      await db2.query('DROP PUBLICATION IF EXISTS tap_postgres');
-      await db2.query('CREATE PUBLICATION tap_postgres FOR TABLE bench_narrow');
-      for (const s of catalog.streams) {
-        if (s.tap_stream_id !== 'public-bench_narrow') continue;
-        s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['replication-method'] =
-          'LOG_BASED';
+    // FULL_TABLE: COPY, one connection, several connections; alternating, REPEAT times.
+    for (const [table, n, target] of [
+      ['bench_narrow', NARROW_ROWS, '≥ 0.30'],
+      ['bench_wide', WIDE_ROWS, '≥ 0.50'],
+    ] as const) {
+      if (n === 0) continue;
+      const cat = write(`${table}.json`, catalogFor(catalog, [`public-${table}`], 'FULL_TABLE'));
+      const copy: number[] = [];
+      const one: Measure[] = [];
+      const many: Measure[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        copy.push(await copyBaseline(url, table));
+        const a = await runTap(['--config', single, '--catalog', cat]);
+        const b = await runTap(['--config', parallel, '--catalog', cat]);
+        for (const m of [a, b])
+          if (m.records !== n) throw new Error(`${table}: ${m.records} records, expected ${n}`);
+        one.push(a);
+        many.push(b);
+        log(
+          `  ${table} run ${i + 1}: COPY ${Math.round(n / copy[i]!)} rows/s, tap ${Math.round(n / a.seconds)}, parallel ${Math.round(n / b.seconds)}`,
+        );
       }
-      const lbCatalog = join(dir, 'catalog-lb.json');
-      writeFileSync(lbCatalog, JSON.stringify(catalog));
-      const lbConfig = join(dir, 'config-lb.json');
-      writeFileSync(
-        lbConfig,
-        JSON.stringify({
-          ...JSON.parse(readFileSync(config, 'utf8')),
-          logical_poll_total_seconds: 10,
-        }),
+      const ranges = /copying in (\d+) CTID ranges/.exec(many[0]!.stderr)?.[1] ?? '1';
+      const copyRate = n / median(copy);
+      const oneRate = n / median(one.map((m) => m.seconds));
+      const manyRate = n / median(many.map((m) => m.seconds));
+      const name = table.replace('bench_', '');
+      add({
+        figure: `full_table_${name}_rows_per_s`,
+        tap: round(oneRate),
+        baseline: round(copyRate),
+        ratio: round(oneRate / copyRate, 3),
+        unit: 'rows/s vs COPY',
+        target,
+      });
+      add({
+        figure: `full_table_${name}_parallel_rows_per_s (${ranges} ranges)`,
+        tap: round(manyRate),
+        baseline: round(copyRate),
+        ratio: round(manyRate / copyRate, 3),
+        unit: 'rows/s vs COPY',
+        target,
+      });
+      add({
+        figure: `full_table_${name}_peak_rss_mb`,
+        tap: round(median(one.map((m) => m.peakRssMb)), 1),
+        baseline: null,
+        ratio: null,
+        unit: 'MB',
+        target: '',
+      });
+      add({
+        figure: `full_table_${name}_parallel_peak_rss_mb`,
+        tap: round(median(many.map((m) => m.peakRssMb)), 1),
+        baseline: null,
+        ratio: null,
+        unit: 'MB',
+        target: '',
+      });
+      const slowOne = await runTap(['--config', single, '--catalog', cat], { slow: true });
+      const slowMany = await runTap(['--config', parallel, '--catalog', cat], { slow: true });
+      add({
+        figure: `full_table_${name}_slow_consumer_peak_rss_mb`,
+        tap: round(slowOne.peakRssMb, 1),
+        baseline: null,
+        ratio: null,
+        unit: 'MB',
+        target: '≤ 150',
+      });
+      add({
+        figure: `full_table_${name}_parallel_slow_consumer_peak_rss_mb`,
+        tap: round(slowMany.peakRssMb, 1),
+        baseline: null,
+        ratio: null,
+        unit: 'MB',
+        target: '≤ 150',
+      });
+    }
+
+    // LOG_BASED: a first run creates the slot and copies both tables; slots for pg_recvlogical
+    // are created at the same point, so both read the same backlog.
+    if (UPDATES + INSERTS > 0) {
+      await db.query('CREATE PUBLICATION tap_postgres FOR TABLE bench_narrow, bench_wide');
+      const lbConfig = write('lb.json', { ...baseConfig, logical_poll_total_seconds: 10 });
+      const lbCat = write(
+        'lb-cat.json',
+        catalogFor(catalog, ['public-bench_narrow', 'public-bench_wide'], 'LOG_BASED'),
       );
-      console.error('LOG_BASED: first run (copy)…');
-      const firstRun = await runTap(['--config', lbConfig, '--catalog', lbCatalog], false, true);
-      const statePath = join(dir, 'state-lb.json');
-      writeFileSync(
-        statePath,
-        JSON.stringify((JSON.parse(firstRun.lastState!) as { value: unknown }).value),
+      log('LOG_BASED: first run (slot, copy)…');
+      const first = await runTap(['--config', lbConfig, '--catalog', lbCat], { keepState: true });
+      const state = write(
+        'lb-state.json',
+        (JSON.parse(first.lastState!) as { value: unknown }).value,
       );
-      console.error(`LOG_BASED: ${CHANGES} changes in transactions of 1,000…`);
-      await db2.query(
-        `DO $$ BEGIN FOR i IN 0..${Math.ceil(CHANGES / 1000) - 1} LOOP
-           UPDATE bench_narrow SET amount = amount + 1 WHERE id > i * 1000 AND id <= (i + 1) * 1000;
+      for (let i = 0; i < REPEAT; i++) {
+        await db.query(`SELECT pg_create_logical_replication_slot('bench_recv_${i}', 'pgoutput')`);
+      }
+      log(`LOG_BASED: ${UPDATES} updates in transactions of 1,000 and ${INSERTS} inserts…`);
+      await db.query(
+        `DO $$ BEGIN FOR t IN 0..${Math.ceil(UPDATES / 1000) - 1} LOOP
+           FOR k IN 1..${Math.min(1000, UPDATES)} LOOP
+             UPDATE bench_narrow SET amount = amount + 1 WHERE id = (t * 1000 + k - 1) % ${Math.max(1, NARROW_ROWS)} + 1;
+           END LOOP;
            COMMIT; END LOOP; END $$`,
       );
-      await db2.end();
-      logBased = await runTap(
-        ['--config', lbConfig, '--catalog', lbCatalog, '--state', statePath],
-        false,
-      );
-      console.error(`  LOG_BASED: ${logBased.rows} changes in ${logBased.seconds.toFixed(1)} s`);
+      if (INSERTS > 0) await db.query(wideInsert(WIDE_ROWS + 1, WIDE_ROWS + INSERTS));
+      const end = (await db.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!
+        .l;
+      const changes = UPDATES + INSERTS;
+      const tap: Measure[] = [];
+      const recv: number[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        // ack_mode next_run: the tap confirms only the incoming state's LSN, so every run reads
+        // the same backlog again.
+        const t = await runTap(['--config', lbConfig, '--catalog', lbCat, '--state', state], {
+          keepState: i === 0,
+        });
+        if (t.records !== changes)
+          throw new Error(`LOG_BASED: ${t.records} records, expected ${changes}`);
+        tap.push(t);
+        const r = recvlogicalBaseline(url, `bench_recv_${i}`, end);
+        if (r !== null) recv.push(r);
+        log(
+          `  LOG_BASED run ${i + 1}: tap ${Math.round(changes / t.seconds)} changes/s, pg_recvlogical ${r ? Math.round(changes / r) : 'n/a'}`,
+        );
+      }
+      for (let i = 0; i < REPEAT; i++)
+        await db.query(`SELECT pg_drop_replication_slot('bench_recv_${i}')`);
+      const tapRate = changes / median(tap.map((m) => m.seconds));
+      const recvRate = recv.length ? changes / median(recv) : null;
+      add({
+        figure: 'log_based_changes_per_s',
+        tap: round(tapRate),
+        baseline: recvRate && round(recvRate),
+        ratio: recvRate && round(tapRate / recvRate, 3),
+        unit: 'changes/s vs pg_recvlogical',
+        target: '≥ 0.70',
+      });
+      add({
+        figure: 'log_based_peak_rss_mb',
+        tap: round(median(tap.map((m) => m.peakRssMb)), 1),
+        baseline: null,
+        ratio: null,
+        unit: 'MB',
+        target: '',
+      });
+      const slow = await runTap(['--config', lbConfig, '--catalog', lbCat, '--state', state], {
+        slow: true,
+      });
+      add({
+        figure: 'log_based_slow_consumer_peak_rss_mb',
+        tap: round(slow.peakRssMb, 1),
+        baseline: null,
+        ratio: null,
+        unit: 'MB',
+        target: '≤ 150',
+      });
+
+      if (BIG_TXN > 0) {
+        const after = write(
+          'lb-state-2.json',
+          (JSON.parse(tap[0]!.lastState!) as { value: unknown }).value,
+        );
+        log(`LOG_BASED: one transaction of ${BIG_TXN} updates…`);
+        await db.query(`UPDATE bench_narrow SET flag = NOT flag WHERE id <= ${BIG_TXN}`);
+        const big = await runTap(['--config', lbConfig, '--catalog', lbCat, '--state', after]);
+        const expected = Math.min(BIG_TXN, NARROW_ROWS);
+        if (big.records !== expected)
+          throw new Error(`big transaction: ${big.records} records, expected ${expected}`);
+        add({
+          figure: `log_based_one_txn_of_${expected}_peak_rss_mb`,
+          tap: round(big.peakRssMb, 1),
+          baseline: null,
+          ratio: null,
+          unit: 'MB',
+          target: '≤ 200',
+        });
+        add({
+          figure: `log_based_one_txn_changes_per_s`,
+          tap: round(expected / big.seconds),
+          baseline: null,
+          ratio: null,
+          unit: 'changes/s',
+          target: '',
+        });
+      }
     }
 
-    const tapRate = ROWS / median(tap.map((m) => m.seconds));
-    const copyRate = copy.length ? ROWS / median(copy.map((m) => m.seconds)) : NaN;
-    const figures = {
-      rows: ROWS,
-      repeat: REPEAT,
-      full_table_narrow_rows_per_s: Math.round(tapRate),
-      copy_narrow_rows_per_s: Number.isNaN(copyRate) ? null : Math.round(copyRate),
-      ratio_vs_copy: Number.isNaN(copyRate) ? null : Number((tapRate / copyRate).toFixed(3)),
-      peak_rss_mb_fast_consumer: Number(median(tap.map((m) => m.peakRssMb)).toFixed(1)),
-      peak_rss_mb_slow_consumer: Number(slow.peakRssMb.toFixed(1)),
-      slow_consumer_seconds: Number(slow.seconds.toFixed(1)),
-      log_based_changes: logBased?.rows ?? null,
-      log_based_changes_per_s: logBased ? Math.round(logBased.rows / logBased.seconds) : null,
-      log_based_peak_rss_mb: logBased ? Number(logBased.peakRssMb.toFixed(1)) : null,
-    };
-    console.log('| figure | value |\n|---|---|');
-    for (const [k, v] of Object.entries(figures)) console.log(`| ${k} | ${v ?? 'n/a'} |`);
+    // Discovery of TABLES tables of 20 columns, in a schema of their own.
+    if (TABLES > 0) {
+      log(`discovery: ${TABLES} tables of 20 columns…`);
+      await db.query('DROP SCHEMA IF EXISTS bench_disc CASCADE');
+      await db.query('CREATE SCHEMA bench_disc');
+      const cols = Array.from(
+        { length: 19 },
+        (_, i) => `c${i} ${['text', 'integer', 'numeric(12,2)', 'timestamptz', 'boolean'][i % 5]}`,
+      ).join(', ');
+      await db.query(
+        `DO $$ BEGIN FOR i IN 1..${TABLES} LOOP
+           EXECUTE format('CREATE TABLE bench_disc.t%s (id bigint PRIMARY KEY, ${cols})', i);
+         END LOOP; END $$`,
+      );
+      const discConfig = write('disc.json', { ...baseConfig, filter_schemas: 'bench_disc' });
+      const times: number[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        const started = process.hrtime.bigint();
+        const r = spawnSync(process.execPath, [BIN, '--config', discConfig, '--discover'], {
+          maxBuffer: 1 << 30,
+        });
+        if (r.status !== 0) throw new Error(`discovery failed: ${r.stderr.toString()}`);
+        times.push(Number(process.hrtime.bigint() - started) / 1e9);
+        const n = (JSON.parse(r.stdout.toString()) as Catalog).streams.length;
+        if (n !== TABLES) throw new Error(`discovery found ${n} streams, expected ${TABLES}`);
+      }
+      add({
+        figure: `discovery_${TABLES}_tables_seconds`,
+        tap: round(median(times), 2),
+        baseline: null,
+        ratio: null,
+        unit: 's',
+        target: '≤ 3',
+      });
+      await db.query('DROP SCHEMA bench_disc CASCADE');
+    }
+    await db.end();
+
+    console.log(`\nmedians of ${REPEAT}, scale ${SCALE}, snapshot_parallelism ${PARALLELISM}\n`);
+    console.log(
+      '| figure | tap | PostgreSQL | ratio | unit | target |\n|---|---:|---:|---:|---|---|',
+    );
+    for (const r of rows) {
+      console.log(
+        `| ${r.figure} | ${r.tap ?? 'n/a'} | ${r.baseline ?? ''} | ${r.ratio ?? ''} | ${r.unit} | ${r.target} |`,
+      );
+    }
     if (process.env.BENCH_JSON)
       writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));
   } finally {
