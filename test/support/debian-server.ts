@@ -22,7 +22,7 @@ declare global {
 
 export const WAL2JSON_URL_ENV = 'TAP_POSTGRES_TEST_WAL2JSON_URL';
 /** Set by the global set-up when the server could not be started: why, and how to fix it. */
-const WAL2JSON_MISSING_ENV = 'TAP_POSTGRES_TEST_WAL2JSON_MISSING';
+export const WAL2JSON_MISSING_ENV = 'TAP_POSTGRES_TEST_WAL2JSON_MISSING';
 const SKIP_ENV = 'TAP_POSTGRES_SKIP_WAL2JSON';
 
 const run = promisify(execFile);
@@ -33,26 +33,26 @@ const INSTALL_HINT =
   `point ${WAL2JSON_URL_ENV} at a server that has wal2json, or set ${SKIP_ENV}=1 to skip the wal2json tests`;
 
 /** True when the wal2json tests are skipped on purpose (never in CI). */
-export function wal2jsonSkipped(): boolean {
-  return process.env[SKIP_ENV] === '1' && process.env.CI !== 'true';
+export function wal2jsonSkipped(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[SKIP_ENV] === '1' && env.CI !== 'true';
 }
 
 /** The wal2json server's URL; throws (failing the test) with how to get one when there is none. */
-export function wal2jsonServerUrl(): string {
-  const url = process.env[WAL2JSON_URL_ENV];
+export function wal2jsonServerUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env[WAL2JSON_URL_ENV];
   if (url) return url;
   throw new Error(
-    process.env[WAL2JSON_MISSING_ENV] ??
+    env[WAL2JSON_MISSING_ENV] ??
       `no PostgreSQL server with wal2json: run the tests through jest (its global set-up starts one)`,
   );
 }
 
-/** Why the server cannot be started here, or null. */
-function missingBinaries(): string | null {
-  if (!existsSync(join(BIN_DIR, 'postgres'))) {
-    return `the wal2json tests need PostgreSQL 15's server binaries in ${BIN_DIR}, which are missing: ${INSTALL_HINT}`;
+/** Why the server cannot be started from `binDir`, or null. */
+export function missingBinaries(binDir = BIN_DIR): string | null {
+  if (!existsSync(join(binDir, 'postgres'))) {
+    return `the wal2json tests need PostgreSQL 15's server binaries in ${binDir}, which are missing: ${INSTALL_HINT}`;
   }
-  const libDir = execFileSync(join(BIN_DIR, 'pg_config'), ['--pkglibdir'], {
+  const libDir = execFileSync(join(binDir, 'pg_config'), ['--pkglibdir'], {
     encoding: 'utf8',
   }).trim();
   if (!existsSync(join(libDir, 'wal2json.so'))) {

@@ -20,6 +20,13 @@ describe('parseLosslessJson', () => {
     expect(parseLosslessJson(doc)).toEqual(JSON.parse(doc));
   });
 
+  it.each([['["\\\\"]'], ['["a\\\\\\"b", "\\\\\\\\"]'], ['"\\"\\""']])(
+    'ends a string at the first quote not escaped: %s',
+    (doc) => {
+      expect(parseLosslessJson(doc)).toEqual(JSON.parse(doc));
+    },
+  );
+
   it('keeps a member named __proto__ as an ordinary key', () => {
     const v = parseLosslessJson('{"__proto__":"x"}') as Record<string, unknown>;
     expect(Object.keys(v)).toEqual(['__proto__']);

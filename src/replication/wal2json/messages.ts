@@ -26,11 +26,20 @@ interface Transactional {
 }
 
 /** B and C: `lsn` is the start of the commit record, `nextlsn` its end. */
-export interface Wal2jsonBoundary extends Transactional {
-  readonly action: 'B' | 'C';
+interface Boundary extends Transactional {
   readonly lsn: Lsn;
   readonly nextLsn: Lsn;
 }
+
+export interface Wal2jsonBegin extends Boundary {
+  readonly action: 'B';
+}
+
+export interface Wal2jsonCommit extends Boundary {
+  readonly action: 'C';
+}
+
+export type Wal2jsonBoundary = Wal2jsonBegin | Wal2jsonCommit;
 
 export interface Wal2jsonChange extends Transactional {
   readonly action: 'I' | 'U' | 'D';

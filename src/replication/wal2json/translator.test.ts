@@ -56,24 +56,6 @@ const UNCHANGED = { kind: 'unchanged' } as const;
 describe('Wal2jsonTranslator', () => {
   it.each<[string, readonly string[], readonly PgoutputMessage[]]>([
     [
-      'Begin: final LSN and commit time',
-      [`{"action":"B",${TX},"lsn":"0/15267D0","nextlsn":"0/1526800"}`],
-      [{ tag: 'begin', finalLsn: parseLsn('0/15267D0'), commitTime: TIME, xid: 725 }],
-    ],
-    [
-      'Commit: lsn is the commit record, nextlsn its end',
-      [`{"action":"C",${TX},"lsn":"0/15267D0","nextlsn":"0/1526800"}`],
-      [
-        {
-          tag: 'commit',
-          flags: 0,
-          commitLsn: parseLsn('0/15267D0'),
-          endLsn: parseLsn('0/1526800'),
-          commitTime: TIME,
-        },
-      ],
-    ],
-    [
       'Insert: a Relation first, then values as text, numbers exact',
       [
         change(
@@ -174,6 +156,40 @@ describe('Wal2jsonTranslator', () => {
     ],
   ])('%s', (_name, input, expected) => {
     expect(translate(input)).toEqual(expected);
+  });
+
+  const BEGIN = `{"action":"B",${TX},"lsn":"0/15267D0","nextlsn":"0/1526800"}`;
+  const COMMIT = `{"action":"C",${TX},"lsn":"0/15267D0","nextlsn":"0/1526800"}`;
+
+  it('a transaction: Begin (final LSN, commit time), its changes, Commit (end LSN = nextlsn)', () => {
+    const out = translate([BEGIN, change('D', 't', `"identity":[${ID1}]`), COMMIT]);
+    expect(out.map((m) => m.tag)).toEqual(['begin', 'relation', 'delete', 'commit']);
+    expect(out[0]).toEqual({
+      tag: 'begin',
+      finalLsn: parseLsn('0/15267D0'),
+      commitTime: TIME,
+      xid: 725,
+    });
+    expect(out[3]).toEqual({
+      tag: 'commit',
+      flags: 0,
+      commitLsn: parseLsn('0/15267D0'),
+      endLsn: parseLsn('0/1526800'),
+      commitTime: TIME,
+    });
+  });
+
+  it('a transaction without a change of the selected tables is left out, as pgoutput does', () => {
+    const nonTransactional =
+      '{"action":"M","xid":null,"timestamp":null,"lsn":"0/1","transactional":false,"prefix":"p","content":""}';
+    expect(translate([BEGIN, COMMIT])).toEqual([]);
+    expect(translate([BEGIN, nonTransactional, COMMIT]).map((m) => m.tag)).toEqual(['message']);
+    const transactional = nonTransactional.replace('"transactional":false', '"transactional":true');
+    expect(translate([BEGIN, transactional, COMMIT]).map((m) => m.tag)).toEqual([
+      'begin',
+      'message',
+      'commit',
+    ]);
   });
 
   it.each<[string, string, number, string | null]>([

@@ -1,10 +1,18 @@
 import { INVALID_LSN, type Lsn } from '../lsn';
-import type { PgoutputMessage, RelationMessage, Tuple, TupleValue } from '../pgoutput/messages';
+import type {
+  BeginMessage,
+  PgoutputMessage,
+  RelationMessage,
+  Tuple,
+  TupleValue,
+} from '../pgoutput/messages';
 import { commitTimeMicros } from './commit-time';
 import { JsonNumber } from './lossless-json';
 import {
   parseWal2json,
+  type Wal2jsonBoundary,
   type Wal2jsonChange,
+  type Wal2jsonRecord,
   type Wal2jsonColumn,
   type Wal2jsonValue,
 } from './messages';
@@ -44,29 +52,40 @@ export class Wal2jsonTranslator {
     }
   }
 
+  /**
+   * wal2json sends Begin and Commit for every transaction, also those without a change of the
+   * selected tables (DDL, other tables). Like pgoutput since PostgreSQL 15, such a transaction is
+   * left out: its Begin waits for the first change.
+   */
+  private pendingBegin: BeginMessage | undefined;
+
   translate(payload: Buffer, frameLsn: Lsn): PgoutputMessage[] {
     const m = parseWal2json(payload);
+    if (m.action === 'B' || m.action === 'C') return this.boundary(m, frameLsn);
+    const out = this.content(m);
+    if (this.pendingBegin && (m.action !== 'M' || m.transactional)) {
+      out.unshift(this.pendingBegin);
+      this.pendingBegin = undefined;
+    }
+    return out;
+  }
+
+  private boundary(m: Wal2jsonBoundary, frameLsn: Lsn): PgoutputMessage[] {
+    const commitTime = commitTimeMicros(m.timestamp);
+    if (m.action === 'B') {
+      this.pendingBegin = { tag: 'begin', finalLsn: m.lsn, commitTime, xid: m.xid };
+      return [];
+    }
+    const empty = this.pendingBegin !== undefined;
+    this.pendingBegin = undefined;
+    if (empty) return [];
+    // nextlsn is the commit record's end, as pgoutput's end_lsn; equal to the frame's LSN.
+    const endLsn = m.nextLsn !== INVALID_LSN ? m.nextLsn : frameLsn;
+    return [{ tag: 'commit', flags: 0, commitLsn: m.lsn, endLsn, commitTime }];
+  }
+
+  private content(m: Exclude<Wal2jsonRecord, Wal2jsonBoundary>): PgoutputMessage[] {
     switch (m.action) {
-      case 'B':
-        return [
-          {
-            tag: 'begin',
-            finalLsn: m.lsn,
-            commitTime: commitTimeMicros(m.timestamp),
-            xid: m.xid,
-          },
-        ];
-      case 'C':
-        return [
-          {
-            tag: 'commit',
-            flags: 0,
-            commitLsn: m.lsn,
-            // The commit record's end, as pgoutput's end_lsn; equal to the frame's LSN.
-            endLsn: m.nextLsn !== INVALID_LSN ? m.nextLsn : frameLsn,
-            commitTime: commitTimeMicros(m.timestamp),
-          },
-        ];
       case 'T': {
         const out: PgoutputMessage[] = [];
         const state = this.state(m.schema, m.table);
