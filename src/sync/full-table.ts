@@ -92,7 +92,7 @@ export async function syncFullTable(
       after = [...lastPk];
       ctx.checkpoint(s.tapStreamId, { ...base, last_pk_fetched: pkOf(lastPk) });
       await ctx.writer.flush();
-      ctx.throwIfStopping(); // SIGTERM: the STATE just written resumes after this batch
+      ctx.throwIfInterrupted(); // SIGTERM: the STATE just written resumes after this batch
     }
   } else {
     await read(ctx.testMode ? `${select} LIMIT 1` : select);

@@ -82,7 +82,7 @@ export async function syncIncremental(
     advance();
     checkpoint();
     await ctx.writer.flush();
-    ctx.throwIfStopping(); // SIGTERM: the STATE just written resumes after this batch
+    ctx.throwIfInterrupted(); // SIGTERM: the STATE just written resumes after this batch
   }
   ctx.reportUnrepresentable(s.tapStreamId, encoder.unrepresentable);
   if (ctx.testMode) return count;

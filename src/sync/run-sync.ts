@@ -103,8 +103,15 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   };
   // Each attempt reads its bookmark from ctx.state, so a retry resumes where the lost one stopped.
   const retrying = <T>(what: string, attempt: () => Promise<T>) =>
-    withRetries(what, policy, run.log, attempt, async () =>
-      ctx.replaceClient(await run.reconnect()),
+    withRetries(
+      what,
+      policy,
+      run.log,
+      () => {
+        ctx.throwIfInterrupted();
+        return attempt();
+      },
+      async () => ctx.replaceClient(await run.reconnect()),
     ).catch((e: unknown) => {
       throw e instanceof StopRequested ? e : asRuntimeError(e, what);
     });
@@ -124,7 +131,6 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
       ),
     );
     for (const sc of resolved.filter((r) => r.stream.method !== 'LOG_BASED')) {
-      ctx.throwIfStopping();
       const s = sc.stream;
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
@@ -144,7 +150,6 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     // LOG_BASED streams share one replication connection, so they run together, last.
     const logBased = resolved.filter((r) => r.stream.method === 'LOG_BASED');
     if (logBased.length > 0) {
-      ctx.throwIfStopping();
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, null);
       const streams = logBased.map((r) => r.stream);

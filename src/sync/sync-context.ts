@@ -16,6 +16,8 @@ export const STATE_EVERY_RECORDS = 10_000;
 export class SyncContext {
   /** The state the run started with: what the target has committed (the acknowledgement limit). */
   readonly incoming: TapState;
+  /** Set when the query connection died under the run (see throwIfInterrupted). */
+  private lost: Error | undefined;
 
   constructor(
     private conn: ClientBase,
@@ -28,6 +30,7 @@ export class SyncContext {
     private readonly stop?: StopRequest,
   ) {
     this.incoming = current;
+    this.watch(conn);
   }
 
   /** The query connection; replaced after a lost connection (src/sync/retry.ts). */
@@ -37,14 +40,28 @@ export class SyncContext {
 
   replaceClient(next: ClientBase): void {
     this.conn = next;
+    this.lost = undefined;
+    this.watch(next);
   }
 
   /**
-   * Called at each safe boundary (a batch and its STATE written, or between transactions): after
-   * SIGTERM / SIGINT the stream ends here and the run emits its final STATE.
+   * Called at each safe boundary (a batch and its STATE written, or between transactions). After
+   * SIGTERM / SIGINT the stream ends here and the run emits its final STATE. A query connection
+   * that died meanwhile (the server shutting down, pg_terminate_backend) ends it too, as a
+   * connection error the caller retries: LOG_BASED streaming barely uses that connection, and a
+   * server's fast shutdown waits for the replication connection to confirm everything sent, which
+   * the tap never does, so the tap has to let go of it.
    */
-  throwIfStopping(): void {
+  throwIfInterrupted(): void {
     if (this.stop?.requested) throw new StopRequested(this.stop.reason);
+    if (this.lost) throw this.lost;
+  }
+
+  private watch(client: ClientBase): void {
+    const conn = client;
+    client.on('error', (e: Error) => {
+      if (this.conn === conn) this.lost ??= e;
+    });
   }
 
   get state(): TapState {

@@ -1,4 +1,5 @@
-import { Client } from 'pg';
+import { Client, type QueryResultRow } from 'pg';
+import { isTransientConnectionError } from '../../src/sync/retry';
 import { lastState, replay, selectStreams, type Message, type Selection } from './catalog-helpers';
 import { runTap, tempFiles } from './run-tap';
 import { createTestDatabase, type TestDatabase } from './test-db';
@@ -40,9 +41,31 @@ export async function faultFixture(
   method: Selection['method'],
   rows: number,
   baseConfig: Record<string, unknown> = {},
+  /** Another server's admin URL (a test's own server); default the run's shared server. */
+  admin?: string,
 ): Promise<FaultFixture> {
-  const db = await createTestDatabase(prefix);
-  await db.query(
+  const db = await createTestDatabase(prefix, admin);
+  // The fixture's own session, opened again after a server restart ended it.
+  let own: Client | undefined;
+  const q = async <R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        if (!own) {
+          const c = new Client({ connectionString: db.url });
+          c.on('error', () => {});
+          own = c;
+          await c.connect();
+        }
+        return (await own.query<R>(sql, params)).rows;
+      } catch (e) {
+        void own?.end().catch(() => {});
+        own = undefined;
+        if (!isTransientConnectionError(e) || attempt >= 40) throw e;
+        await sleep(250);
+      }
+    }
+  };
+  await q(
     `CREATE SEQUENCE s; CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, seq int NOT NULL, pad text NOT NULL);
      CREATE PUBLICATION tap_postgres FOR TABLE t;`,
   );
@@ -67,7 +90,7 @@ export async function faultFixture(
   const slotName = `tap_postgres_${db.name}`;
   let maxId = 0;
   const insert = async (n: number) => {
-    await db.query(
+    await q(
       `INSERT INTO t SELECT g, 'v' || g, nextval('s'), repeat(md5(g::text), 12)
          FROM generate_series($1::int, $2::int) g`,
       [maxId + 1, maxId + n],
@@ -77,7 +100,7 @@ export async function faultFixture(
   await insert(rows);
   const slotRow = async () =>
     (
-      await db.query<{ lsn: string | null; active: boolean }>(
+      await q<{ lsn: string | null; active: boolean }>(
         `SELECT (confirmed_flush_lsn - '0/0')::text AS lsn, active FROM pg_replication_slots WHERE slot_name = $1`,
         [slotName],
       )
@@ -101,18 +124,13 @@ export async function faultFixture(
     },
     insert,
     async update(mod, rem) {
-      await db.query(`UPDATE t SET v = v || '+', seq = nextval('s') WHERE id % $1 = $2`, [
-        mod,
-        rem,
-      ]);
+      await q(`UPDATE t SET v = v || '+', seq = nextval('s') WHERE id % $1 = $2`, [mod, rem]);
     },
     async remove(mod, rem) {
-      await db.query(`DELETE FROM t WHERE id % $1 = $2`, [mod, rem]);
+      await q(`DELETE FROM t WHERE id % $1 = $2`, [mod, rem]);
     },
     async source() {
-      const rowsNow = await db.query<Record<string, unknown>>(
-        'SELECT id, v, seq, pad FROM t ORDER BY id',
-      );
+      const rowsNow = await q<Record<string, unknown>>('SELECT id, v, seq, pad FROM t ORDER BY id');
       return new Map(rowsNow.map((r) => [JSON.stringify(r.id), r]));
     },
     async confirmed() {
@@ -123,6 +141,7 @@ export async function faultFixture(
       for (let i = 0; i < 200 && (await slotRow())?.active; i += 1) await sleep(50);
     },
     async drop() {
+      await own?.end().catch(() => {});
       await db.drop();
     },
   };

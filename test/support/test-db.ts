@@ -43,6 +43,8 @@ export async function createTestDatabase(prefix = 't', admin = adminUrl()): Prom
   u.pathname = `/${name}`;
   const url = u.toString();
   const client = new Client({ connectionString: url });
+  // A server restarted by a fault test ends this session; its queries then fail, not the process.
+  client.on('error', () => {});
   await client.connect();
   return {
     name,

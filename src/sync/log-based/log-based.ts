@@ -167,7 +167,7 @@ async function copyStreams(
           if (s.out.record(encoder.encode(row) + tail)) await ctx.writer.flush();
         }
         if (ctx.testMode) break;
-        ctx.throwIfStopping(); // SIGTERM: no bookmark yet, the next run copies this table again
+        ctx.throwIfInterrupted(); // SIGTERM: no bookmark yet, the next run copies this table again
       }
       ctx.reportUnrepresentable(st.tapStreamId, encoder.unrepresentable);
       if (ctx.testMode) continue;
@@ -241,7 +241,7 @@ async function stream(
     for (;;) {
       if (Date.now() - started > config.maxRunSeconds * 1000) break;
       if (!inTx && Date.now() - lastActivity > config.logicalPollTotalSeconds * 1000) break;
-      if (!inTx) ctx.throwIfStopping(); // SIGTERM: between transactions, after their STATE
+      if (!inTx) ctx.throwIfInterrupted(); // SIGTERM: between transactions, after their STATE
       const e = await reader.next(1000);
       if (e === 'idle') {
         await reader.ping();
