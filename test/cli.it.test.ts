@@ -262,12 +262,29 @@ describe('command line', () => {
       );
     });
 
-    it('--check parses and says it is not implemented yet', async () => {
-      expectCleanFailure(
-        await runTap(['--config', goodConfig, '--check']),
-        2,
-        /not implemented yet/,
+    it('--check (the binary): a report on stderr, nothing on stdout; exit 0 ready, 1 not', async () => {
+      const ready = await spawnTap(['--config', goodConfig, '--check']);
+      expect(ready.stdout).toBe('');
+      expect(ready.stderrLines).toContainEqual(expect.stringMatching(/^ {2}✓ PostgreSQL \d+/));
+      expect(ready.stderrLines.at(-1)).toMatch(/^READY/);
+      expect(ready.code).toBe(0);
+      const k = files.write('check-catalog.json', {
+        streams: [
+          {
+            tap_stream_id: 'public-things',
+            schema: { properties: { id: { type: 'integer' } } },
+            metadata: [
+              { breadcrumb: [], metadata: { selected: true, 'replication-method': 'LOG_BASED' } },
+            ],
+          },
+        ],
+      });
+      const notReady = await spawnTap(['--config', goodConfig, '--catalog', k, '--check']);
+      expect(notReady.stdout).toBe('');
+      expect(notReady.stderr).toContain(
+        `✗ publication 'tap_postgres' does not exist — fix: CREATE PUBLICATION "tap_postgres" FOR TABLE "public"."things";`,
       );
+      expect(notReady.code).toBe(1);
     });
   });
 

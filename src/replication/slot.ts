@@ -15,7 +15,10 @@ export interface SlotInfo {
   readonly walStatus: string | null;
 }
 
-export async function slotInfo(client: ClientBase, slotName: string): Promise<SlotInfo | null> {
+export async function slotInfo(
+  client: Pick<ClientBase, 'query'>,
+  slotName: string,
+): Promise<SlotInfo | null> {
   const r = await client.query<Record<string, string | null>>(
     `SELECT slot_name, plugin, database, active::text AS active, restart_lsn::text AS restart_lsn,
             confirmed_flush_lsn::text AS confirmed_flush_lsn, wal_status

@@ -1,14 +1,26 @@
+import { runChecks } from '../../check/run-checks';
+import { formatReport, isReady } from '../../check/check-report';
 import { loadConfig } from '../../config/load-config';
-import { NotImplementedError } from '../../errors';
 import type { Logger } from '../../log/logger';
+import { redact } from '../../log/redact';
+import { loadState } from '../../state/tap-state';
+import { loadSelectedStreams } from '../../sync/run-sync';
 import type { CliIo } from '../cli-io';
 import type { CliArgs } from '../parse-args';
 
+/**
+ * `--check` (contract §1, §6): a readable report on stderr, nothing on stdout; exit 0 when a sync
+ * would work, 1 when something must be fixed first, 2 for an invalid config, catalog or state.
+ */
 export async function runCheck(
   args: Extract<CliArgs, { mode: 'check' }>,
   io: CliIo,
   log: Logger,
 ): Promise<number> {
-  loadConfig(args.config, io.env, log);
-  throw new NotImplementedError('--check is not implemented yet in this version');
+  const { config } = loadConfig(args.config, io.env, log);
+  const streams = args.catalog === undefined ? null : loadSelectedStreams(args.catalog, config);
+  const state = loadState(args.state);
+  const sections = await runChecks(config, streams, state);
+  for (const l of formatReport(sections)) io.stderr(redact(l));
+  return isReady(sections) ? 0 : 1;
 }

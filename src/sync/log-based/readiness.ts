@@ -1,69 +1,418 @@
+import type { TapConfig } from '../../config/tap-config';
+import type { Queryable } from '../../discovery/catalog-query';
 import { qualifiedName, quoteIdent } from '../../db/quote';
 import { RuntimeError } from '../../errors';
+import type { Logger } from '../../log/logger';
+import { findingMessage, firstProblem, ok, type Finding } from '../../readiness/finding';
 import type { SlotInfo } from '../../replication/slot';
-import type { StreamColumns } from '../stream-columns';
-import type { SyncContext } from '../sync-context';
 
-/** Set-up problems, each with the SQL that fixes it, before anything is written. */
-export async function assertReplicationReady(
-  ctx: SyncContext,
-  slot: SlotInfo | null,
-): Promise<void> {
-  const r = await ctx.client.query<{ wal_level: string; can: string; who: string }>(
-    `SELECT current_setting('wal_level') AS wal_level, current_user AS who,
-            (SELECT (rolreplication OR rolsuper)::text FROM pg_catalog.pg_roles WHERE rolname = current_user) AS can`,
-  );
-  const row = r.rows[0]!;
-  if (row.wal_level !== 'logical') {
-    throw new RuntimeError(
-      `wal_level is '${row.wal_level}', LOG_BASED needs 'logical': run \`ALTER SYSTEM SET wal_level = logical;\` and restart PostgreSQL`,
-    );
-  }
-  if (row.can !== 'true') {
-    throw new RuntimeError(
-      `role '${row.who}' lacks the REPLICATION privilege: run \`ALTER ROLE ${quoteIdent(row.who)} WITH REPLICATION;\``,
-    );
-  }
-  const plugin = ctx.config.logicalDecodingPlugin;
-  if (slot && slot.plugin !== plugin) {
-    throw new RuntimeError(
-      `replication slot '${slot.slotName}' uses the plugin '${slot.plugin}', not '${plugin}': drop it with \`SELECT pg_drop_replication_slot('${slot.slotName}');\` or set replication_slot to another name`,
-    );
-  }
+/**
+ * What LOG_BASED needs from the server, the role, the slot, the publication and each table, as
+ * findings (src/readiness/finding.ts). `--check` prints them all; the sync stops at the first
+ * problem (before anything is written) and logs the warnings. One set of checks, so the two never
+ * disagree.
+ */
+
+/** A LOG_BASED stream's table; SelectedStream fits. */
+export interface LogBasedTable {
+  readonly tapStreamId: string;
+  readonly schemaName: string;
+  readonly tableName: string;
 }
 
-export async function assertPublication(
-  ctx: SyncContext,
-  scs: readonly StreamColumns[],
-): Promise<void> {
-  // wal2json has no publications: its slot is filtered by table when streaming starts.
-  if (ctx.config.logicalDecodingPlugin !== 'pgoutput') return;
-  const pub = ctx.config.publicationName;
-  const r = await ctx.client.query<{ schemaname: string; tablename: string }>(
-    'SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables WHERE pubname = $1',
-    [pub],
+const SETTINGS_SQL = `
+SELECT current_setting('wal_level') AS wal_level,
+       current_user AS who,
+       current_database() AS db,
+       (SELECT (r.rolreplication OR r.rolsuper)::text FROM pg_catalog.pg_roles AS r
+         WHERE r.rolname = current_user) AS can,
+       -- Amazon RDS / Aurora grant logical replication through this role, not the attribute.
+       EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS r
+                WHERE r.rolname = 'rds_replication'
+                  AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))::text AS rds,
+       current_setting('max_replication_slots') AS max_slots,
+       (SELECT count(*) FROM pg_catalog.pg_replication_slots)::text AS used_slots,
+       current_setting('max_wal_senders') AS max_senders,
+       (SELECT count(*) FROM pg_catalog.pg_stat_activity
+         WHERE backend_type = 'walsender')::text AS used_senders`;
+
+interface Settings {
+  wal_level: string;
+  who: string;
+  db: string;
+  can: string | null;
+  rds: string;
+  max_slots: string;
+  used_slots: string;
+  max_senders: string;
+  used_senders: string;
+}
+
+const GIB = 1024 ** 3;
+
+function bytes(n: number): string {
+  if (n >= GIB) return `${(n / GIB).toFixed(1)} GB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${Math.round(n / 1024)} kB`;
+}
+
+/**
+ * wal_level, the REPLICATION privilege, free slots and walsenders, and the slot itself (plugin,
+ * database, lost WAL, in use, retained WAL). `slot` is what pg_replication_slots says (null: the
+ * first run creates it).
+ */
+export async function replicationFindings(
+  client: Queryable,
+  config: TapConfig,
+  slot: SlotInfo | null,
+): Promise<Finding[]> {
+  const s = (await client.query<Settings>(SETTINGS_SQL)).rows[0]!;
+  const out: Finding[] = [];
+  out.push(
+    s.wal_level === 'logical'
+      ? ok(`wal_level is 'logical'`)
+      : {
+          status: 'problem',
+          what: `wal_level is '${s.wal_level}', LOG_BASED needs 'logical'`,
+          fix: 'ALTER SYSTEM SET wal_level = logical;',
+          then: 'and restart PostgreSQL',
+        },
   );
-  const exists = await ctx.client.query(
-    'SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1',
-    [pub],
+  out.push(
+    s.can === 'true' || s.rds === 'true'
+      ? ok(`role '${s.who}' may replicate`)
+      : {
+          status: 'problem',
+          what: `role '${s.who}' lacks the REPLICATION privilege`,
+          fix: `ALTER ROLE ${quoteIdent(s.who)} WITH REPLICATION;`,
+        },
   );
-  const covered = new Set(r.rows.map((x) => JSON.stringify([x.schemaname, x.tablename])));
-  const missing = scs.filter(
-    (sc) => !covered.has(JSON.stringify([sc.stream.schemaName, sc.stream.tableName])),
+  const senders = Number(s.used_senders);
+  const maxSenders = Number(s.max_senders);
+  out.push(
+    senders < maxSenders
+      ? ok(`max_wal_senders: ${senders} of ${maxSenders} in use`)
+      : {
+          status: 'problem',
+          what: `all ${maxSenders} WAL senders (max_wal_senders) are in use`,
+          fix: `ALTER SYSTEM SET max_wal_senders = ${maxSenders + 5};`,
+          then: 'and restart PostgreSQL (or stop an idle replication client)',
+        },
   );
-  if (missing.length === 0) return;
-  const tables = missing
-    .map((sc) => qualifiedName(sc.stream.schemaName, sc.stream.tableName))
-    .join(', ');
-  if (ctx.config.createPublication && exists.rowCount === 0) {
-    await ctx.client.query(`CREATE PUBLICATION ${quoteIdent(pub)} FOR TABLE ${tables}`);
-    return;
+  if (slot) {
+    out.push(...(await slotFindings(client, config, slot, s.db)));
+  } else {
+    const used = Number(s.used_slots);
+    const max = Number(s.max_slots);
+    out.push(
+      used < max
+        ? ok(
+            `replication slot '${config.replicationSlot}' does not exist yet; the first LOG_BASED run creates it (${used} of ${max} slots in use)`,
+          )
+        : {
+            status: 'problem',
+            what: `replication slot '${config.replicationSlot}' does not exist and all ${max} slots (max_replication_slots) are in use`,
+            fix: `ALTER SYSTEM SET max_replication_slots = ${max + 5};`,
+            then: 'and restart PostgreSQL, or drop a slot nobody reads (SELECT slot_name FROM pg_replication_slots WHERE NOT active)',
+          },
+    );
   }
-  const fix =
-    exists.rowCount === 0
-      ? `CREATE PUBLICATION ${quoteIdent(pub)} FOR TABLE ${tables};`
-      : `ALTER PUBLICATION ${quoteIdent(pub)} ADD TABLE ${tables};`;
-  throw new RuntimeError(
-    `publication '${pub}' ${exists.rowCount === 0 ? 'does not exist' : 'does not cover the LOG_BASED tables'}: run \`${fix}\` (or set create_publication)`,
+  return out;
+}
+
+async function slotFindings(
+  client: Queryable,
+  config: TapConfig,
+  slot: SlotInfo,
+  db: string,
+): Promise<Finding[]> {
+  const name = slot.slotName;
+  const plugin = config.logicalDecodingPlugin;
+  const drop = `SELECT pg_drop_replication_slot('${name}');`;
+  if (slot.plugin !== plugin) {
+    return [
+      {
+        status: 'problem',
+        what: `replication slot '${name}' uses the plugin '${slot.plugin}', not '${plugin}'`,
+        verb: 'drop it with',
+        fix: drop,
+        then: 'or set replication_slot to another name',
+      },
+    ];
+  }
+  if (slot.database !== db) {
+    return [
+      {
+        status: 'problem',
+        what: `replication slot '${name}' belongs to database '${slot.database}', not '${db}'`,
+        then: 'set replication_slot to another name (slot names are shared by every database)',
+      },
+    ];
+  }
+  if (slot.walStatus === 'lost') {
+    return [
+      {
+        status: 'problem',
+        what: `replication slot '${name}' has lost WAL it needed (wal_status 'lost'): changes since its last run are gone`,
+        fix: drop,
+        then: "and remove the LOG_BASED streams' bookmarks from the state, so that the next run copies the tables again",
+      },
+    ];
+  }
+  const r = await client.query<{ retained: string | null; pid: string | null; keep: string }>(
+    `SELECT pg_catalog.pg_wal_lsn_diff(
+              CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+                   ELSE pg_catalog.pg_current_wal_lsn() END, restart_lsn)::bigint::text AS retained,
+            active_pid::text AS pid, current_setting('max_slot_wal_keep_size') AS keep
+       FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,
+    [name],
   );
+  const row = r.rows[0];
+  const retained = Number(row?.retained ?? 0);
+  const out: Finding[] = [
+    ok(
+      `replication slot '${name}' (${plugin}) retains ${bytes(retained)} of WAL${slot.walStatus ? `, wal_status '${slot.walStatus}'` : ''}`,
+    ),
+  ];
+  if (slot.walStatus === 'unreserved') {
+    out.push({
+      status: 'warning',
+      what: `replication slot '${name}' is about to lose WAL (wal_status 'unreserved', past max_slot_wal_keep_size = ${row?.keep ?? '?'}): run the tap now`,
+    });
+  } else if (retained >= GIB) {
+    out.push({
+      status: 'warning',
+      what: `replication slot '${name}' holds ${bytes(retained)} of WAL on the server's disk: run the tap more often, or drop the slot if it is no longer used`,
+    });
+  }
+  if (row?.pid) {
+    out.push({
+      status: 'warning',
+      what: `replication slot '${name}' is in use by process ${row.pid} (another run of the tap?); a sync fails while it is`,
+    });
+  }
+  return out;
+}
+
+interface PublicationRow {
+  viaroot: string;
+  ins: string;
+  upd: string;
+  del: string;
+  trunc: string;
+}
+
+interface TableRow {
+  schema: string;
+  name: string;
+  kind: string;
+  published: string;
+  /** Partitioned tables: are its partitions published (under their own names)? */
+  parts_published: string;
+}
+
+/**
+ * The publication pgoutput reads (wal2json uses none): it exists, publishes inserts, updates and
+ * deletes, and covers every LOG_BASED table; a partitioned table needs
+ * `publish_via_partition_root`, or its changes arrive under the partitions' names.
+ */
+export async function publicationFindings(
+  client: Queryable,
+  config: TapConfig,
+  tables: readonly LogBasedTable[],
+): Promise<Finding[]> {
+  return (await inspectPublication(client, config, tables)).findings;
+}
+
+interface PublicationInspection {
+  readonly findings: Finding[];
+  /** The statement that creates the missing publication, when create_publication asks for it. */
+  readonly create: string | null;
+}
+
+async function inspectPublication(
+  client: Queryable,
+  config: TapConfig,
+  tables: readonly LogBasedTable[],
+): Promise<PublicationInspection> {
+  if (config.logicalDecodingPlugin !== 'pgoutput' || tables.length === 0)
+    return { findings: [], create: null };
+  const pub = config.publicationName;
+  const q = quoteIdent(pub);
+  const p = (
+    await client.query<PublicationRow>(
+      `SELECT pubviaroot::text AS viaroot, pubinsert::text AS ins, pubupdate::text AS upd,
+              pubdelete::text AS del, pubtruncate::text AS trunc
+         FROM pg_catalog.pg_publication WHERE pubname = $1`,
+      [pub],
+    )
+  ).rows[0];
+  const rows = (
+    await client.query<TableRow>(
+      `SELECT t.schema, t.name, coalesce(c.relkind::text, '') AS kind,
+              EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables AS pt
+                       WHERE pt.pubname = $1 AND pt.schemaname = t.schema
+                         AND pt.tablename = t.name)::text AS published,
+              (c.relkind = 'p' AND EXISTS (
+                 SELECT 1 FROM pg_catalog.pg_partition_tree(c.oid) AS tree
+                   JOIN pg_catalog.pg_class AS leaf ON leaf.oid = tree.relid
+                   JOIN pg_catalog.pg_namespace AS ln ON ln.oid = leaf.relnamespace
+                   JOIN pg_catalog.pg_publication_tables AS pt
+                     ON pt.pubname = $1 AND pt.schemaname = ln.nspname
+                    AND pt.tablename = leaf.relname
+                  WHERE tree.isleaf))::text AS parts_published
+         FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(schema, name, ord)
+         LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
+         LEFT JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name
+        ORDER BY t.ord`,
+      [pub, tables.map((t) => t.schemaName), tables.map((t) => t.tableName)],
+    )
+  ).rows;
+  const partitioned = rows.filter((r) => r.kind === 'p');
+  const missing = rows.filter((r) => r.published !== 'true' && r.parts_published !== 'true');
+  const list = (rs: readonly TableRow[]) =>
+    rs.map((r) => qualifiedName(r.schema, r.name)).join(', ');
+  if (!p) {
+    const sql = createPublicationSql(pub, rows);
+    if (config.createPublication) {
+      return {
+        findings: [ok(`publication '${pub}' does not exist; the run creates it: ${sql}`)],
+        create: sql,
+      };
+    }
+    const missingPub: Finding = {
+      status: 'problem',
+      what: `publication '${pub}' does not exist`,
+      fix: sql,
+      then: '(or set create_publication)',
+    };
+    return { findings: [missingPub], create: null };
+  }
+  const out: Finding[] = [];
+  if (missing.length > 0) {
+    out.push({
+      status: 'problem',
+      what: `publication '${pub}' does not cover the LOG_BASED tables`,
+      fix: `ALTER PUBLICATION ${q} ADD TABLE ${list(missing)};`,
+      then: '(or set create_publication)',
+    });
+  }
+  if (partitioned.length > 0 && p.viaroot !== 'true') {
+    out.push({
+      status: 'problem',
+      what: `publication '${pub}' publishes the partitions of ${list(partitioned)} under their own names, not as the partitioned table`,
+      fix: `ALTER PUBLICATION ${q} SET (publish_via_partition_root = true);`,
+    });
+  }
+  const ops = (
+    [
+      ['insert', p.ins],
+      ['update', p.upd],
+      ['delete', p.del],
+    ] as const
+  )
+    .filter(([, on]) => on !== 'true')
+    .map(([op]) => op);
+  const allOps = `ALTER PUBLICATION ${q} SET (publish = 'insert, update, delete, truncate');`;
+  if (ops.length > 0) {
+    out.push({
+      status: 'problem',
+      what: `publication '${pub}' does not publish ${ops.join(', ')}: those changes would never reach the tap`,
+      fix: allOps,
+    });
+  } else if (p.trunc !== 'true') {
+    out.push({
+      status: 'warning',
+      what: `publication '${pub}' does not publish TRUNCATE: a truncated table keeps its rows downstream`,
+      fix: allOps,
+    });
+  }
+  for (const r of rows) {
+    if (!missing.includes(r)) out.push(ok(`publication '${pub}' covers ${r.schema}.${r.name}`));
+  }
+  return { findings: out, create: null };
+}
+
+function createPublicationSql(pub: string, rows: readonly TableRow[]): string {
+  const tables = rows.map((r) => qualifiedName(r.schema, r.name)).join(', ');
+  const viaRoot = rows.some((r) => r.kind === 'p')
+    ? ' WITH (publish_via_partition_root = true)'
+    : '';
+  return `CREATE PUBLICATION ${quoteIdent(pub)} FOR TABLE ${tables}${viaRoot};`;
+}
+
+/**
+ * REPLICA IDENTITY decides what an UPDATE or DELETE carries. DEFAULT without a primary key, or
+ * NOTHING, gives no key: PostgreSQL then refuses UPDATE and DELETE on a table published for them,
+ * and nothing could key the change downstream. Partitioned tables: each partition counts.
+ */
+export async function replicaIdentityFindings(
+  client: Queryable,
+  tables: readonly LogBasedTable[],
+): Promise<Finding[]> {
+  const rows = (
+    await client.query<{ schema: string; name: string; ident: string; pk: string; leaf: string }>(
+      `SELECT ln.nspname AS schema, leaf.relname AS name, leaf.relreplident::text AS ident,
+              EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS con
+                       WHERE con.conrelid = leaf.oid AND con.contype = 'p')::text AS pk,
+              (leaf.oid <> c.oid)::text AS leaf
+         FROM unnest($1::text[], $2::text[]) AS t(schema, name)
+         JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
+         JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name
+         CROSS JOIN LATERAL (
+           SELECT tree.relid FROM pg_catalog.pg_partition_tree(c.oid) AS tree
+            WHERE c.relkind = 'p' AND tree.isleaf
+           UNION ALL SELECT c.oid WHERE c.relkind <> 'p') AS part(oid)
+         JOIN pg_catalog.pg_class AS leaf ON leaf.oid = part.oid
+         JOIN pg_catalog.pg_namespace AS ln ON ln.oid = leaf.relnamespace
+        ORDER BY 1, 2`,
+      [tables.map((t) => t.schemaName), tables.map((t) => t.tableName)],
+    )
+  ).rows;
+  return rows.map((r) => {
+    const name = `${r.schema}.${r.name}`;
+    const fix = `ALTER TABLE ${qualifiedName(r.schema, r.name)} REPLICA IDENTITY FULL;`;
+    if (r.ident === 'f') return ok(`${name}: REPLICA IDENTITY FULL`);
+    if (r.ident === 'i') return ok(`${name}: REPLICA IDENTITY USING INDEX`);
+    if (r.ident === 'd' && r.pk === 'true')
+      return ok(`${name}: REPLICA IDENTITY DEFAULT (primary key)`);
+    const why =
+      r.ident === 'n' ? 'REPLICA IDENTITY NOTHING' : 'REPLICA IDENTITY DEFAULT and no primary key';
+    return {
+      status: 'warning',
+      what: `${name} has ${why}: updates and deletes carry no key (PostgreSQL refuses them while the table is published for them)`,
+      fix,
+      then: '(or add a primary key)',
+    };
+  });
+}
+
+/** The sync's gate: stops at the first problem, with the SQL that fixes it; logs the warnings. */
+export function assertNoProblem(findings: readonly Finding[], log: Logger): void {
+  const problem = firstProblem(findings);
+  if (problem) throw new RuntimeError(findingMessage(problem));
+  for (const f of findings) if (f.status === 'warning') log.warn(findingMessage(f));
+}
+
+/** Server, role and slot, before anything is written. */
+export async function assertReplicationReady(
+  ctx: { client: Queryable; config: TapConfig; log: Logger },
+  slot: SlotInfo | null,
+): Promise<void> {
+  assertNoProblem(await replicationFindings(ctx.client, ctx.config, slot), ctx.log);
+}
+
+/**
+ * The publication and the tables' replica identity. With `create_publication`, a missing
+ * publication is created here (the same statement `--check` shows).
+ */
+export async function assertPublication(
+  ctx: { client: Queryable; config: TapConfig; log: Logger },
+  scs: readonly { readonly stream: LogBasedTable }[],
+): Promise<void> {
+  const tables = scs.map((sc) => sc.stream);
+  const publication = await inspectPublication(ctx.client, ctx.config, tables);
+  assertNoProblem(publication.findings, ctx.log);
+  if (publication.create) await ctx.client.query(publication.create);
+  assertNoProblem(await replicaIdentityFindings(ctx.client, tables), ctx.log);
 }
