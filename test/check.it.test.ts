@@ -276,6 +276,23 @@ describe('--check', () => {
       new RegExp(`✓ replication slot '${slot}' \\(pgoutput\\) retains \\d+(\\.\\d)? [kMG]B of WAL`),
     );
     expect(r.code).toBe(0);
+    // A bookmark the slot was already confirmed past: those changes are gone.
+    const state = files.write('old-state.json', {
+      bookmarks: {
+        'public-items': { last_replication_method: 'LOG_BASED', lsn: 12345, version: 1 },
+      },
+    });
+    const lost = await check(logBased('public-items'), {}, ['--state', state]);
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(
+      /✗ replication slot '\w+' was confirmed to [0-9A-F]+\/[0-9A-F]+, past the state's LSN 0\/3039 for public-items .*: changes since then are lost to the slot — set 'resnapshot_on_slot_loss': true/,
+    );
+    const again = await check(logBased('public-items'), { resnapshot_on_slot_loss: true }, [
+      '--state',
+      state,
+    ]);
+    expect(again.stderr).toMatch(/⚠ .* the run copies public-items again under a new version/);
+    expect(again.code).toBe(0);
   });
 
   it('an invalid catalog is exit 2, before connecting', async () => {

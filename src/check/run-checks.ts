@@ -5,7 +5,8 @@ import { connect } from '../db/connect';
 import type { Queryable } from '../discovery/catalog-query';
 import { quoteIdent } from '../db/quote';
 import { firstProblem, ok, type Finding } from '../readiness/finding';
-import { slotInfo } from '../replication/slot';
+import { compareLsn, formatLsn, lsnFromStateInt } from '../replication/lsn';
+import { slotInfo, type SlotInfo } from '../replication/slot';
 import { bookmarkFor, type TapState } from '../state/tap-state';
 import {
   publicationFindings,
@@ -147,22 +148,49 @@ async function logBasedFindings(
   const slot = await slotInfo(client, config.replicationSlot);
   const out = await replicationFindings(client, config, slot);
   const serverReady = !firstProblem(out);
-  if (!slot) {
-    // The sync's own rule (log-based.ts): a bookmark without its slot means lost changes.
-    for (const s of all) {
-      const b = bookmarkFor(state, s.tapStreamId, 'LOG_BASED', null);
-      if (typeof b.lsn === 'number' && b.lsn > 0) {
-        out.push({
-          status: 'problem',
-          what: `replication slot '${config.replicationSlot}' does not exist but the state has an LSN for ${s.tapStreamId}: changes since then are lost to the slot`,
-          then: "remove the stream's bookmark from the state to copy the table again",
-        });
-      }
-    }
-  }
+  out.push(...slotLossFindings(config, slot, all, state));
   out.push(await pluginFinding(client, config.logicalDecodingPlugin, slot, serverReady && !slot));
   if (serverReady) out.push(await replicationConnectionFinding(config));
   out.push(...(await publicationFindings(client, config, tables)));
   out.push(...(await replicaIdentityFindings(client, tables)));
+  return out;
+}
+
+/**
+ * The sync's slot-loss rule (src/sync/log-based/slot-loss.ts): a bookmark whose slot is gone, or
+ * was confirmed past it by someone else, means lost changes; with resnapshot_on_slot_loss the run
+ * copies those streams again instead.
+ */
+function slotLossFindings(
+  config: TapConfig,
+  slot: SlotInfo | null,
+  streams: readonly SelectedStream[],
+  state: TapState,
+): Finding[] {
+  const name = config.replicationSlot;
+  const out: Finding[] = [];
+  for (const s of streams) {
+    const b = bookmarkFor(state, s.tapStreamId, 'LOG_BASED', null);
+    if (typeof b.lsn !== 'number' || b.lsn <= 0) continue;
+    const at = lsnFromStateInt(b.lsn);
+    const why = !slot
+      ? `replication slot '${name}' does not exist but the state has an LSN for ${s.tapStreamId}`
+      : slot.confirmedFlushLsn && compareLsn(slot.confirmedFlushLsn, at) > 0
+        ? `replication slot '${name}' was confirmed to ${formatLsn(slot.confirmedFlushLsn)}, past the state's LSN ${formatLsn(at)} for ${s.tapStreamId} (advanced or consumed by someone else)`
+        : null;
+    if (!why) continue;
+    out.push(
+      config.resnapshotOnSlotLoss
+        ? {
+            status: 'warning',
+            what: `${why}: the run copies ${s.tapStreamId} again under a new version (resnapshot_on_slot_loss)`,
+          }
+        : {
+            status: 'problem',
+            what: `${why}: changes since then are lost to the slot`,
+            then: "set 'resnapshot_on_slot_loss': true, or remove the stream's bookmark from the state, to copy the table again",
+          },
+    );
+  }
   return out;
 }
