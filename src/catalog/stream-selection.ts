@@ -30,6 +30,8 @@ export interface SelectedStream {
   readonly keyProperties: readonly string[];
   /** Columns to read, in catalog order; deselected columns are never queried. */
   readonly columns: readonly string[];
+  /** Columns the catalog lists but does not select: never read, also when they reappear. */
+  readonly deselected: readonly string[];
   /** The catalog's JSON Schema restricted to `columns`. */
   readonly schema: Readonly<Record<string, unknown>>;
   readonly isView: boolean;
@@ -132,6 +134,7 @@ export function selectStream(s: InputStream, config: TapConfig, where: string): 
     replicationKey,
     keyProperties,
     columns,
+    deselected: Object.keys(props).filter((c) => !columns.includes(c)),
     schema: { ...s.schema, properties: Object.fromEntries(columns.map((c) => [c, props[c]])) },
     isView: root['is-view'] === true,
   });

@@ -44,6 +44,26 @@ describe('normalizeConfig', () => {
         breakAtEndLsn: true,
         createPublication: false,
         metricsLogIntervalSeconds: 60,
+        truncateHandling: 'version',
+        heartbeatIntervalSeconds: 0,
+        walRetainedWarnMb: 1024,
+        transactionSpillThresholdMb: 32,
+      },
+    ],
+    [
+      'LOG_BASED hygiene keys as strings',
+      {
+        ...base,
+        truncate_handling: 'warn',
+        heartbeat_interval_seconds: '5',
+        wal_retained_warn_mb: '10',
+        transaction_spill_threshold_mb: '1',
+      },
+      {
+        truncateHandling: 'warn',
+        heartbeatIntervalSeconds: 5,
+        walRetainedWarnMb: 10,
+        transactionSpillThresholdMb: 1,
       },
     ],
     [

@@ -8,6 +8,7 @@ import type {
   ReplicationMethod,
   SslOptions,
   TapConfig,
+  TruncateHandling,
 } from './tap-config';
 
 type Raw = Readonly<Record<string, unknown>>;
@@ -140,6 +141,10 @@ export function normalizeConfig(raw: Raw): TapConfig {
     connectionRetries: int(raw.connection_retries, 3),
     retryBackoffSeconds: Number(raw.retry_backoff_seconds ?? 1),
     resnapshotOnSlotLoss: bool(raw.resnapshot_on_slot_loss, false),
+    truncateHandling: (str(raw.truncate_handling) as TruncateHandling) ?? 'version',
+    heartbeatIntervalSeconds: int(raw.heartbeat_interval_seconds, 0),
+    walRetainedWarnMb: int(raw.wal_retained_warn_mb, 1024),
+    transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
     }),

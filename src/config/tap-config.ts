@@ -9,6 +9,9 @@ export type DecodingPlugin = (typeof DECODING_PLUGINS)[number];
 export const ACK_MODES = ['next_run', 'on_emit'] as const;
 export type AckMode = (typeof ACK_MODES)[number];
 
+export const TRUNCATE_HANDLINGS = ['version', 'warn', 'error'] as const;
+export type TruncateHandling = (typeof TRUNCATE_HANDLINGS)[number];
+
 export interface SslOptions {
   /** require: encrypt, trust any certificate; verify-ca: check the chain; verify-full: and the host. */
   readonly mode: 'require' | 'verify-ca' | 'verify-full';
@@ -52,6 +55,14 @@ export interface TapConfig {
   readonly retryBackoffSeconds: number;
   /** LOG_BASED: copy the tables again (new version) when the slot is gone or moved past the state. */
   readonly resnapshotOnSlotLoss: boolean;
+  /** LOG_BASED: what a TRUNCATE of a selected table does (new table version, warning, error). */
+  readonly truncateHandling: TruncateHandling;
+  /** LOG_BASED: seconds between `pg_logical_emit_message` heartbeats; 0 = none. */
+  readonly heartbeatIntervalSeconds: number;
+  /** LOG_BASED: warn at start when the slot retains more WAL than this (MB). */
+  readonly walRetainedWarnMb: number;
+  /** LOG_BASED: a transaction's changes beyond this many MB go to a temporary file. */
+  readonly transactionSpillThresholdMb: number;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }

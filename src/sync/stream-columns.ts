@@ -10,7 +10,20 @@ export interface StreamColumns {
   readonly types: readonly ResolvedType[];
   /** The table's primary key now (may differ from the catalog's key properties). */
   readonly primaryKey: readonly string[];
+  /**
+   * LOG_BASED only: selected columns the table no longer has (dropped since discovery). They stay
+   * in the stream's schema and are not read; every other method treats them as an input error.
+   */
+  readonly absent: readonly string[];
 }
+
+/** The type given to a column that is gone: it is never read, and its values are text if seen. */
+const goneType = (sqlType: string): ResolvedType => ({
+  sqlType,
+  base: { name: sqlType, schema: '', typtype: 'b', category: 'X' },
+  arrayDims: 0,
+  domains: [],
+});
 
 /**
  * Resolves the selected streams against the live database before anything is emitted: a table
@@ -34,8 +47,13 @@ export async function resolveStreamColumns(
       );
     }
     const cols = intro.columns.filter((c) => c.relationOid === rel.oid);
+    const absent: string[] = [];
     const resolved = stream.columns.map((name) => {
       const col = cols.find((c) => c.name === name);
+      if (!col && stream.method === 'LOG_BASED' && !stream.keyProperties.includes(name)) {
+        absent.push(name);
+        return goneType('unknown');
+      }
       if (!col) {
         throw new InputError(
           `catalog stream ${stream.tapStreamId}: column '${name}' no longer exists; run --discover again or deselect it`,
@@ -43,6 +61,6 @@ export async function resolveStreamColumns(
       }
       return resolveColumnType(col, types);
     });
-    return { stream, types: resolved, primaryKey: rel.primaryKey };
+    return { stream, types: resolved, primaryKey: rel.primaryKey, absent };
   });
 }

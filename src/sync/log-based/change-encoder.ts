@@ -1,88 +1,145 @@
-import type { Lsn } from '../../replication/lsn';
 import type {
   DeleteMessage,
   InsertMessage,
   RelationMessage,
+  TruncateMessage,
   Tuple,
   UpdateMessage,
 } from '../../replication/pgoutput/messages';
-import type { ResolvedType } from '../../types/resolved-type';
-import { jsonString, recordBodyConverter, type ValuePolicy } from '../../values';
 
-/** A LOG_BASED stream as the encoder needs it: its table and selected columns with their types. */
+/** A LOG_BASED stream as the decoder needs it: its table, and the columns it must never carry. */
 export interface LogStreamTarget {
   readonly tapStreamId: string;
   readonly schemaName: string;
   readonly tableName: string;
-  readonly columns: readonly string[];
-  readonly types: readonly ResolvedType[];
+  /** Columns the catalog lists but does not select. */
+  readonly deselected: ReadonlySet<string>;
+}
+
+/** One column a stream takes from a Relation. */
+export interface LayoutColumn {
+  readonly name: string;
+  /** Position in the Relation's tuples. */
+  readonly sourceIndex: number;
+  readonly typeOid: number;
+  readonly typmod: number;
 }
 
 /**
- * One change as PostgreSQL text per selected column, before conversion. `missing` lists the
- * positions of unchanged TOAST values the server did not send and no old tuple carried: the
- * caller fetches them by key (never emits them as null) and then calls `body`.
+ * A table's shape as one Relation message described it. A change refers to the layout it was
+ * decoded with, so a transaction that altered its table between two changes is emitted with each
+ * change in its own shape.
  */
-export interface DecodedChange {
+export interface RelationLayout {
+  readonly id: number;
   readonly target: LogStreamTarget;
-  readonly texts: (string | null)[];
-  readonly missing: readonly number[];
-  readonly deleted: boolean;
+  /** The stream's columns present in the Relation, in the Relation's order. */
+  readonly columns: readonly LayoutColumn[];
+  /** The replica identity's columns: what an unchanged TOAST value is fetched by. */
+  readonly keyNames: readonly string[];
+  readonly keyIndex: readonly number[];
 }
 
-interface RelationPlan {
-  readonly target: LogStreamTarget;
-  /** For each selected column, its index in the Relation's tuples, or -1 when absent. */
-  readonly sourceIndex: readonly number[];
+/**
+ * One insert, update or delete, as PostgreSQL text per layout column, before conversion.
+ * `missing` lists the positions of unchanged TOAST values the server did not send and no old
+ * tuple carried (their text is null until fetched by `key`; never emitted as null).
+ */
+export interface BufferedChange {
+  readonly kind: 'change';
+  readonly layoutId: number;
+  readonly deleted: boolean;
+  readonly texts: (string | null)[];
+  readonly missing: readonly number[];
+  /** The replica identity key's texts (the new ones for an update), set only when `missing` is. */
+  readonly key: readonly (string | null)[] | null;
 }
+
+/** A TRUNCATE of the selected tables behind `layoutIds`. */
+export interface BufferedTruncate {
+  readonly kind: 'truncate';
+  readonly layoutIds: readonly number[];
+}
+
+export type BufferedEntry = BufferedChange | BufferedTruncate;
 
 const targetKey = (schema: string, table: string) => JSON.stringify([schema, table]);
 
+const sameLayout = (a: RelationLayout, b: Omit<RelationLayout, 'id'>): boolean =>
+  a.target === b.target &&
+  a.columns.length === b.columns.length &&
+  a.columns.every((c, i) => {
+    const d = b.columns[i]!;
+    return (
+      c.name === d.name &&
+      c.sourceIndex === d.sourceIndex &&
+      c.typeOid === d.typeOid &&
+      c.typmod === d.typmod
+    );
+  }) &&
+  a.keyIndex.join() === b.keyIndex.join();
+
 /**
- * Turns pgoutput changes into RECORD bodies through the same converters as FULL_TABLE, so a row
- * renders identically whichever way it travelled. Relation messages are authoritative for the
- * tuple layout; changes of tables no stream selected cost one map lookup.
+ * Turns pgoutput changes into buffered changes of the selected streams. Relation messages are
+ * authoritative for the tuple layout; changes of tables no stream selected cost one map lookup.
  */
 export class ChangeEncoder {
   private readonly targets = new Map<string, LogStreamTarget>();
-  private readonly plans = new Map<number, RelationPlan | null>();
-  private readonly bodies = new Map<
-    LogStreamTarget,
-    (texts: readonly (string | null)[]) => string
-  >();
+  /** The current layout of each relation OID; null when no stream selected the table. */
+  private readonly current = new Map<number, RelationLayout | null>();
+  private readonly layouts = new Map<number, RelationLayout>();
+  private nextId = 1;
 
-  constructor(
-    targets: readonly LogStreamTarget[],
-    private readonly policy: ValuePolicy,
-  ) {
+  constructor(targets: readonly LogStreamTarget[]) {
     for (const t of targets) this.targets.set(targetKey(t.schemaName, t.tableName), t);
   }
 
   relation(msg: RelationMessage): void {
     const target = this.targets.get(targetKey(msg.schema, msg.name));
     if (!target) {
-      this.plans.set(msg.relationId, null);
+      this.current.set(msg.relationId, null);
       return;
     }
-    const byName = new Map(msg.columns.map((c, i) => [c.name, i]));
-    this.plans.set(msg.relationId, {
-      target,
-      sourceIndex: target.columns.map((c) => byName.get(c) ?? -1),
+    const columns: LayoutColumn[] = [];
+    const keyNames: string[] = [];
+    const keyIndex: number[] = [];
+    msg.columns.forEach((c, i) => {
+      if (!target.deselected.has(c.name)) {
+        columns.push({ name: c.name, sourceIndex: i, typeOid: c.typeOid, typmod: c.typmod });
+      }
+      if (c.isKey) {
+        keyNames.push(c.name);
+        keyIndex.push(i);
+      }
     });
+    const next = { target, columns, keyNames, keyIndex };
+    const before = this.current.get(msg.relationId);
+    // The server repeats a Relation (each session, and a decoder may send one per change): only
+    // a different shape makes a new layout.
+    if (before && sameLayout(before, next)) return;
+    const layout: RelationLayout = { id: this.nextId++, ...next };
+    this.layouts.set(layout.id, layout);
+    this.current.set(msg.relationId, layout);
   }
 
-  /** The change's texts in the stream's column order; null when no selected stream wants it. */
-  decode(change: InsertMessage | UpdateMessage | DeleteMessage): DecodedChange | null {
-    const plan = this.plans.get(change.relationId);
-    if (!plan) return null;
+  layout(id: number): RelationLayout {
+    const l = this.layouts.get(id);
+    if (!l) throw new Error(`unknown relation layout ${id}`);
+    return l;
+  }
+
+  /** The change's texts in its layout's column order; null when no selected stream wants it. */
+  decode(change: InsertMessage | UpdateMessage | DeleteMessage): BufferedChange | null {
+    const layout = this.current.get(change.relationId);
+    if (!layout) return null;
     const deleted = change.tag === 'delete';
     const image: Tuple | undefined =
       change.tag === 'delete' ? (change.old ?? change.key) : change.newTuple;
     const old: Tuple | undefined = change.tag === 'update' ? change.old : undefined;
     const texts: (string | null)[] = [];
     const missing: number[] = [];
-    plan.sourceIndex.forEach((i, j) => {
-      const v = i >= 0 && image ? image[i] : undefined;
+    layout.columns.forEach(({ sourceIndex: i }, j) => {
+      const v = image?.[i];
       if (v?.kind === 'text') texts.push(v.text);
       else if (v?.kind === 'unchanged') {
         const before = old?.[i];
@@ -93,22 +150,22 @@ export class ChangeEncoder {
         }
       } else texts.push(null);
     });
-    return { target: plan.target, texts, missing, deleted };
+    const key =
+      missing.length && image
+        ? layout.keyIndex.map((i) => {
+            const v = image[i];
+            return v?.kind === 'text' ? v.text : null;
+          })
+        : null;
+    return { kind: 'change', layoutId: layout.id, deleted, texts, missing, key };
   }
 
-  /** The RECORD body: every selected column, then `_sdc_lsn` and `_sdc_deleted_at`. */
-  body(change: DecodedChange, lsn: Lsn, commitTime: string): string {
-    let columns = this.bodies.get(change.target);
-    if (!columns) {
-      const t = change.target;
-      columns = recordBodyConverter(
-        t.columns.map((name, j) => ({ name, type: t.types[j]! })),
-        this.policy,
-      );
-      this.bodies.set(t, columns);
-    }
-    const out = columns(change.texts);
-    // An LSN is a bigint: its decimal digits are exact, beyond 2^53 too.
-    return `${out}${out ? ',' : ''}"_sdc_lsn":${lsn.toString()},"_sdc_deleted_at":${change.deleted ? jsonString(commitTime) : 'null'}`;
+  /** The selected tables a TRUNCATE names, as their current layouts; null when none. */
+  truncate(msg: TruncateMessage): BufferedTruncate | null {
+    const layoutIds = msg.relationIds
+      .map((r) => this.current.get(r))
+      .filter((l): l is RelationLayout => !!l)
+      .map((l) => l.id);
+    return layoutIds.length ? { kind: 'truncate', layoutIds } : null;
   }
 }

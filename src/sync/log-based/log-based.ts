@@ -1,10 +1,11 @@
 import { Client } from 'pg';
 import { clientConfig } from '../../db/connect';
 import { cursorBatches } from '../../db/cursor';
-import { qualifiedName, quoteIdent, selectColumns } from '../../db/quote';
+import { selectColumns } from '../../db/quote';
 import { RuntimeError } from '../../errors';
 import {
   compareLsn,
+  formatLsn,
   INVALID_LSN,
   lsnFromStateInt,
   lsnToStateInt,
@@ -21,40 +22,28 @@ import {
 } from '../../replication/slot';
 import { WalReader } from '../../replication/wal-reader';
 import { statusIntervalMs } from '../../replication/status-interval';
-import type { StreamOutput } from '../../singer/writer';
+import { StreamOutput } from '../../singer/writer';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { pgEpochMicrosToRfc3339 } from '../../values';
 import { recordEncoder } from '../record-encoder';
 import type { StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
-import { ChangeEncoder, type DecodedChange } from './change-encoder';
+import { ChangeEncoder, type BufferedChange, type BufferedEntry } from './change-encoder';
 import { assertPublication, assertReplicationReady } from './readiness';
 import { ackableLsn, handleSlotLoss } from './slot-loss';
+import { logBasedSchema, StreamShape } from './stream-shape';
+import { ToastFetcher } from './toast-fetch';
+import { TransactionBuffer } from './transaction-buffer';
+import { currentColumnTypes, TypeLookup } from './type-lookup';
+import { Heartbeat, logSlotRetention } from './wal-hygiene';
 
-/** LOG_BASED schemas: every column nullable, plus the two columns the contract adds. */
-export function logBasedSchema(schema: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-  const nullable = Object.fromEntries(
-    Object.entries(props).map(([k, p]) => {
-      const t = p.type;
-      const types = Array.isArray(t) ? (t as string[]) : t === undefined ? [] : [t as string];
-      return [k, types.length && !types.includes('null') ? { ...p, type: ['null', ...types] } : p];
-    }),
-  );
-  return {
-    ...schema,
-    properties: {
-      ...nullable,
-      _sdc_lsn: { type: ['null', 'integer'] },
-      _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' },
-    },
-  };
-}
+export { logBasedSchema } from './stream-shape';
 
 interface LogStream {
   readonly sc: StreamColumns;
-  readonly out: StreamOutput;
-  readonly version: number;
+  /** Replaced when the stream's SCHEMA is sent again or a TRUNCATE starts a new version. */
+  out: StreamOutput;
+  version: number;
   /** Changes committed at or before this LSN are already covered (by the copy or a past run). */
   lsn: Lsn;
 }
@@ -157,9 +146,21 @@ async function copyStreams(
     const limit = ctx.testMode ? 1 : ctx.config.batchFetchLimit;
     for (const s of streams) {
       const st = s.sc.stream;
-      const encoder = recordEncoder(st.columns, s.sc.types, ctx.policy);
+      // A column dropped since discovery stays in the schema but is not read.
+      const present = st.columns.flatMap((c, i) =>
+        s.sc.absent.includes(c) ? [] : [{ c, t: s.sc.types[i]! }],
+      );
+      const encoder = recordEncoder(
+        present.map((p) => p.c),
+        present.map((p) => p.t),
+        ctx.policy,
+      );
       const tail = `,"_sdc_lsn":${at.toString()},"_sdc_deleted_at":null`;
-      const sql = selectColumns(st.columns, st.schemaName, st.tableName);
+      const sql = selectColumns(
+        present.map((p) => p.c),
+        st.schemaName,
+        st.tableName,
+      );
       for await (const rows of cursorBatches(reader, sql, [], limit)) {
         s.out.setExtractedAt(new Date());
         for (const row of rows) {
@@ -211,11 +212,29 @@ async function stream(
       tapStreamId: s.sc.stream.tapStreamId,
       schemaName: s.sc.stream.schemaName,
       tableName: s.sc.stream.tableName,
-      columns: s.sc.stream.columns,
-      types: s.sc.types,
+      deselected: new Set(s.sc.stream.deselected),
     })),
-    ctx.policy,
   );
+  const baselines = await currentColumnTypes(
+    ctx.client,
+    streams.map((s) => [s.sc.stream.schemaName, s.sc.stream.tableName] as const),
+  );
+  const lookup = new TypeLookup(ctx.client);
+  const shapes = new Map(
+    streams.map((s) => {
+      const st = s.sc.stream;
+      const baseline = baselines.get(JSON.stringify([st.schemaName, st.tableName])) ?? new Map();
+      return [s, new StreamShape(s.sc, baseline, lookup, ctx.policy, ctx.log)] as const;
+    }),
+  );
+  const apply = new TransactionApplier(ctx, byId, shapes, encoder);
+  const buffer = new TransactionBuffer(config.transactionSpillThresholdMb * 1024 * 1024, (n) =>
+    ctx.log.info(
+      `a transaction passed transaction_spill_threshold_mb (${config.transactionSpillThresholdMb} MB) at ${n} changes: the rest waits for its commit in a temporary file`,
+    ),
+  );
+  const heartbeat = new Heartbeat(ctx.client, config.heartbeatIntervalSeconds, ctx.log);
+  await logSlotRetention(ctx.client, ctx.log, config.replicationSlot, config.walRetainedWarnMb);
   const { start, decode } = await prepareDecoding(ctx.client, {
     plugin: config.logicalDecodingPlugin,
     tables: streams.map((s) => ({ schema: s.sc.stream.schemaName, table: s.sc.stream.tableName })),
@@ -228,13 +247,15 @@ async function stream(
     maxLsn(slotConfirmed, ack),
     await statusIntervalMs(ctx.client),
   );
+  // A heartbeat before the end position is read: even an idle database then has a position past
+  // the incoming state to reach.
+  await heartbeat.beat();
   const endAt = await currentWalLsn(ctx.client);
   await reader.start(INVALID_LSN);
   if (compareLsn(ack, slotConfirmed) > 0) await reader.confirm(ack);
 
   const started = Date.now();
   let lastActivity = Date.now();
-  let pending: DecodedChange[] = [];
   let inTx = false;
   let count = 0;
   try {
@@ -244,6 +265,7 @@ async function stream(
       if (!inTx) ctx.throwIfInterrupted(); // SIGTERM: between transactions, after their STATE
       const e = await reader.next(1000);
       if (e === 'idle') {
+        await heartbeat.beat();
         await reader.ping();
         continue;
       }
@@ -261,7 +283,7 @@ async function stream(
         switch (msg.tag) {
           case 'begin':
             inTx = true;
-            pending = [];
+            buffer.clear();
             break;
           case 'relation':
             encoder.relation(msg);
@@ -270,28 +292,19 @@ async function stream(
           case 'update':
           case 'delete': {
             const change = encoder.decode(msg);
-            if (change) pending.push(change);
+            if (change) buffer.append(change);
             break;
           }
-          case 'truncate':
-            ctx.log.warn(
-              `TRUNCATE of ${msg.relationIds.length} table(s) seen at ${e.lsn}; not propagated yet`,
-            );
+          case 'truncate': {
+            const t = encoder.truncate(msg);
+            if (t) buffer.append(t);
             break;
+          }
           case 'commit': {
             inTx = false;
             const end = msg.endLsn;
-            const at = pgEpochMicrosToRfc3339(msg.commitTime);
-            const now = new Date();
-            for (const change of pending) {
-              const s = byId.get(change.target.tapStreamId)!;
-              if (compareLsn(end, s.lsn) <= 0) continue; // already covered by the copy or the state
-              if (change.missing.length) await fetchMissing(ctx, s, change);
-              s.out.setExtractedAt(now);
-              if (s.out.record(encoder.body(change, end, at))) await ctx.writer.flush();
-              count += 1;
-            }
-            pending = [];
+            count += await apply.transaction(buffer, end, pgEpochMicrosToRfc3339(msg.commitTime));
+            buffer.clear();
             // Every stream has now seen everything up to `end`: their bookmarks move together.
             for (const s of streams) s.lsn = maxLsn(s.lsn, end);
             for (const s of streams) setBookmark(ctx, s);
@@ -303,6 +316,7 @@ async function stream(
             break;
           }
           default:
+            // Type, Origin, and logical messages (heartbeats included) carry no rows.
             break;
         }
       }
@@ -314,32 +328,125 @@ async function stream(
       await reader.confirm(minLsn(streams[0]!.lsn, ...streams.map((s) => s.lsn)));
     }
   } finally {
+    buffer.clear();
+    if (apply.toast.queries > 0) {
+      ctx.log.debug(
+        `fetched ${apply.toast.values} unchanged TOAST value(s) by key in ${apply.toast.queries} quer${apply.toast.queries === 1 ? 'y' : 'ies'}`,
+      );
+    }
     await reader.stop();
   }
   return count;
 }
 
+/** Entries held back while waiting for a TOAST fetch: the window stays small in memory. */
+const MAX_WINDOW = 10_000;
+
 /**
- * An unchanged TOAST value the server did not send and no old tuple carried: read the row's
- * current value by key. Never emitted as null (targets would overwrite the stored value).
+ * Emits one committed transaction: its records in commit order with `_sdc_lsn` = the commit's
+ * end LSN, each stream's SCHEMA again before the first record of a new shape, and TRUNCATE as
+ * `truncate_handling` says. A transaction a stream already has (copy or state) is skipped for
+ * that stream, schema changes included, so a stream resynced after a failure does not fail again.
  */
-async function fetchMissing(ctx: SyncContext, s: LogStream, change: DecodedChange): Promise<void> {
-  const st = s.sc.stream;
-  const keys = s.sc.primaryKey;
-  const keyIdx = keys.map((k) => st.columns.indexOf(k));
-  if (keys.length === 0 || keyIdx.some((i) => i < 0)) {
-    throw new RuntimeError(
-      `${st.tapStreamId}: an update left a TOASTed column unchanged and the table has no selected primary key to fetch it by; set REPLICA IDENTITY FULL on ${st.schemaName}.${st.tableName}`,
-    );
+class TransactionApplier {
+  readonly toast: ToastFetcher;
+
+  constructor(
+    private readonly ctx: SyncContext,
+    private readonly byId: ReadonlyMap<string, LogStream>,
+    private readonly shapes: ReadonlyMap<LogStream, StreamShape>,
+    private readonly encoder: ChangeEncoder,
+  ) {
+    this.toast = new ToastFetcher(ctx.client);
   }
-  const cols = change.missing.map((j) => quoteIdent(st.columns[j]!));
-  const where = keys.map((k, i) => `${quoteIdent(k)} = $${i + 1}`).join(' AND ');
-  const r = await ctx.client.query<unknown[]>({
-    text: `SELECT ${cols.join(', ')} FROM ${qualifiedName(st.schemaName, st.tableName)} WHERE ${where}`,
-    values: keyIdx.map((i) => change.texts[i]),
-    rowMode: 'array',
-  });
-  const row = r.rows[0] as (string | null)[] | undefined;
-  // A row deleted since: a later Delete follows in the stream; the value is gone either way.
-  change.missing.forEach((j, n) => (change.texts[j] = row ? (row[n] ?? null) : null));
+
+  async transaction(buffer: TransactionBuffer, end: Lsn, at: string): Promise<number> {
+    if (buffer.size === 0) return 0;
+    if (buffer.spilled) {
+      this.ctx.log.info(
+        `emitting a transaction of ${buffer.size} changes (${Math.ceil(buffer.spilledBytes / 1024 / 1024)} MB on disk)`,
+      );
+    }
+    const now = new Date();
+    let count = 0;
+    // Changes wait in a window until their unchanged TOAST values are fetched in one query.
+    let window: BufferedEntry[] = [];
+    let fetch: BufferedChange[] = [];
+    const flush = async () => {
+      if (fetch.length) await this.toast.fetch(fetch, (id) => this.encoder.layout(id));
+      for (const e of window) count += await this.emit(e, end, at, now);
+      window = [];
+      fetch = [];
+    };
+    for (const e of buffer.entries()) {
+      window.push(e);
+      if (e.kind === 'change' && e.missing.length && !this.covered(e.layoutId, end)) {
+        fetch.push(e);
+        if (fetch.length >= this.toast.batchKeys) await flush();
+      } else if (fetch.length === 0 || window.length >= MAX_WINDOW) await flush();
+    }
+    await flush();
+    return count;
+  }
+
+  private streamOf(layoutId: number): LogStream {
+    return this.byId.get(this.encoder.layout(layoutId).target.tapStreamId)!;
+  }
+
+  private covered(layoutId: number, end: Lsn): boolean {
+    return compareLsn(end, this.streamOf(layoutId).lsn) <= 0;
+  }
+
+  private async emit(e: BufferedEntry, end: Lsn, at: string, now: Date): Promise<number> {
+    if (e.kind === 'truncate') {
+      const hit = new Set(e.layoutIds.map((id) => this.streamOf(id)));
+      for (const s of hit) if (compareLsn(end, s.lsn) > 0) this.truncate(s, end);
+      return 0;
+    }
+    const layout = this.encoder.layout(e.layoutId);
+    const s = this.streamOf(e.layoutId);
+    if (compareLsn(end, s.lsn) <= 0) return 0; // already covered by the copy or the state
+    const shape = this.shapes.get(s)!;
+    if (await shape.adopt(layout)) {
+      s.out = this.ctx.writer.beginStream({
+        stream: s.sc.stream.stream,
+        schema: shape.schema(),
+        keyProperties: s.sc.stream.keyProperties,
+        bookmarkProperties: [],
+        ...(s.out.version === undefined ? {} : { version: s.version }),
+      });
+    }
+    s.out.setExtractedAt(now);
+    if (s.out.record(shape.body(e, end, at))) await this.ctx.writer.flush();
+    return 1;
+  }
+
+  private truncate(s: LogStream, end: Lsn): void {
+    const st = s.sc.stream;
+    const what = `TRUNCATE of ${st.schemaName}.${st.tableName} (stream ${st.tapStreamId}) committed at ${formatLsn(end)}`;
+    switch (this.ctx.config.truncateHandling) {
+      case 'error':
+        throw new RuntimeError(
+          `${what}; truncate_handling is 'error': empty the table in the target and resync the stream (remove its bookmark from the state), or set truncate_handling to 'version' or 'warn'`,
+        );
+      case 'warn':
+        this.ctx.log.warn(
+          `${what}: not propagated (truncate_handling: warn); the target keeps the rows`,
+        );
+        return;
+      case 'version':
+        if (s.out.version === undefined) {
+          this.ctx.log.warn(
+            `${what}: not propagated, because emit_activate_version is false; the target keeps the rows`,
+          );
+          return;
+        }
+        // Targets drop the rows of every older version on ACTIVATE_VERSION: the number must grow.
+        s.version = Math.max(Date.now(), s.version + 1);
+        s.out = new StreamOutput(this.ctx.writer, st.stream, s.version);
+        this.ctx.writer.activateVersion(st.stream, s.version);
+        this.ctx.log.info(`${what}: table version ${s.version} activated`);
+        return;
+    }
+  }
 }

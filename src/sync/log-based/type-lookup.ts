@@ -1,0 +1,86 @@
+import type { Queryable } from '../../discovery/catalog-query';
+import type { TypeRow } from '../../discovery/introspection';
+import { resolveColumnType, typesByOid } from '../../discovery/resolve-type';
+import type { ResolvedType } from '../../types/resolved-type';
+
+/**
+ * The type of one Relation column, read from pg_type: the same rows and the same resolution
+ * (domains, arrays, modifiers) as discovery, so a column added while streaming maps exactly as
+ * discovery would have mapped it.
+ */
+const TYPE_QUERY = `
+WITH RECURSIVE typ(oid) AS (
+  SELECT $1::oid
+  UNION
+  SELECT next.oid
+    FROM typ
+    JOIN pg_type AS t ON t.oid = typ.oid
+   CROSS JOIN LATERAL (VALUES (t.typbasetype), (t.typelem)) AS next(oid)
+   WHERE next.oid <> 0
+)
+SELECT json_build_object(
+  'sqlType', format_type($1::oid, $2::int4),
+  'types', (
+    SELECT coalesce(json_agg(ty), '[]')
+      FROM (SELECT t.oid::text AS "oid", t.typname AS "name", tn.nspname AS "schema",
+                   t.typtype AS "typtype", t.typcategory AS "category",
+                   nullif(t.typbasetype, 0)::text AS "baseTypeOid", t.typtypmod AS "typmod",
+                   t.typndims AS "ndims",
+                   CASE WHEN elem.typarray = t.oid THEN t.typelem::text END AS "elementOid",
+                   CASE WHEN t.typtype = 'e' THEN (
+                     SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
+                       FROM pg_enum AS e WHERE e.enumtypid = t.oid) END AS "enumLabels"
+              FROM typ
+              JOIN pg_type AS t ON t.oid = typ.oid
+              JOIN pg_namespace AS tn ON tn.oid = t.typnamespace
+              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem) AS ty)
+)::text AS doc`;
+
+export class TypeLookup {
+  private readonly cache = new Map<string, ResolvedType>();
+
+  constructor(private readonly client: Queryable) {}
+
+  /**
+   * @param dims declared array dimensions (a Relation does not carry attndims: 0 counts as 1 for
+   *   an array, as for views).
+   */
+  async resolve(typeOid: number, typmod: number, dims = 0): Promise<ResolvedType> {
+    const key = `${typeOid}/${typmod}/${dims}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const r = await this.client.query<{ doc: string }>(TYPE_QUERY, [String(typeOid), typmod]);
+    const doc = JSON.parse(r.rows[0]!.doc) as { sqlType: string | null; types: TypeRow[] };
+    const type = resolveColumnType(
+      { typeOid: String(typeOid), typmod, sqlType: doc.sqlType ?? `oid ${typeOid}`, dims },
+      typesByOid(doc.types),
+    );
+    this.cache.set(key, type);
+    return type;
+  }
+}
+
+/** The current type of every column of `tables` (schema, table), keyed by `[schema, table]` JSON. */
+export async function currentColumnTypes(
+  client: Queryable,
+  tables: readonly (readonly [string, string])[],
+): Promise<Map<string, Map<string, { typeOid: number; typmod: number }>>> {
+  const r = await client.query<{ s: string; t: string; name: string; oid: string; typmod: number }>(
+    `SELECT n.nspname AS s, c.relname AS t, a.attname AS name, a.atttypid::text AS oid,
+            a.atttypmod AS typmod
+       FROM unnest($1::text[], $2::text[]) AS w(s, t)
+       JOIN pg_catalog.pg_namespace AS n ON n.nspname = w.s
+       JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = w.t
+       JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid
+      WHERE a.attnum > 0 AND NOT a.attisdropped`,
+    [tables.map((x) => x[0]), tables.map((x) => x[1])],
+  );
+  const out = new Map<string, Map<string, { typeOid: number; typmod: number }>>();
+  for (const row of r.rows) {
+    const k = JSON.stringify([row.s, row.t]);
+    let cols = out.get(k);
+    if (!cols) out.set(k, (cols = new Map()));
+    cols.set(row.name, { typeOid: Number(row.oid), typmod: Number(row.typmod) });
+  }
+  return out;
+}

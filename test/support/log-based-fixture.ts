@@ -1,0 +1,54 @@
+import { parseMessages, selectStreams, type Message, type Selection } from './catalog-helpers';
+import { runTap, spawnTap, tempFiles, type TapRun } from './run-tap';
+import { createTestDatabase, type TestDatabase } from './test-db';
+
+/** A database with LOG_BASED streams selected, and a way to run the tap on it. */
+export interface LogBasedFixture {
+  readonly db: TestDatabase;
+  readonly files: ReturnType<typeof tempFiles>;
+  /** (Re)discovers and selects `streams` (each LOG_BASED unless said otherwise). */
+  select(streams: Record<string, Partial<Selection>>): Promise<void>;
+  /** Runs the tap in-process from `state` (a state value), with extra config keys and CLI args. */
+  run(state?: unknown, config?: Record<string, unknown>, args?: string[]): Promise<Run>;
+  /** The same through the built bin, in a child process with `env`. */
+  spawn(state?: unknown, config?: Record<string, unknown>, env?: NodeJS.ProcessEnv): Promise<Run>;
+}
+
+export interface Run extends TapRun {
+  readonly msgs: Message[];
+}
+
+export async function logBasedFixture(prefix: string, setupSql: string): Promise<LogBasedFixture> {
+  const db = await createTestDatabase(prefix);
+  await db.query(setupSql);
+  const files = tempFiles();
+  const base = { ...db.config, logical_poll_total_seconds: 5 };
+  let catalog = '';
+  let n = 0;
+  const argv = (state: unknown, config: Record<string, unknown>) => {
+    n += 1;
+    const a = ['--config', files.write(`config-${n}.json`, { ...base, ...config })];
+    a.push('--catalog', catalog);
+    if (state !== undefined) a.push('--state', files.write(`state-${n}.json`, state));
+    return a;
+  };
+  return {
+    db,
+    files,
+    async select(streams) {
+      const disc = await runTap(['--config', files.write('discover.json', base), '--discover']);
+      const sel = Object.fromEntries(
+        Object.entries(streams).map(([id, s]) => [id, { method: 'LOG_BASED' as const, ...s }]),
+      );
+      catalog = files.write(`catalog-${++n}.json`, selectStreams(JSON.parse(disc.stdout), sel));
+    },
+    async run(state, config = {}, args = []) {
+      const r = await runTap([...argv(state, config), ...args]);
+      return { ...r, msgs: parseMessages(r.stdout) };
+    },
+    async spawn(state, config = {}, env = {}) {
+      const r = await spawnTap(argv(state, config), env);
+      return { ...r, msgs: parseMessages(r.stdout) };
+    },
+  };
+}
