@@ -43,7 +43,7 @@ describe('LOG_BASED WAL hygiene', () => {
     const [{ lsn: after }] = (await f.db.query<{ lsn: string }>(
       `SELECT pg_current_wal_lsn()::text AS lsn`,
     )) as [{ lsn: string }];
-    const r = await f.run(state, { wal_retained_warn_mb: 0 });
+    const r = await f.run(state, { wal_retained_warn_mb: 0, logical_poll_total_seconds: 30 });
     expect(r.code).toBe(0);
     expect(records(r.msgs)).toEqual([]);
     const next = lastState(r.msgs)!;
@@ -60,7 +60,11 @@ describe('LOG_BASED WAL hygiene', () => {
   });
 
   it('heartbeat_interval_seconds: with no write in the database, the bookmark passes the heartbeat', async () => {
-    const r = await f.run(state, { heartbeat_interval_seconds: 1 }, ['--log-level', 'debug']);
+    const r = await f.run(
+      state,
+      { heartbeat_interval_seconds: 1, logical_poll_total_seconds: 30 },
+      ['--log-level', 'debug'],
+    );
     expect(r.stderr).not.toMatch(/CRITICAL|pg_logical_emit_message failed/);
     expect(r.code).toBe(0);
     const beat = /heartbeat written at ([0-9A-F]+\/[0-9A-F]+)/.exec(r.stderr);

@@ -272,6 +272,14 @@ async function stream(
       if (e === null) break;
       if (e.kind === 'keepalive') {
         if (inTx) continue;
+        // A walsender still working through the WAL written before the run (other tables' changes)
+        // is catching up, not idle.
+        if (
+          compareLsn(e.walEnd, endAt) < 0 &&
+          streams.some((s) => compareLsn(e.walEnd, s.lsn) > 0)
+        ) {
+          lastActivity = Date.now();
+        }
         // Everything the walsender decoded up to walEnd has been sent and processed: with no
         // relevant change the bookmarks still move, so the next run's acknowledgement frees WAL.
         for (const s of streams) s.lsn = maxLsn(s.lsn, e.walEnd);
