@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import {
   lastState,
@@ -8,7 +6,8 @@ import {
   selectStreams,
   type Message,
 } from './support/catalog-helpers';
-import { BIN, runTap, tempFiles } from './support/run-tap';
+import { runTap, tempFiles } from './support/run-tap';
+import { killWhen } from './support/tap-process';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
@@ -322,27 +321,9 @@ describe('LOG_BASED faults: SIGKILL at seeded points', () => {
   async function runUntilKill(state: State, n: number): Promise<Message[]> {
     const args = ['--config', f.config, '--catalog', f.catalog];
     args.push('--state', f.files.write(`kill-${n}-${Date.now()}.json`, state));
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const seen: Message[] = [];
     let count = 0;
-    const rl = createInterface({ input: child.stdout });
-    const closed = new Promise((r) => child.on('close', r));
-    await new Promise<void>((resolve) => {
-      rl.on('line', (l) => {
-        if (count >= n) return;
-        const m = JSON.parse(l) as Message;
-        seen.push(m);
-        if (m.type === 'STATE' && (count += 1) === n) {
-          rl.close();
-          child.stdout.pause();
-          resolve();
-        }
-      });
-      // a run that ends before the n-th STATE is not killed (the BUG above can shorten a run)
-      child.on('close', () => resolve());
-    });
-    child.kill('SIGKILL');
-    await closed;
+    // a run that ends before the n-th STATE is not killed (the BUG above can shorten a run)
+    const { seen } = await killWhen(args, (m) => m.type === 'STATE' && (count += 1) === n);
     return seen;
   }
 
