@@ -42,6 +42,19 @@ export function clientConfig(
   };
 }
 
+/** Node's codes for a certificate chain that does not lead to the configured CA. */
+const UNTRUSTED_CERT_CODES: ReadonlySet<string> = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+
 /** A connection failure as one line that says what to check; never includes the password. */
 export function describeConnectError(config: TapConfig, e: unknown): RuntimeError {
   const err = e as NodeJS.ErrnoException & { code?: string; message?: string };
@@ -54,13 +67,17 @@ export function describeConnectError(config: TapConfig, e: unknown): RuntimeErro
         ? `host '${config.host}' not found: check 'host'`
         : code === 'ETIMEDOUT'
           ? `timed out connecting to ${where}`
-          : code === '28P01'
-            ? `password authentication failed for user '${config.username}': check 'username' and 'password'`
-            : code === '28000'
-              ? `the server refused user '${config.username}' (pg_hba.conf or role): ${err.message ?? ''}`
-              : code === '3D000'
-                ? `database '${config.database}' does not exist: check 'database'`
-                : `${err.message ?? String(e)}`;
+          : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+            ? `the server's TLS certificate does not name host '${config.host}' (sslmode verify-full): connect through a name the certificate lists, or use sslmode verify-ca`
+            : UNTRUSTED_CERT_CODES.has(code)
+              ? `the server's TLS certificate is not trusted (${code}): check that 'ssl_ca' is the CA that signed it`
+              : code === '28P01'
+                ? `password authentication failed for user '${config.username}': check 'username' and 'password'`
+                : code === '28000'
+                  ? `the server refused user '${config.username}' (pg_hba.conf or role): ${err.message ?? ''}`
+                  : code === '3D000'
+                    ? `database '${config.database}' does not exist: check 'database'`
+                    : `${err.message ?? String(e)}`;
   return new RuntimeError(`cannot connect to PostgreSQL: ${why}`, code || undefined);
 }
 

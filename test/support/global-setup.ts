@@ -4,6 +4,7 @@ import {
   type EmbeddedServer,
 } from '../../src/embedded/embedded-server';
 import { setUpWal2jsonServer } from './debian-server';
+import { startTlsServer } from './tls-server';
 
 /**
  * One PostgreSQL server per test run (each test file gets its own database from `test-db.ts`):
@@ -23,6 +24,7 @@ export interface StartedServer {
 declare global {
   var __TAP_POSTGRES_SERVER__: StartedServer | undefined;
   var __TAP_POSTGRES_REPLICA_SERVER__: StartedServer | undefined;
+  var __TAP_POSTGRES_TLS_SERVER__: StartedServer | undefined;
 }
 
 const version = parsePgMajorVersion(
@@ -43,6 +45,9 @@ export default async function globalSetup(): Promise<void> {
   // The wal2json tests' own server (debian-server.ts) starts alongside the others.
   const wal2json = setUpWal2jsonServer();
   wal2json.catch(() => {});
+  // So does the TLS tests' server (tls-server.ts).
+  const tls = startTlsServer();
+  tls.catch(() => {});
   let server: StartedServer;
   if (process.env.TAP_POSTGRES_TEST_URL) {
     server = { url: process.env.TAP_POSTGRES_TEST_URL, stop: async () => {} };
@@ -62,4 +67,5 @@ export default async function globalSetup(): Promise<void> {
     process.env.TAP_POSTGRES_TEST_REPLICA_URL = replica.url;
   }
   await wal2json;
+  globalThis.__TAP_POSTGRES_TLS_SERVER__ = await tls;
 }
