@@ -76,7 +76,10 @@ export function loadConfig(
     }
   }
   try {
-    return { config: normalizeConfig(merged), raw: Object.freeze({ ...merged }) };
+    const config = normalizeConfig(merged);
+    // A key given as a path is secret too once read.
+    registerSecret(config.ssl?.key);
+    return { config, raw: Object.freeze({ ...merged }) };
   } catch (e) {
     if (e instanceof InputError)
       throw new InputError(`${what}: ${e.message.replace(/^config:? ?/, '')}`);

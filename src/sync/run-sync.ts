@@ -8,6 +8,7 @@ import {
 import type { ReplicationMethod, TapConfig } from '../config/tap-config';
 import { StopRequested, type StopRequest } from '../cli/signals';
 import { asRuntimeError } from '../db/database-errors';
+import { readOnlySession } from '../db/read-only';
 import { InputError } from '../errors';
 import { readJsonFile } from '../io/read-json-file';
 import type { Logger } from '../log/logger';
@@ -101,6 +102,8 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     retries: run.config.connectionRetries,
     backoffSeconds: run.config.retryBackoffSeconds,
   };
+  /** Set once the set-up (which may create the publication) is done; a new connection inherits it. */
+  let readOnly = false;
   // Each attempt reads its bookmark from ctx.state, so a retry resumes where the lost one stopped.
   const retrying = <T>(what: string, attempt: () => Promise<T>) =>
     withRetries(
@@ -111,7 +114,10 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
         ctx.throwIfInterrupted();
         return attempt();
       },
-      async () => ctx.replaceClient(await run.reconnect()),
+      async () => {
+        const fresh = await run.reconnect();
+        ctx.replaceClient(readOnly ? await readOnlySession(fresh) : fresh);
+      },
     ).catch((e: unknown) => {
       throw e instanceof StopRequested ? e : asRuntimeError(e, what);
     });
@@ -130,6 +136,9 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
         resolved.filter((r) => r.stream.method === 'LOG_BASED'),
       ),
     );
+    // From here on every statement of this connection runs in a READ ONLY transaction.
+    await retrying('starting a read-only session failed', () => readOnlySession(ctx.client));
+    readOnly = true;
     for (const sc of resolved.filter((r) => r.stream.method !== 'LOG_BASED')) {
       const s = sc.stream;
       const started = Date.now();
