@@ -11,6 +11,8 @@ export default tseslint.config(
       'bin/**',
       '**/*.mjs',
       'jest.config.js',
+      // plain Node scripts the tests run as stand-in programs (like bin/)
+      'test/fixtures/**/*.js',
     ],
   },
   js.configs.recommended,
