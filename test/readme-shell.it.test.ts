@@ -68,14 +68,14 @@ describe("the README's shell examples", () => {
         .map((l) => l.trim().split(/\s+/))
         .map(([n, stream]) => [stream, Number(n)]),
     );
-    const [{ n }] = await db.query<{ n: string }>('SELECT count(*) AS n FROM shop.customers');
+    const n = (await db.query<{ n: string }>('SELECT count(*) AS n FROM shop.customers'))[0]!.n;
     expect(counts['shop-customers']).toBe(Number(n));
     expect(Object.keys(counts).length).toBeGreaterThan(2);
   });
 
   it('jsonl: writes the records and adopts --state-out only after the pipeline succeeded', async () => {
     await sh(block('jsonl'));
-    const [{ n }] = await db.query<{ n: string }>('SELECT count(*) AS n FROM shop.orders');
+    const n = (await db.query<{ n: string }>('SELECT count(*) AS n FROM shop.orders'))[0]!.n;
     expect(lines('out/shop-orders.jsonl')).toHaveLength(Number(n));
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
     expect(Object.keys(state.bookmarks)).toContain('shop-orders');
