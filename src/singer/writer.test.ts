@@ -126,3 +126,33 @@ describe('SingerWriter', () => {
     await expect(w.flush()).rejects.toThrow(/stdout closed \(EPIPE\)/);
   });
 });
+
+describe('SingerWriter state listener (--state-out)', () => {
+  it('hears the last STATE of a chunk only once stdout has taken the chunk', async () => {
+    const c = collect();
+    const heard: string[] = [];
+    const w = new SingerWriter(c.out, JSON.stringify, { onStateWritten: (v) => heard.push(v) });
+    const s = w.beginStream(start);
+    s.record('"id":1');
+    w.state({ n: 1 });
+    s.record('"id":2');
+    w.state({ n: 2 });
+    expect(heard).toEqual([]);
+    await w.flush();
+    expect(c.text()).toContain('{"type":"STATE","value":{"n":2}}\n');
+    expect(heard).toEqual(['{"n":2}']);
+    s.record('"id":3');
+    await w.flush(); // no STATE in this chunk
+    expect(heard).toEqual(['{"n":2}']);
+  });
+
+  it('counts the records of each stream', () => {
+    const w = new SingerWriter(collect().out);
+    const s = w.beginStream(start);
+    s.record('"id":1');
+    s.record('"id":2');
+    w.beginStream(start).record('"id":3'); // a new SCHEMA, same stream
+    expect(w.counter('public-t').n).toBe(3);
+    expect(w.counter('public-other').n).toBe(0);
+  });
+});
