@@ -150,12 +150,42 @@ describe('faults: SIGTERM / SIGINT', () => {
     },
   );
 
+  /**
+   * LOG_BASED decodes a backlog faster than a loaded test reads: reading until the n-th record
+   * could let the whole backlog through before the signal. So nothing is read until the tap is
+   * streaming and blocked on a full pipe, then the signal comes, then reading resumes.
+   */
+  async function signalWhileBlocked(
+    f: Awaited<ReturnType<typeof streamingFixture>>['f'],
+    args: string[],
+    signal: NodeJS.Signals,
+  ) {
+    const tap = startTap(args);
+    tap.pause();
+    const active = async () =>
+      (
+        await f.db.query<{ active: boolean }>(
+          'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+          [f.slotName],
+        )
+      )[0]?.active === true;
+    for (let i = 0; i < 400 && !(await active()); i += 1) await sleep(50);
+    await sleep(1500); // the walsender sends and the tap writes until the pipe is full
+    const t0 = Date.now();
+    tap.child.kill(signal);
+    tap.resume();
+    const { code } = await tap.exited;
+    return { code, ms: Date.now() - t0, messages: tap.messages, stderr: tap.stderr() };
+  }
+
   it.each([['SIGTERM' as const], ['SIGINT' as const]])(
     'LOG_BASED, %s: finishes the transaction it is writing, final STATE, exit 0; the next run completes',
     async (signal) => {
       const { f, first, state } = await streamingFixture('fl_sig_log', 200);
       try {
-        const r = await signalMidRun(f.args(state, ALIVE), signal);
+        const r = await signalWhileBlocked(f, f.args(state, ALIVE), signal);
+        expect(r.stderr).toMatch(new RegExp(`${signal} received`));
+        expect(records(r.messages).length).toBeGreaterThan(0); // it was streaming
         expect(r.code).toBe(0);
         expect(r.ms).toBeLessThan(10_000);
         expect(r.messages[r.messages.length - 1]!.type).toBe('STATE');

@@ -256,13 +256,23 @@ async function stream(
 
   const started = Date.now();
   let lastActivity = Date.now();
+  let lastYield = Date.now();
   let inTx = false;
   let count = 0;
   try {
     for (;;) {
       if (Date.now() - started > config.maxRunSeconds * 1000) break;
       if (!inTx && Date.now() - lastActivity > config.logicalPollTotalSeconds * 1000) break;
-      if (!inTx) ctx.throwIfInterrupted(); // SIGTERM: between transactions, after their STATE
+      if (!inTx) {
+        // A signal's handler runs in the event loop's poll phase, which a backlog served from the
+        // reader's queue never reaches (each await resolves as a microtask, and stdout writes to a
+        // pipe are synchronous): yield now and then, so SIGTERM is seen between transactions.
+        if (Date.now() - lastYield > 50) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
+        ctx.throwIfInterrupted(); // SIGTERM: between transactions, after their STATE
+      }
       const e = await reader.next(1000);
       if (e === 'idle') {
         await heartbeat.beat();
@@ -333,7 +343,16 @@ async function stream(
     ctx.emitState();
     await ctx.writer.flush();
     if (config.ackMode === 'on_emit') {
-      await reader.confirm(minLsn(streams[0]!.lsn, ...streams.map((s) => s.lsn)));
+      const last = minLsn(streams[0]!.lsn, ...streams.map((s) => s.lsn));
+      await reader.confirm(last);
+      // Closing the connection right after the status update can reset it before the walsender
+      // reads it (unread keepalives in our receive buffer turn the close into a reset): wait
+      // until the server shows the position, briefly.
+      for (let i = 0; i < 50; i += 1) {
+        const slot = await slotInfo(ctx.client, config.replicationSlot);
+        if (!slot?.confirmedFlushLsn || compareLsn(slot.confirmedFlushLsn, last) >= 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   } finally {
     buffer.clear();
