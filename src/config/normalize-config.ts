@@ -113,7 +113,9 @@ export function normalizeConfig(raw: Raw): TapConfig {
   if (batch < 1) throw new InputError(`config key 'batch_fetch_limit' must be at least 1`);
   const interval = Number(raw.metrics_log_interval ?? 60);
   if (!(interval > 0)) throw new InputError(`config key 'metrics_log_interval' must be above 0`);
-  const parallelism = int(raw.snapshot_parallelism, availableParallelism());
+  // Each range costs a connection and a thread of about 35 MB: more than 4 by default would trade
+  // a user's memory and connection slots for speed they did not ask for.
+  const parallelism = int(raw.snapshot_parallelism, Math.min(4, availableParallelism()));
   if (!Number.isInteger(parallelism) || parallelism < 1) {
     throw new InputError(`config key 'snapshot_parallelism' must be an integer of at least 1`);
   }
