@@ -5,6 +5,26 @@ import type { Introspection } from './introspection';
 export type Queryable = Pick<ClientBase, 'query'>;
 
 /**
+ * Every type the rows of CTE `typ(oid)` reach, as JSON `TypeRow`s: shared by discovery and by
+ * LOG_BASED's lookup of a column added while streaming, so both resolve types alike.
+ */
+export const TYPE_ROWS_JSON = `    SELECT coalesce(json_agg(ty), '[]')
+      FROM (SELECT t.oid::text AS "oid", t.typname AS "name", tn.nspname AS "schema",
+                   t.typtype AS "typtype", t.typcategory AS "category",
+                   nullif(t.typbasetype, 0)::text AS "baseTypeOid", t.typtypmod AS "typmod",
+                   t.typndims AS "ndims",
+                   -- typelem is also set on fixed-length types (point, name): only a type that
+                   -- is its element's typarray is a true array.
+                   CASE WHEN elem.typarray = t.oid THEN t.typelem::text END AS "elementOid",
+                   CASE WHEN t.typtype = 'e' THEN (
+                     SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
+                       FROM pg_enum AS e WHERE e.enumtypid = t.oid) END AS "enumLabels"
+              FROM typ
+              JOIN pg_type AS t ON t.oid = typ.oid
+              JOIN pg_namespace AS tn ON tn.oid = t.typnamespace
+              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem) AS ty)`;
+
+/**
  * The whole introspection is one statement: one round trip and one snapshot whatever the number
  * of tables (a table created or dropped meanwhile cannot leave columns without their table), and
  * no per-table queries. It reads pg_catalog, not information_schema, which hides what the tap
@@ -83,21 +103,7 @@ SELECT json_build_object(
                    attndims AS "dims"
               FROM col) AS c),
   'types', (
-    SELECT coalesce(json_agg(ty), '[]')
-      FROM (SELECT t.oid::text AS "oid", t.typname AS "name", tn.nspname AS "schema",
-                   t.typtype AS "typtype", t.typcategory AS "category",
-                   nullif(t.typbasetype, 0)::text AS "baseTypeOid", t.typtypmod AS "typmod",
-                   t.typndims AS "ndims",
-                   -- typelem is also set on fixed-length types (point, name): only a type that
-                   -- is its element's typarray is a true array.
-                   CASE WHEN elem.typarray = t.oid THEN t.typelem::text END AS "elementOid",
-                   CASE WHEN t.typtype = 'e' THEN (
-                     SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
-                       FROM pg_enum AS e WHERE e.enumtypid = t.oid) END AS "enumLabels"
-              FROM typ
-              JOIN pg_type AS t ON t.oid = typ.oid
-              JOIN pg_namespace AS tn ON tn.oid = t.typnamespace
-              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem) AS ty)
+${TYPE_ROWS_JSON}
 )::text AS doc`;
 
 /**

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../discovery/catalog-query';
+import { TYPE_ROWS_JSON, type Queryable } from '../../discovery/catalog-query';
 import type { TypeRow } from '../../discovery/introspection';
 import { resolveColumnType, typesByOid } from '../../discovery/resolve-type';
 import type { ResolvedType } from '../../types/resolved-type';
@@ -21,19 +21,7 @@ WITH RECURSIVE typ(oid) AS (
 SELECT json_build_object(
   'sqlType', format_type($1::oid, $2::int4),
   'types', (
-    SELECT coalesce(json_agg(ty), '[]')
-      FROM (SELECT t.oid::text AS "oid", t.typname AS "name", tn.nspname AS "schema",
-                   t.typtype AS "typtype", t.typcategory AS "category",
-                   nullif(t.typbasetype, 0)::text AS "baseTypeOid", t.typtypmod AS "typmod",
-                   t.typndims AS "ndims",
-                   CASE WHEN elem.typarray = t.oid THEN t.typelem::text END AS "elementOid",
-                   CASE WHEN t.typtype = 'e' THEN (
-                     SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
-                       FROM pg_enum AS e WHERE e.enumtypid = t.oid) END AS "enumLabels"
-              FROM typ
-              JOIN pg_type AS t ON t.oid = typ.oid
-              JOIN pg_namespace AS tn ON tn.oid = t.typnamespace
-              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem) AS ty)
+${TYPE_ROWS_JSON}
 )::text AS doc`;
 
 export class TypeLookup {
