@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
 import { RuntimeError } from '../errors';
+import { putBytes, putString, type ByteSink } from '../values/byte-sink';
+import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
 import type { JsonSchema, SingerMessage } from './messages';
 
 /** Records are gathered into chunks of about this size: one write() per chunk, not per record. */
@@ -36,13 +38,14 @@ export interface StreamStart {
  * waits for 'drain', and since callers await `flush()` before reading more rows from PostgreSQL,
  * a slow target slows the tap instead of growing its memory.
  */
-export class SingerWriter {
-  /** Finished pieces of the next chunk, in order. */
+export class SingerWriter implements ByteSink {
+  /** Finished pieces of the next chunk, in order (a line may span two). */
   private parts: Buffer[] = [];
-  /** Lines are encoded into this buffer as they come (see `append`). */
-  private buf: Buffer = Buffer.alloc(0);
-  private used = 0;
-  private pending = 0;
+  /** Bytes in `parts`. */
+  private sealed = 0;
+  /** Lines are encoded into this buffer as they come, from `pos` on (ByteSink). */
+  buf: Buffer = Buffer.alloc(0);
+  pos = 0;
   private failure: Error | undefined;
   private lastState: string | undefined;
   /** Serialised value of the newest STATE not yet handed to stdout. */
@@ -104,25 +107,26 @@ export class SingerWriter {
   append(line: string): void {
     // UTF-8 right away, line by line: joining many small strings at flush time (flattening each
     // record's concatenation) cost twice as much CPU (measured on narrow and wide tables).
-    if (this.used + line.length * 3 > this.buf.length) {
-      this.seal();
-      this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes + 64 * 1024, line.length * 3));
-    }
-    const n = this.buf.write(line, this.used);
-    this.used += n;
-    this.pending += n;
+    putString(this, line);
+  }
+
+  /** ByteSink: room for `bytes` more at `pos` (a fresh buffer when this one is full). */
+  reserve(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    this.seal();
+    this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes + 64 * 1024, bytes));
   }
 
   /** @internal ready-made lines, already UTF-8 (records converted on another thread). */
   appendRaw(lines: Buffer): void {
     this.seal();
     this.parts.push(lines);
-    this.pending += lines.length;
+    this.sealed += lines.length;
   }
 
   /** True when the buffer is big enough that the caller should `await flush()`. */
   get full(): boolean {
-    return this.pending >= this.chunkBytes;
+    return this.sealed + this.pos >= this.chunkBytes;
   }
 
   /** Writes what is buffered and waits while the consumer is behind. */
@@ -132,7 +136,7 @@ export class SingerWriter {
     if (this.parts.length === 0) return;
     const chunk = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
     this.parts = [];
-    this.pending = 0;
+    this.sealed = 0;
     // A chunk that carries a STATE is reported once stdout has taken it (its write callback).
     const state = this.onStateWritten ? this.unwrittenState : undefined;
     this.unwrittenState = undefined;
@@ -154,10 +158,11 @@ export class SingerWriter {
 
   /** Moves what is encoded so far into `parts`; the rest of the buffer is used for what follows. */
   private seal(): void {
-    if (this.used === 0) return;
-    this.parts.push(this.buf.subarray(0, this.used));
-    this.buf = this.buf.subarray(this.used);
-    this.used = 0;
+    if (this.pos === 0) return;
+    this.parts.push(this.buf.subarray(0, this.pos));
+    this.sealed += this.pos;
+    this.buf = this.buf.subarray(this.pos);
+    this.pos = 0;
   }
 
   private outputError(): RuntimeError {
@@ -202,6 +207,8 @@ export function recordSuffix(version: number | undefined, extractedAt: string): 
 export class StreamOutput {
   private readonly prefix: string;
   private suffix: string;
+  private readonly prefixBytes: Buffer;
+  private suffixBytes: Buffer = Buffer.alloc(0);
   private extractedAt = '';
 
   constructor(
@@ -211,6 +218,7 @@ export class StreamOutput {
     private readonly count: RecordCounter = { n: 0 },
   ) {
     this.prefix = recordPrefix(stream);
+    this.prefixBytes = Buffer.from(this.prefix);
     this.suffix = '';
     this.setExtractedAt(new Date());
   }
@@ -221,6 +229,7 @@ export class StreamOutput {
     if (iso === this.extractedAt) return;
     this.extractedAt = iso;
     this.suffix = recordSuffix(this.version, iso);
+    this.suffixBytes = Buffer.from(this.suffix);
   }
 
   /**
@@ -231,6 +240,19 @@ export class StreamOutput {
     this.count.n++;
     this.writer.append(this.prefix + body + this.suffix);
     return this.writer.full;
+  }
+
+  /**
+   * One RECORD whose body `body` encodes from byte ranges of `src` (src/values/row-body-encoder.ts)
+   * straight into the output buffer. Returns true when the caller should `await writer.flush()`.
+   */
+  recordFromBytes(body: RowBodyEncoder, src: Buffer, fields: FieldRanges): boolean {
+    this.count.n++;
+    const w = this.writer;
+    putBytes(w, this.prefixBytes);
+    body.write(w, src, fields);
+    putBytes(w, this.suffixBytes);
+    return w.full;
   }
 
   /** `records` whole RECORD lines of this stream, already UTF-8 (built on another thread). */

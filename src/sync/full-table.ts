@@ -1,5 +1,5 @@
-import { copyRows } from '../db/copy-reader';
-import type { TextRow } from '../db/cursor';
+import { copyRowBytes } from '../db/copy-reader';
+import { fieldText, NULL_FIELD, type FieldRanges } from '../values/row-body-encoder';
 import { quoteIdent, quoteLiteral, selectColumns } from '../db/quote';
 import type { Bookmark } from '../state/tap-state';
 import { planParallelCopy, syncRangesInParallel } from './full-table-parallel';
@@ -38,7 +38,7 @@ export async function syncFullTable(
   if (ctx.testMode === 'schema') return 0;
   if (useVersion && bookmark.version == null) ctx.writer.activateVersion(s.stream, version);
 
-  const encoder = recordEncoder(s.columns, sc.types, ctx.policy);
+  const encoder = recordEncoder(s.columns, sc.types, ctx.policy, 'copy');
   const select = selectColumns(s.columns, s.schemaName, s.tableName);
   const pkIdx = sc.primaryKey.map((k) => s.columns.indexOf(k));
   const keyset = !s.isView && pkIdx.length > 0 && pkIdx.every((i) => i >= 0);
@@ -48,21 +48,31 @@ export async function syncFullTable(
 
   const pkOf = (pk: readonly (string | null)[]) =>
     Object.fromEntries(sc.primaryKey.map((k, j) => [k, pk[j] ?? null]));
-  // The key of the last row read, kept as texts (no allocation per row).
-  const lastPk: Array<string | null> = pkIdx.map(() => null);
-  const onRow = (row: TextRow) => {
-    out.record(encoder.encode(row));
+  // The key of the last row read, as texts: set at each batch's end (and decoded per STATE).
+  let lastPk: Array<string | null> = pkIdx.map(() => null);
+  const pkTexts = (src: Buffer, f: FieldRanges) =>
+    pkIdx.map((i) => {
+      const st = f.starts[i]!;
+      return st === NULL_FIELD ? null : fieldText(src, st, f.ends[i]!, 'copy');
+    });
+  const body = encoder.bytes;
+  const onRow = (src: Buffer, fields: FieldRanges) => {
+    out.recordFromBytes(body, src, fields);
     count += 1;
-    for (let j = 0; j < pkIdx.length; j++) lastPk[j] = row[pkIdx[j]!] ?? null;
     if (count % STATE_EVERY_RECORDS === 0) {
       // Without a key there is no resume point, but the STATE still shows progress.
-      ctx.checkpoint(s.tapStreamId, keyset ? { ...base, last_pk_fetched: pkOf(lastPk) } : base);
+      ctx.checkpoint(
+        s.tapStreamId,
+        keyset ? { ...base, last_pk_fetched: pkOf(pkTexts(src, fields)) } : base,
+      );
     }
   };
   const flushIfFull = () => (ctx.writer.full ? ctx.writer.flush() : undefined);
-  const read = (sql: string) => {
+  const read = async (sql: string) => {
     out.setExtractedAt(new Date());
-    return copyRows(ctx.client, sql, s.columns.length, onRow, flushIfFull);
+    const r = await copyRowBytes(ctx.client, sql, s.columns.length, onRow, flushIfFull);
+    if (r.lastRow) lastPk = pkIdx.map((i) => r.lastRow![i] ?? null);
+    return r.rows;
   };
 
   let after: readonly (string | null)[] | null =

@@ -6,10 +6,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
 import { clientConfig } from '../db/connect';
-import { copyRows } from '../db/copy-reader';
+import { copyRowBytes } from '../db/copy-reader';
 import { beginInSnapshot } from '../replication/slot';
 import { recordPrefix, recordSuffix } from '../singer/writer';
-import { recordBodyConverter } from '../values';
+import { GrowableSink, putBytes } from '../values/byte-sink';
+import { RowBodyEncoder } from '../values/row-body-encoder';
 import { CHUNKS_IN_FLIGHT, type RangeCopyJob, type RangeCopyMessage } from './range-copy-protocol';
 
 const port = parentPort!;
@@ -26,29 +27,23 @@ port.on('message', () => {
 
 async function run(): Promise<void> {
   const unrepresentable = new Map<string, number>();
-  const encode = recordBodyConverter(job.columns, job.policy, (column) =>
+  const body = new RowBodyEncoder(job.columns, 'copy', job.policy, (column) =>
     unrepresentable.set(column, (unrepresentable.get(column) ?? 0) + 1),
   );
-  const prefix = recordPrefix(job.stream);
+  const prefix = Buffer.from(recordPrefix(job.stream));
   let extractedAt = new Date().toISOString();
-  let suffix = recordSuffix(job.version, extractedAt);
-  let lines: string[] = [];
-  let chars = 0;
+  let suffix = Buffer.from(recordSuffix(job.version, extractedAt));
+  const sink = new GrowableSink(job.chunkChars + 64 * 1024);
   let records = 0;
   let total = 0;
 
   const send = async () => {
-    if (lines.length === 0) return;
+    if (records === 0) return;
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     credits -= 1;
-    const text = Buffer.from(lines.join(''), 'utf8');
-    // Only a Buffer that owns its whole ArrayBuffer may be transferred (small ones share a pool).
-    const own =
-      text.byteOffset === 0 && text.buffer.byteLength === text.length ? text : new Uint8Array(text);
-    post({ kind: 'chunk', lines: own, records }, [own.buffer as ArrayBuffer]);
+    const lines = sink.take();
+    post({ kind: 'chunk', lines, records }, [lines.buffer as ArrayBuffer]);
     total += records;
-    lines = [];
-    chars = 0;
     records = 0;
   };
 
@@ -57,22 +52,22 @@ async function run(): Promise<void> {
   await client.connect();
   try {
     await beginInSnapshot(client, job.snapshot);
-    await copyRows(
+    await copyRowBytes(
       client,
       job.select,
       job.columns.length,
-      (row) => {
-        const line = prefix + encode(row) + suffix;
-        lines.push(line);
-        chars += line.length;
+      (src, fields) => {
+        putBytes(sink, prefix);
+        body.write(sink, src, fields);
+        putBytes(sink, suffix);
         records += 1;
       },
       async () => {
-        if (chars >= job.chunkChars) await send();
+        if (sink.pos >= job.chunkChars) await send();
         const now = new Date().toISOString();
         if (now !== extractedAt) {
           extractedAt = now;
-          suffix = recordSuffix(job.version, now);
+          suffix = Buffer.from(recordSuffix(job.version, now));
         }
       },
     );

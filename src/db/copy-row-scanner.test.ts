@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { CopyTextParser, unescapeCopyText } from './copy-text-parser';
+import { unescapeCopyText } from '../values/row-body-encoder';
+import { CopyRowScanner, rowTexts } from './copy-row-scanner';
 
 /** What COPY TO writes for a field (PostgreSQL's CopyAttributeOutText, tab delimiter). */
 function copyEscape(v: string | null): string {
@@ -18,13 +19,15 @@ function copyEscape(v: string | null): string {
 
 function parseAll(columns: number, chunks: Buffer[]): Array<Array<string | null>> {
   const rows: Array<Array<string | null>> = [];
-  const p = new CopyTextParser(columns, (row) => rows.push([...row]));
+  const p = new CopyRowScanner(columns, (src, fields) => rows.push(rowTexts(src, fields)));
   for (const c of chunks) p.push(c);
   p.end();
+  // The resume point agrees with the last row handed out.
+  expect(p.lastRowTexts()).toEqual(rows.length ? rows[rows.length - 1] : null);
   return rows;
 }
 
-describe('CopyTextParser', () => {
+describe('CopyRowScanner', () => {
   it('reads rows split anywhere, even inside a multi-byte character', () => {
     const value = ['ü😀\\x', null, 'a\tb\nc'];
     const bytes = Buffer.from(`${value.map(copyEscape).join('\t')}\n`.repeat(3));
@@ -50,6 +53,10 @@ describe('CopyTextParser', () => {
     expect(() => parseAll(2, [Buffer.from('a\tb\tc\n')])).toThrow(/3 fields, expected 2/);
     expect(() => parseAll(2, [Buffer.from('a\n')])).toThrow(/1 fields, expected 2/);
     expect(() => parseAll(2, [Buffer.from('a\tb\nc\t')])).toThrow(/ended inside a row/);
+  });
+
+  it('tells NULL from the text \\N', () => {
+    expect(parseAll(2, [Buffer.from('\\N\t\\\\N\n')])).toEqual([[null, '\\N']]);
   });
 
   it('undoes the escapes COPY writes', () => {

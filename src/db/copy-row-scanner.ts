@@ -1,0 +1,130 @@
+import {
+  fieldText,
+  NULL_FIELD,
+  unescapeCopyText,
+  type FieldRanges,
+} from '../values/row-body-encoder';
+import type { TextRow } from './cursor';
+
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const BACKSLASH = 0x5c;
+const N = 0x4e;
+
+/** Told each row: its fields as byte ranges of `src` (valid only during the call). */
+export type ByteRowHandler = (src: Buffer, fields: FieldRanges) => void;
+
+/**
+ * Streaming scanner of `COPY … TO STDOUT` text format (default delimiter tab, NULL `\N`), fed the
+ * raw CopyData bytes in whatever pieces the socket delivers. It finds each row's fields as byte
+ * ranges and converts nothing: the row body encoder (src/values/row-body-encoder.ts) copies them
+ * straight into the output, and `fieldText` gives a field's text (COPY's backslash escapes undone)
+ * when one is needed. A field's text is exactly what the query protocol returns for it in text
+ * mode: both are the type's output function under the same session settings.
+ *
+ * Tabs and newlines inside values are always escaped, and neither byte occurs inside a multi-byte
+ * UTF-8 sequence, so a byte scan finds every boundary. `onRow` gets the same ranges object every
+ * time, overwritten for each row: read it synchronously, keep nothing.
+ */
+export class CopyRowScanner {
+  private rest: Buffer | null = null;
+  private readonly fields: FieldRanges;
+  private rows = 0;
+  private lastLine: Buffer | null = null;
+
+  constructor(
+    private readonly columns: number,
+    private readonly onRow: ByteRowHandler,
+  ) {
+    if (columns < 1) throw new RangeError('COPY text needs at least one column');
+    this.fields = { starts: new Int32Array(columns), ends: new Int32Array(columns) };
+  }
+
+  /** Rows scanned so far. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** The texts of the last row scanned (for a resume point), or null before the first. */
+  lastRowTexts(): TextRow | null {
+    const line = this.lastLine;
+    if (!line) return null;
+    return line
+      .toString('utf8')
+      .split('\t')
+      .map((f) => (f === '\\N' ? null : unescapeCopyText(f)));
+  }
+
+  push(chunk: Buffer): void {
+    const data = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = null;
+    const { starts, ends } = this.fields;
+    const last = this.columns - 1;
+    const len = data.length;
+    let lineStart = 0;
+    let lastRow = -1;
+    while (lineStart < len) {
+      let col = 0;
+      starts[0] = lineStart;
+      let i = lineStart;
+      for (; i < len; i++) {
+        const c = data[i]!;
+        if (c === TAB) {
+          if (col === last) throw this.shapeError(data, lineStart);
+          closeField(data, starts, ends, col, i);
+          col += 1;
+          starts[col] = i + 1;
+        } else if (c === NEWLINE) {
+          break;
+        }
+      }
+      if (i >= len) {
+        // A copy, not a view: the tail is small, and a view would pin the whole chunk.
+        this.rest = Buffer.from(data.subarray(lineStart));
+        break;
+      }
+      if (col !== last) throw this.shapeError(data, lineStart);
+      closeField(data, starts, ends, col, i);
+      this.rows += 1;
+      this.onRow(data, this.fields);
+      lastRow = lineStart;
+      lineStart = i + 1;
+    }
+    if (lastRow >= 0) {
+      this.lastLine = Buffer.from(data.subarray(lastRow, data.indexOf(NEWLINE, lastRow)));
+    }
+  }
+
+  /** The stream ended: anything left over is a truncated row. */
+  end(): void {
+    if (this.rest && this.rest.length > 0) {
+      throw new Error(`COPY output ended inside a row (${this.rest.length} bytes without newline)`);
+    }
+  }
+
+  private shapeError(data: Buffer, lineStart: number): Error {
+    const eol = data.indexOf(NEWLINE, lineStart);
+    const line = data.subarray(lineStart, eol < 0 ? data.length : eol);
+    let got = 1;
+    for (const b of line) if (b === TAB) got += 1;
+    return new Error(`COPY row ${this.rows + 1} has ${got} fields, expected ${this.columns}`);
+  }
+}
+
+/** Ends field `col` at `i`; `\N` (and only that: a literal backslash is written `\\`) is NULL. */
+function closeField(data: Buffer, starts: Int32Array, ends: Int32Array, col: number, i: number) {
+  ends[col] = i;
+  if (i - starts[col]! === 2 && data[i - 2] === BACKSLASH && data[i - 1] === N) {
+    starts[col] = NULL_FIELD;
+  }
+}
+
+/** A row's texts (COPY's escapes undone), for callers that want strings. */
+export function rowTexts(src: Buffer, fields: FieldRanges): Array<string | null> {
+  const out: Array<string | null> = [];
+  for (let i = 0; i < fields.starts.length; i++) {
+    const s = fields.starts[i]!;
+    out.push(s === NULL_FIELD ? null : fieldText(src, s, fields.ends[i]!, 'copy'));
+  }
+  return out;
+}

@@ -1,0 +1,398 @@
+import type { ValueKind } from './value-kind';
+
+/**
+ * Byte-level fast paths of the text converters in this folder, for the shapes that dominate real
+ * tables. Why by hand: decoding every field into a JS string, converting it and encoding the line
+ * back to UTF-8 was most of a FULL_TABLE sync's CPU (profile, issue 6); copying bytes from
+ * PostgreSQL's output straight into the output buffer does the same job several times faster.
+ *
+ * A fast path writes a value's JSON into `out` from `p` and returns the index after it, or -1
+ * when the text is not in the shape it handles (NaN, out-of-range dates, a shifted offset, bad
+ * UTF-8, a type that printed something unexpected, …). On -1 the caller discards what was
+ * written and runs the string converter, which decides (value, null, policy or error): so these
+ * paths can only ever produce what the string converters produce, and
+ * src/values/byte-converters.test.ts checks that on every case of the converter table.
+ *
+ * The caller reserves 6 bytes per input byte plus 16 (`\u00XX` is the longest expansion).
+ *
+ * `escaped` texts come from `COPY … TO STDOUT` and carry its backslash escapes (`\\`, `\t`, `\n`,
+ * …); raw texts come from pgoutput / wal2json tuples.
+ */
+export type ByteConverter = (out: Buffer, p: number, src: Buffer, s: number, e: number) => number;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const COLON = 0x3a;
+const SPACE = 0x20;
+const D0 = 0x30;
+const D1 = 0x31;
+const D9 = 0x39;
+const HEX = [
+  0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
+];
+
+/** The fast path for a kind, or undefined when the kind always takes the string converter. */
+export function byteConverterFor(kind: ValueKind, escaped: boolean): ByteConverter | undefined {
+  switch (kind) {
+    case 'integer':
+      return integerBytes;
+    case 'numeric':
+    case 'float':
+      return numberBytes;
+    case 'boolean':
+      return booleanBytes;
+    case 'string':
+      return escaped ? copyStringBytes : rawStringBytes;
+    case 'interval':
+      return intervalBytes(escaped);
+    case 'json':
+      return jsonBytes(escaped);
+    case 'bytea':
+      return byteaBytes(escaped);
+    case 'date':
+      return dateBytes;
+    case 'timestamp':
+      return timestampBytes;
+    case 'timestamptz':
+      return timestamptzBytes;
+    case 'time':
+      return timeBytes;
+    case 'timetz':
+    case 'hstore':
+      return undefined;
+  }
+}
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= D0 && c <= D9;
+
+function copyRange(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  for (let i = s; i < e; i++) out[p++] = src[i]!;
+  return p;
+}
+
+/** `-?(0|[1-9][0-9]*)`, copied. */
+function integerBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  const i = integerPartEnd(src, s, e);
+  return i === e ? copyRange(out, p, src, s, e) : -1;
+}
+
+function integerPartEnd(src: Buffer, s: number, e: number): number {
+  let i = s;
+  if (src[i] === MINUS) i++;
+  if (i >= e) return -1;
+  const c = src[i]!;
+  if (c === D0) return i + 1;
+  if (c < D1 || c > D9) return -1;
+  i++;
+  while (i < e && isDigit(src[i])) i++;
+  return i;
+}
+
+/** The JSON number grammar (see isJsonNumber in scalars.ts), copied. */
+function numberBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  let i = integerPartEnd(src, s, e);
+  if (i < 0) return -1;
+  if (i < e && src[i] === DOT) {
+    const j = i + 1;
+    i = j;
+    while (i < e && isDigit(src[i])) i++;
+    if (i === j) return -1;
+  }
+  if (i < e && (src[i] === 0x65 || src[i] === 0x45)) {
+    i++;
+    if (i < e && (src[i] === PLUS || src[i] === MINUS)) i++;
+    const j = i;
+    while (i < e && isDigit(src[i])) i++;
+    if (i === j) return -1;
+  }
+  return i === e ? copyRange(out, p, src, s, e) : -1;
+}
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+
+function booleanBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  if (e - s !== 1) return -1;
+  const word = src[s] === 0x74 ? TRUE : src[s] === 0x66 ? FALSE : undefined;
+  if (!word) return -1;
+  for (let i = 0; i < word.length; i++) out[p++] = word[i]!;
+  return p;
+}
+
+/**
+ * Length of the well-formed UTF-8 sequence at `i` (lead byte ≥ 0x80), or 0. Well-formed means
+ * what the string path would round-trip unchanged: no overlong forms, no surrogates, ≤ U+10FFFF.
+ */
+function utf8SequenceLength(src: Buffer, i: number, e: number): number {
+  const c = src[i]!;
+  let n: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) n = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c === 0xe0) lo = 0xa0;
+    else if (c === 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c === 0xf0) lo = 0x90;
+    else if (c === 0xf4) hi = 0x8f;
+  } else return 0;
+  if (i + n > e) return 0;
+  const c1 = src[i + 1]!;
+  if (c1 < lo || c1 > hi) return 0;
+  for (let k = 2; k < n; k++) {
+    const ck = src[i + k]!;
+    if (ck < 0x80 || ck > 0xbf) return 0;
+  }
+  return n;
+}
+
+/** The JSON escape of an ASCII character that needs one, as JSON.stringify writes it. */
+function putEscaped(out: Buffer, p: number, c: number): number {
+  out[p++] = BACKSLASH;
+  switch (c) {
+    case QUOTE:
+    case BACKSLASH:
+      out[p++] = c;
+      return p;
+    case 0x08:
+      out[p++] = 0x62; // b
+      return p;
+    case 0x0c:
+      out[p++] = 0x66; // f
+      return p;
+    case 0x0a:
+      out[p++] = 0x6e; // n
+      return p;
+    case 0x0d:
+      out[p++] = 0x72; // r
+      return p;
+    case 0x09:
+      out[p++] = 0x74; // t
+      return p;
+    default:
+      out[p++] = 0x75; // u00XX, lowercase like V8
+      out[p++] = D0;
+      out[p++] = D0;
+      out[p++] = HEX[c >> 4]!;
+      out[p++] = HEX[c & 15]!;
+      return p;
+  }
+}
+
+/** COPY TO's escapes: `\b \f \n \r \t \v`; any other escaped byte stands for itself. */
+function copyUnescape(c: number): number {
+  switch (c) {
+    case 0x62:
+      return 0x08;
+    case 0x66:
+      return 0x0c;
+    case 0x6e:
+      return 0x0a;
+    case 0x72:
+      return 0x0d;
+    case 0x74:
+      return 0x09;
+    case 0x76:
+      return 0x0b;
+    default:
+      return c;
+  }
+}
+
+/** The body of a JSON string (no quotes) from `src[s, e)`, or -1. */
+function stringBody(
+  out: Buffer,
+  p: number,
+  src: Buffer,
+  s: number,
+  e: number,
+  escaped: boolean,
+): number {
+  for (let i = s; i < e; i++) {
+    let c = src[i]!;
+    if (c >= 0x80) {
+      const n = utf8SequenceLength(src, i, e);
+      if (n === 0) return -1;
+      for (let k = 0; k < n; k++) out[p++] = src[i + k]!;
+      i += n - 1;
+      continue;
+    }
+    if (escaped && c === BACKSLASH) {
+      i++;
+      if (i >= e || src[i]! >= 0x80) return -1;
+      c = copyUnescape(src[i]!);
+    }
+    if (c < SPACE || c === QUOTE || c === BACKSLASH) p = putEscaped(out, p, c);
+    else out[p++] = c;
+  }
+  return p;
+}
+
+function quotedString(
+  out: Buffer,
+  p: number,
+  src: Buffer,
+  s: number,
+  e: number,
+  escaped: boolean,
+): number {
+  out[p++] = QUOTE;
+  p = stringBody(out, p, src, s, e, escaped);
+  if (p < 0) return -1;
+  out[p++] = QUOTE;
+  return p;
+}
+
+function rawStringBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  return quotedString(out, p, src, s, e, false);
+}
+
+function copyStringBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  return quotedString(out, p, src, s, e, true);
+}
+
+/** An ISO 8601 duration starts with `P`; `infinity` and errors take the string path. */
+function intervalBytes(escaped: boolean): ByteConverter {
+  return (out, p, src, s, e) => (src[s] === 0x50 ? quotedString(out, p, src, s, e, escaped) : -1);
+}
+
+function isJsonWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/**
+ * json / jsonb without whitespace outside strings (see minifyJson). A COPY text with a backslash
+ * (an escape inside a JSON string, or a line break of a `json` value) takes the string path.
+ */
+function jsonBytes(escaped: boolean): ByteConverter {
+  return (out, p, src, s, e) => {
+    let inString = false;
+    for (let i = s; i < e; i++) {
+      const c = src[i]!;
+      if (c >= 0x80) {
+        const n = utf8SequenceLength(src, i, e);
+        if (n === 0) return -1;
+        for (let k = 0; k < n; k++) out[p++] = src[i + k]!;
+        i += n - 1;
+        continue;
+      }
+      if (c === BACKSLASH) {
+        if (escaped || !inString || i + 1 >= e) return -1;
+        out[p++] = c;
+        const next = src[++i]!;
+        if (next >= 0x80) return -1;
+        out[p++] = next;
+        continue;
+      }
+      if (inString) {
+        if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) {
+        inString = true;
+      } else if (isJsonWhitespace(c)) {
+        continue;
+      }
+      out[p++] = c;
+    }
+    return p;
+  };
+}
+
+/** bytea `\x` + lowercase hex pairs (COPY doubles the backslash) → the digits, quoted. */
+function byteaBytes(escaped: boolean): ByteConverter {
+  const prefix = escaped ? 3 : 2;
+  return (out, p, src, s, e) => {
+    if (src[s] !== BACKSLASH) return -1;
+    if (escaped && src[s + 1] !== BACKSLASH) return -1;
+    if (src[s + prefix - 1] !== 0x78 || e - s < prefix || (e - s - prefix) % 2 !== 0) return -1;
+    out[p++] = QUOTE;
+    for (let i = s + prefix; i < e; i++) {
+      const c = src[i]!;
+      if (!((c >= D0 && c <= D9) || (c >= 0x61 && c <= 0x66))) return -1;
+      out[p++] = c;
+    }
+    out[p++] = QUOTE;
+    return p;
+  };
+}
+
+const twoDigits = (src: Buffer, i: number) => isDigit(src[i]) && isDigit(src[i + 1]);
+
+/** `YYYY-MM-DD` at `i` (a four-digit year: others take the string path). */
+function isIsoDate(src: Buffer, i: number): boolean {
+  return (
+    twoDigits(src, i) &&
+    twoDigits(src, i + 2) &&
+    src[i + 4] === MINUS &&
+    twoDigits(src, i + 5) &&
+    src[i + 7] === MINUS &&
+    twoDigits(src, i + 8)
+  );
+}
+
+/** Index after `HH:MM:SS[.f+]` at `i`, or -1. */
+function timeEnd(src: Buffer, i: number, e: number): number {
+  if (
+    i + 8 > e ||
+    !twoDigits(src, i) ||
+    src[i + 2] !== COLON ||
+    !twoDigits(src, i + 3) ||
+    src[i + 5] !== COLON ||
+    !twoDigits(src, i + 6)
+  ) {
+    return -1;
+  }
+  let j = i + 8;
+  if (j < e && src[j] === DOT) {
+    j++;
+    if (j >= e || !isDigit(src[j])) return -1;
+    while (j < e && isDigit(src[j])) j++;
+  }
+  return j;
+}
+
+function dateBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  if (e - s !== 10 || !isIsoDate(src, s)) return -1;
+  out[p++] = QUOTE;
+  p = copyRange(out, p, src, s, e);
+  out[p++] = QUOTE;
+  return p;
+}
+
+const UTC_SUFFIX = Buffer.from('+00:00"');
+
+/** `"YYYY-MM-DDTHH:MM:SS[.f]+00:00"` from a date at `s` and a time ending at `te`. */
+function putUtcInstant(out: Buffer, p: number, src: Buffer, s: number, te: number): number {
+  out[p++] = QUOTE;
+  p = copyRange(out, p, src, s, s + 10);
+  out[p++] = 0x54; // T
+  p = copyRange(out, p, src, s + 11, te);
+  for (let i = 0; i < UTC_SUFFIX.length; i++) out[p++] = UTC_SUFFIX[i]!;
+  return p;
+}
+
+function timestampBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  if (e - s < 19 || !isIsoDate(src, s) || src[s + 10] !== SPACE) return -1;
+  if (timeEnd(src, s + 11, e) !== e) return -1;
+  return putUtcInstant(out, p, src, s, e);
+}
+
+/** Only the pinned session's `+00`; any other offset is shifted by the string path. */
+function timestamptzBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  if (e - s < 22 || !isIsoDate(src, s) || src[s + 10] !== SPACE) return -1;
+  const te = timeEnd(src, s + 11, e);
+  if (te !== e - 3 || src[te] !== PLUS || src[te + 1] !== D0 || src[te + 2] !== D0) return -1;
+  return putUtcInstant(out, p, src, s, te);
+}
+
+function timeBytes(out: Buffer, p: number, src: Buffer, s: number, e: number): number {
+  if (timeEnd(src, s, e) !== e) return -1;
+  out[p++] = QUOTE;
+  p = copyRange(out, p, src, s, e);
+  out[p++] = QUOTE;
+  return p;
+}
