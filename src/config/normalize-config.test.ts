@@ -1,4 +1,4 @@
-import { defaultSlotName, normalizeConfig } from './normalize-config';
+import { defaultSlotName, defaultSnapshotParallelism, normalizeConfig } from './normalize-config';
 
 const base = { database: 'db', username: 'u' };
 
@@ -124,5 +124,18 @@ describe('normalizeConfig', () => {
     ['x'.repeat(80), `tap_postgres_${'x'.repeat(50)}`],
   ])('default slot for %s', (db, slot) => {
     expect(defaultSlotName(db)).toBe(slot);
+  });
+});
+
+describe('defaultSnapshotParallelism', () => {
+  it.each([
+    [1, 1],
+    [2, 1],
+    [3, 2],
+    [4, 3],
+    [8, 4],
+    [64, 4],
+  ])('%i cores → %i connections', (cores, expected) => {
+    expect(defaultSnapshotParallelism(cores)).toBe(expected);
   });
 });

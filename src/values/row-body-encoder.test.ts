@@ -111,7 +111,7 @@ describe.each(['copy', 'raw'] as const)('RowBodyEncoder (%s texts)', (escaping) 
         let expected: string;
         try {
           expected = viaText(column(spec), [text]);
-        } catch (e) {
+        } catch {
           expect(() => viaBytes(column(spec), [text], escaping)).toThrow(ValueConversionError);
           return;
         }
