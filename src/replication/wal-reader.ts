@@ -148,6 +148,21 @@ export class WalReader {
    * events are queued.
    */
   async next(idleMs?: number): Promise<WalEvent | null | 'idle'> {
+    return this.poll() ?? this.wait(idleMs);
+  }
+
+  /**
+   * The next queued event, or undefined when none is queued (or the stream failed: `next` throws
+   * it). Lets a backlog be drained without a promise per frame.
+   */
+  poll(): WalEvent | undefined {
+    if (this.failure) return undefined;
+    const e = this.queue.shift();
+    if (e && this.queue.length < QUEUE_LIMIT / 2) this.releaseProducer();
+    return e;
+  }
+
+  private async wait(idleMs?: number): Promise<WalEvent | null | 'idle'> {
     for (;;) {
       if (this.failure) throw this.failure;
       const e = this.queue.shift();

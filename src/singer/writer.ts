@@ -210,6 +210,7 @@ export class StreamOutput {
   private readonly prefixBytes: Buffer;
   private suffixBytes: Buffer = Buffer.alloc(0);
   private extractedAt = '';
+  private extractedAtMs = NaN;
 
   constructor(
     private readonly writer: SingerWriter,
@@ -225,6 +226,10 @@ export class StreamOutput {
 
   /** `time_extracted` of the records that follow (set per fetched batch, not per row). */
   setExtractedAt(at: Date): void {
+    // LOG_BASED calls this per record with its transaction's instant: compare before formatting.
+    const ms = at.getTime();
+    if (ms === this.extractedAtMs) return;
+    this.extractedAtMs = ms;
     const iso = at.toISOString();
     if (iso === this.extractedAt) return;
     this.extractedAt = iso;

@@ -103,6 +103,10 @@ export class StreamShape {
    * column was added, or a type changed in a way the schema shows); throws when a column's new
    * type cannot be absorbed by its JSON type.
    */
+  hasAdopted(layout: RelationLayout): boolean {
+    return layout.id === this.layoutId;
+  }
+
   async adopt(layout: RelationLayout): Promise<boolean> {
     if (layout.id === this.layoutId) return false;
     const st = this.sc.stream;
