@@ -17,7 +17,7 @@
  * BENCH_NODE_FLAGS (flags for the tap's node), BENCH_JSON=path writes every figure as JSON.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -60,16 +60,39 @@ function peakRss(pid: number): number {
   }
 }
 
-/** Runs the tap; `slow` reads stdout in 16 KB sips with pauses, like a target that is behind. */
-function runTap(args: string[], opts: { slow?: boolean; keepState?: boolean } = {}) {
+/**
+ * Runs the tap; `slow` reads stdout in 16 KB sips with pauses, like a target that is behind.
+ * `devNull` sends stdout to /dev/null, as the issue measures FULL_TABLE (a reader in this process
+ * would take CPU from a 2-core machine that psql's COPY into /dev/null does not pay); records are
+ * then counted from the tap's `record_count` METRIC lines.
+ */
+function runTap(
+  args: string[],
+  opts: { slow?: boolean; keepState?: boolean; devNull?: boolean } = {},
+) {
   return new Promise<Measure>((resolve, reject) => {
     const started = process.hrtime.bigint();
     const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const devNull = opts.devNull ? openSync('/dev/null', 'w') : undefined;
     const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', devNull ?? 'pipe', 'pipe'],
     });
+    if (devNull !== undefined) closeSync(devNull);
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
+    let stderrLine = '';
+    let metricRecords = 0;
+    child.stderr!.on('data', (c: Buffer) => {
+      const text = c.toString('utf8');
+      stderr = (stderr + text).slice(-4000);
+      const lines = (stderrLine + text).split('\n');
+      stderrLine = lines.pop()!;
+      for (const l of lines) {
+        const m = /METRIC: (\{.*\})/.exec(l);
+        if (!m) continue;
+        const point = JSON.parse(m[1]!) as { metric: string; value: number };
+        if (point.metric === 'record_count') metricRecords += point.value;
+      }
+    });
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 50);
     let records = 0;
@@ -87,19 +110,20 @@ function runTap(args: string[], opts: { slow?: boolean; keepState?: boolean } = 
       while ((i = text.indexOf('{"type":"RECORD"', i + 1)) !== -1) records += 1;
       tail = text.slice(-15); // shorter than the marker: a match is never counted twice
     };
-    if (opts.slow) {
-      child.stdout.on('readable', function sip() {
-        const chunk = child.stdout.read(16 * 1024) as Buffer | null;
+    const stdout = child.stdout;
+    if (opts.slow && stdout) {
+      stdout.on('readable', function sip() {
+        const chunk = stdout.read(16 * 1024) as Buffer | null;
         if (!chunk) return;
         count(chunk);
-        child.stdout.off('readable', sip);
+        stdout.off('readable', sip);
         setTimeout(() => {
-          child.stdout.on('readable', sip);
+          stdout.on('readable', sip);
           sip();
         }, 1);
       });
-    } else {
-      child.stdout.on('data', count);
+    } else if (stdout) {
+      stdout.on('data', count);
     }
     child.on('error', reject);
     child.on('exit', () => (peak = Math.max(peak, peakRss(child.pid!))));
@@ -107,7 +131,13 @@ function runTap(args: string[], opts: { slow?: boolean; keepState?: boolean } = 
       clearInterval(timer);
       if (code !== 0) return reject(new Error(`tap exited ${code}: ${stderr.trim()}`));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ seconds, records, peakRssMb: peak, stderr, ...(lastState ? { lastState } : {}) });
+      resolve({
+        seconds,
+        records: devNull === undefined ? records : metricRecords,
+        peakRssMb: peak,
+        stderr,
+        ...(lastState ? { lastState } : {}),
+      });
     });
   });
 }
@@ -267,8 +297,8 @@ async function main(): Promise<void> {
       const many: Measure[] = [];
       for (let i = 0; i < REPEAT; i++) {
         copy.push(await copyBaseline(url, table));
-        const a = await runTap(['--config', single, '--catalog', cat]);
-        const b = await runTap(['--config', parallel, '--catalog', cat]);
+        const a = await runTap(['--config', single, '--catalog', cat], { devNull: true });
+        const b = await runTap(['--config', parallel, '--catalog', cat], { devNull: true });
         for (const m of [a, b])
           if (m.records !== n) throw new Error(`${table}: ${m.records} records, expected ${n}`);
         one.push(a);

@@ -1,5 +1,6 @@
 import { parseMessages, records, selectStreams, type Message } from './support/catalog-helpers';
 import { runTap, spawnTap, tempFiles } from './support/run-tap';
+import { dropSlotWhenReleased } from './support/slots';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /*
@@ -69,6 +70,50 @@ describe('FULL_TABLE in CTID ranges over several connections', () => {
       ...versions,
       ...versions,
     ]);
+  });
+
+  it("copies a LOG_BASED stream's first snapshot in ranges too, with the same records", async () => {
+    await db.query(`CREATE PUBLICATION tap_postgres FOR TABLE big`);
+    const disc = await runTap(['--config', config(1), '--discover']);
+    const lbCatalog = files.write(
+      'lb-catalog.json',
+      selectStreams(JSON.parse(disc.stdout), { 'public-big': { method: 'LOG_BASED' } }),
+    );
+    const lb = (parallelism: number) =>
+      files.write(`lb${parallelism}.json`, {
+        ...db.config,
+        snapshot_parallelism: parallelism,
+        replication_slot: `lb_${parallelism}_${db.name}`,
+        logical_poll_total_seconds: 1,
+      });
+    const one = await runTap(['--config', lb(1), '--catalog', lbCatalog]);
+    const three = await spawnTap(['--config', lb(3), '--catalog', lbCatalog]);
+    expect(one.code).toBe(0);
+    expect(three.code).toBe(0);
+    expect(one.stderr).not.toMatch(/CTID ranges/);
+    expect(three.stderr).toMatch(/copying in 3 CTID ranges over 3 connections/);
+    // Each run's records carry its own slot's consistent point: compare them without it.
+    const rows = (stdout: string) =>
+      records(parseMessages(stdout)).map(({ _sdc_lsn: lsn, ...r }) => {
+        expect(typeof lsn).toBe('number');
+        expect(r._sdc_deleted_at).toBeNull();
+        return JSON.stringify(r);
+      });
+    const a = rows(one.stdout).sort();
+    expect(a).toHaveLength(ROWS);
+    expect(rows(three.stdout).sort()).toEqual(a);
+    expect(new Set(records(parseMessages(three.stdout)).map((r) => r._sdc_lsn)).size).toBe(1);
+    // The stream then reads its slot: the bookmark is the snapshot's LSN.
+    const state = parseMessages(three.stdout)
+      .filter((m) => m.type === 'STATE')
+      .pop()!;
+    expect(state.value!.bookmarks['public-big']).toMatchObject({
+      last_replication_method: 'LOG_BASED',
+    });
+    const client = {
+      query: async (sql: string, params?: unknown[]) => ({ rows: await db.query(sql, params) }),
+    };
+    for (const p of [1, 3]) await dropSlotWhenReleased(client as never, `lb_${p}_${db.name}`);
   });
 
   it('resumes a keyset bookmark in key order on one connection', async () => {

@@ -251,11 +251,18 @@ export class StreamOutput {
    * One RECORD whose body `body` encodes from byte ranges of `src` (src/values/row-body-encoder.ts)
    * straight into the output buffer. Returns true when the caller should `await writer.flush()`.
    */
-  recordFromBytes(body: RowBodyEncoder, src: Buffer, fields: FieldRanges): boolean {
+  recordFromBytes(
+    body: RowBodyEncoder,
+    src: Buffer,
+    fields: FieldRanges,
+    /** More of the record after the row's columns (`,"_sdc_lsn":…`), already JSON. */
+    bodyTail?: Buffer,
+  ): boolean {
     this.count.n++;
     const w = this.writer;
     putBytes(w, this.prefixBytes);
     body.write(w, src, fields);
+    if (bodyTail) putBytes(w, bodyTail);
     putBytes(w, this.suffixBytes);
     return w.full;
   }

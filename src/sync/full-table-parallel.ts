@@ -7,8 +7,8 @@ import { copyRangesInParallel, type ParallelCopyResult } from './parallel-copy';
 import type { StreamColumns } from './stream-columns';
 import { STATE_EVERY_RECORDS, type SyncContext } from './sync-context';
 
-/** Characters of RECORD lines per chunk a worker hands over. */
-const CHUNK_CHARS = 256 * 1024;
+/** Bytes of RECORD lines per chunk a worker hands over. */
+export const RANGE_CHUNK_CHARS = 256 * 1024;
 
 /**
  * The CTID ranges to copy `sc`'s table in, or null when one connection it is: parallelism 1, not
@@ -62,7 +62,7 @@ export async function syncRangesInParallel(
         policy: ctx.policy,
         stream: s.stream,
         version: out.version,
-        chunkChars: CHUNK_CHARS,
+        chunkChars: RANGE_CHUNK_CHARS,
       },
       ranges,
       async (lines, records) => {

@@ -11,6 +11,8 @@ export interface RangeCopyJob {
   readonly policy: ValuePolicy;
   readonly stream: string;
   readonly version: number | undefined;
+  /** More of each record after the row's columns (LOG_BASED's `,"_sdc_lsn":…`), already JSON. */
+  readonly bodyTail?: string;
   /** Lines are sent in chunks of about this many characters. */
   readonly chunkChars: number;
 }

@@ -31,6 +31,7 @@ async function run(): Promise<void> {
     unrepresentable.set(column, (unrepresentable.get(column) ?? 0) + 1),
   );
   const prefix = Buffer.from(recordPrefix(job.stream));
+  const tail = job.bodyTail ? Buffer.from(job.bodyTail) : null;
   let extractedAt = new Date().toISOString();
   let suffix = Buffer.from(recordSuffix(job.version, extractedAt));
   const sink = new GrowableSink(job.chunkChars + 64 * 1024);
@@ -59,6 +60,7 @@ async function run(): Promise<void> {
       (src, fields) => {
         putBytes(sink, prefix);
         body.write(sink, src, fields);
+        if (tail) putBytes(sink, tail);
         putBytes(sink, suffix);
         records += 1;
       },

@@ -1,7 +1,8 @@
 import { Client } from 'pg';
 import { clientConfig } from '../../db/connect';
-import { cursorBatches } from '../../db/cursor';
+import { copyRowBytes } from '../../db/copy-reader';
 import { selectColumns } from '../../db/quote';
+import { exportSnapshot } from '../../db/shared-snapshot';
 import { RuntimeError } from '../../errors';
 import {
   compareLsn,
@@ -25,6 +26,8 @@ import { statusIntervalMs } from '../../replication/status-interval';
 import { StreamOutput } from '../../singer/writer';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { pgEpochMicrosToRfc3339 } from '../../values';
+import { planParallelCopy, RANGE_CHUNK_CHARS } from '../full-table-parallel';
+import { copyRangesInParallel } from '../parallel-copy';
 import { recordEncoder } from '../record-encoder';
 import type { StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
@@ -134,7 +137,11 @@ export async function syncLogBased(
   return count;
 }
 
-/** Copies tables inside the slot's snapshot (or, for a table added later, a fresh one). */
+/**
+ * Copies tables inside the slot's snapshot (or, for a table added later, a fresh one), each
+ * through `COPY` and the byte-level encoder as FULL_TABLE does, or, for a large table with
+ * `snapshot_parallelism` > 1, in CTID ranges over several connections importing that snapshot.
+ */
 async function copyStreams(
   ctx: SyncContext,
   streams: readonly LogStream[],
@@ -146,36 +153,72 @@ async function copyStreams(
   await reader.connect();
   let count = 0;
   try {
-    if (snapshotName) await beginInSnapshot(reader, snapshotName);
-    else await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const limit = ctx.testMode ? 1 : ctx.config.batchFetchLimit;
+    let snapshot = snapshotName;
+    if (snapshot) await beginInSnapshot(reader, snapshot);
+    else snapshot = await exportSnapshot(reader);
     for (const s of streams) {
       const st = s.sc.stream;
       // A column dropped since discovery stays in the schema but is not read.
       const present = st.columns.flatMap((c, i) =>
-        s.sc.absent.includes(c) ? [] : [{ c, t: s.sc.types[i]! }],
-      );
-      const encoder = recordEncoder(
-        present.map((p) => p.c),
-        present.map((p) => p.t),
-        ctx.policy,
+        s.sc.absent.includes(c) ? [] : [{ name: c, type: s.sc.types[i]! }],
       );
       const tail = `,"_sdc_lsn":${at.toString()},"_sdc_deleted_at":null`;
       const sql = selectColumns(
-        present.map((p) => p.c),
+        present.map((p) => p.name),
         st.schemaName,
         st.tableName,
       );
-      for await (const rows of cursorBatches(reader, sql, [], limit)) {
+      const ranges = ctx.testMode ? null : await planParallelCopy(ctx, s.sc);
+      let unrepresentable: ReadonlyMap<string, number>;
+      if (ranges) {
+        ctx.log.info(
+          `${st.tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)`,
+        );
+        const r = await copyRangesInParallel(
+          {
+            config: ctx.config,
+            snapshot,
+            selectAll: sql,
+            columns: present,
+            policy: ctx.policy,
+            stream: st.stream,
+            version: s.out.version,
+            chunkChars: RANGE_CHUNK_CHARS,
+            bodyTail: tail,
+          },
+          ranges,
+          async (lines, records) => {
+            s.out.recordLines(lines, records);
+            if (ctx.writer.full) await ctx.writer.flush();
+          },
+        );
+        count += r.records;
+        unrepresentable = r.unrepresentable;
+      } else {
+        const encoder = recordEncoder(
+          present.map((p) => p.name),
+          present.map((p) => p.type),
+          ctx.policy,
+          'copy',
+        );
+        const body = encoder.bytes;
+        const tailBytes = Buffer.from(tail);
         s.out.setExtractedAt(new Date());
-        for (const row of rows) {
-          count += 1;
-          if (s.out.record(encoder.encode(row) + tail)) await ctx.writer.flush();
-        }
-        if (ctx.testMode) break;
-        ctx.throwIfInterrupted(); // SIGTERM: no bookmark yet, the next run copies this table again
+        const r = await copyRowBytes(
+          reader,
+          ctx.testMode ? `${sql} LIMIT 1` : sql,
+          present.length,
+          (src, fields) => s.out.recordFromBytes(body, src, fields, tailBytes),
+          async () => {
+            if (ctx.writer.full) await ctx.writer.flush();
+            s.out.setExtractedAt(new Date());
+            ctx.throwIfInterrupted(); // SIGTERM: no bookmark yet, the next run copies it again
+          },
+        );
+        count += r.rows;
+        unrepresentable = encoder.unrepresentable;
       }
-      ctx.reportUnrepresentable(st.tapStreamId, encoder.unrepresentable);
+      ctx.reportUnrepresentable(st.tapStreamId, unrepresentable);
       if (ctx.testMode) continue;
       s.lsn = at;
       if (ctx.config.emitActivateVersion) ctx.writer.activateVersion(st.stream, s.version);
