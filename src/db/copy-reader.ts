@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { copyOut } from './copy-out';
 import { CopyRowScanner, rowTexts, type ByteRowHandler } from './copy-row-scanner';
 import type { TextRow } from './cursor';
 
@@ -11,7 +11,7 @@ export interface CopyResult {
 
 /**
  * Runs `COPY (<select>) TO STDOUT` on `client` and hands every row to `onRow` as byte ranges of
- * the received chunk (see CopyRowScanner).
+ * the socket's chunk it arrived in (copy-out.ts, CopyRowScanner).
  *
  * Why COPY: the query protocol frames every row as a DataRow message that pg turns into a
  * JavaScript array of freshly decoded strings, which profiling showed dominating a FULL_TABLE
@@ -31,11 +31,12 @@ export async function copyRowBytes(
   afterChunk: () => Promise<void> | void = () => {},
 ): Promise<CopyResult> {
   const scanner = new CopyRowScanner(columns, onRow);
-  const stream = client.query(copyTo(`COPY (${select}) TO STDOUT`));
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    scanner.push(chunk);
-    await afterChunk();
-  }
+  await copyOut(
+    client,
+    `COPY (${select}) TO STDOUT`,
+    (buf, start, end) => scanner.pushRange(buf, start, end),
+    afterChunk,
+  );
   scanner.end();
   return { rows: scanner.rowCount, lastRow: scanner.lastRowTexts() };
 }

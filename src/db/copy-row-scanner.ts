@@ -56,13 +56,24 @@ export class CopyRowScanner {
   }
 
   push(chunk: Buffer): void {
-    const data = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.pushRange(chunk, 0, chunk.length);
+  }
+
+  /** `buf[from, to)`: the payload of one CopyData message, read in place (see copy-out.ts). */
+  pushRange(buf: Buffer, from: number, to: number): void {
+    let data = buf;
+    let lineStart = from;
+    let len = to;
+    if (this.rest) {
+      data = Buffer.concat([this.rest, buf.subarray(from, to)]);
+      lineStart = 0;
+      len = data.length;
+    }
     this.rest = null;
     const { starts, ends } = this.fields;
     const last = this.columns - 1;
-    const len = data.length;
-    let lineStart = 0;
     let lastRow = -1;
+    let lastEnd = -1;
     while (lineStart < len) {
       let col = 0;
       starts[0] = lineStart;
@@ -80,7 +91,7 @@ export class CopyRowScanner {
       }
       if (i >= len) {
         // A copy, not a view: the tail is small, and a view would pin the whole chunk.
-        this.rest = Buffer.from(data.subarray(lineStart));
+        this.rest = Buffer.from(data.subarray(lineStart, len));
         break;
       }
       if (col !== last) throw this.shapeError(data, lineStart);
@@ -88,11 +99,12 @@ export class CopyRowScanner {
       this.rows += 1;
       this.onRow(data, this.fields);
       lastRow = lineStart;
+      lastEnd = i;
       lineStart = i + 1;
     }
-    if (lastRow >= 0) {
-      this.lastLine = Buffer.from(data.subarray(lastRow, data.indexOf(NEWLINE, lastRow)));
-    }
+    // A view, not a copy (this runs per CopyData message, usually one row): a socket chunk is
+    // never reused, and holding the last one costs at most its size.
+    if (lastRow >= 0) this.lastLine = data.subarray(lastRow, lastEnd);
   }
 
   /** The stream ended: anything left over is a truncated row. */
