@@ -80,6 +80,7 @@ export class CopyRowScanner {
       let i = lineStart;
       for (; i < len; i++) {
         const c = data[i]!;
+        if (c > NEWLINE) continue; // most bytes: one comparison
         if (c === TAB) {
           if (col === last) throw this.shapeError(data, lineStart);
           closeField(data, starts, ends, col, i);

@@ -66,6 +66,39 @@ export function byteConverterFor(kind: ValueKind, escaped: boolean): ByteConvert
   }
 }
 
+/**
+ * One-dimensional arrays of integers or numbers printed plainly, `{1,-2,3.5}` → `[1,-2,3.5]`:
+ * every element must pass its scalar fast path; NULL, NaN, quotes, nested braces, bounds
+ * decorations (`[0:1]=`) and anything else take the string path.
+ */
+export function numberArrayConverterFor(kind: ValueKind): ByteConverter | undefined {
+  if (kind === 'integer') return numberArrayBytes(integerBytes);
+  if (kind === 'numeric' || kind === 'float') return numberArrayBytes(numberBytes);
+  return undefined;
+}
+
+function numberArrayBytes(element: ByteConverter): ByteConverter {
+  return (out, p, src, s, e) => {
+    if (e - s < 2 || src[s] !== 0x7b || src[e - 1] !== 0x7d) return -1;
+    out[p++] = 0x5b; // [
+    let from = s + 1;
+    const last = e - 1;
+    if (from < last) {
+      for (;;) {
+        let to = from;
+        while (to < last && src[to] !== 0x2c) to++;
+        p = element(out, p, src, from, to);
+        if (p < 0) return -1;
+        if (to === last) break;
+        out[p++] = 0x2c;
+        from = to + 1;
+      }
+    }
+    out[p++] = 0x5d; // ]
+    return p;
+  };
+}
+
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= D0 && c <= D9;
 
 function copyRange(out: Buffer, p: number, src: Buffer, s: number, e: number): number {

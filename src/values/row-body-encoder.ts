@@ -1,4 +1,4 @@
-import { byteConverterFor, type ByteConverter } from './byte-converters';
+import { byteConverterFor, numberArrayConverterFor, type ByteConverter } from './byte-converters';
 import { putBytes, putString, type ByteSink } from './byte-sink';
 import type { TextConverter } from './conversion-context';
 import { converterFor, type ColumnToConvert } from './converter';
@@ -39,11 +39,11 @@ export class RowBodyEncoder {
     onUnrepresentable?: (column: string, text: string) => void,
   ) {
     this.keys = columns.map((c, i) => Buffer.from(`${i === 0 ? '' : ','}${jsonString(c.name)}:`));
-    this.fast = columns.map((c) =>
-      c.type.arrayDims === 0
-        ? byteConverterFor(valueKindOf(c.type.base), escaping === 'copy')
-        : undefined,
-    );
+    this.fast = columns.map((c) => {
+      const kind = valueKindOf(c.type.base);
+      if (c.type.arrayDims === 0) return byteConverterFor(kind, escaping === 'copy');
+      return c.type.arrayDims === 1 ? numberArrayConverterFor(kind) : undefined;
+    });
     this.slow = columns.map((c) =>
       converterFor(
         c.type,
