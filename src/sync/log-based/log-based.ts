@@ -457,11 +457,19 @@ class TransactionApplier {
       fetch = [];
     };
     for (const e of buffer.entries()) {
+      const needsFetch =
+        e.kind === 'change' && e.missing.length > 0 && !this.covered(e.layoutId, end);
+      if (!needsFetch && fetch.length === 0) {
+        // Nothing waits for a fetch: emit now, without a promise unless the writer must flush.
+        const n = this.emit(e, end, at, now);
+        count += typeof n === 'number' ? n : await n;
+        continue;
+      }
       window.push(e);
-      if (e.kind === 'change' && e.missing.length && !this.covered(e.layoutId, end)) {
-        fetch.push(e);
+      if (needsFetch) {
+        fetch.push(e as BufferedChange);
         if (fetch.length >= this.toast.batchKeys) await flush();
-      } else if (fetch.length === 0 || window.length >= MAX_WINDOW) await flush();
+      } else if (window.length >= MAX_WINDOW) await flush();
     }
     await flush();
     return count;
