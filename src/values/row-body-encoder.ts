@@ -1,5 +1,5 @@
 import { byteConverterFor, numberArrayConverterFor, type ByteConverter } from './byte-converters';
-import { putBytes, putString, type ByteSink } from './byte-sink';
+import { putString, type ByteSink } from './byte-sink';
 import type { TextConverter } from './conversion-context';
 import { converterFor, type ColumnToConvert } from './converter';
 import { jsonString } from './json-fragment';
@@ -18,8 +18,6 @@ export interface FieldRanges {
   readonly ends: Int32Array;
 }
 
-const NULL_BYTES = Buffer.from('null');
-
 /**
  * The byte-level twin of `recordBodyConverter`: one row's fields, as byte ranges of the buffer
  * PostgreSQL's output arrived in, become the RECORD body `"a":1,"b":"x"` written straight into a
@@ -29,6 +27,7 @@ const NULL_BYTES = Buffer.from('null');
  */
 export class RowBodyEncoder {
   private readonly keys: Buffer[];
+  private readonly keyBytes: number;
   private readonly fast: (ByteConverter | undefined)[];
   private readonly slow: TextConverter[];
 
@@ -39,6 +38,7 @@ export class RowBodyEncoder {
     onUnrepresentable?: (column: string, text: string) => void,
   ) {
     this.keys = columns.map((c, i) => Buffer.from(`${i === 0 ? '' : ','}${jsonString(c.name)}:`));
+    this.keyBytes = this.keys.reduce((sum, k) => sum + k.length, 0);
     this.fast = columns.map((c) => {
       const kind = valueKindOf(c.type.base);
       if (c.type.arrayDims === 0) return byteConverterFor(kind, escaping === 'copy');
@@ -60,27 +60,44 @@ export class RowBodyEncoder {
   /** Writes the body of one row; `starts[i] === NULL_FIELD` is SQL NULL. */
   write(sink: ByteSink, src: Buffer, fields: FieldRanges): void {
     const { starts, ends } = fields;
-    const n = this.keys.length;
+    const keys = this.keys;
+    const n = keys.length;
+    // Room for the whole row at once (the fast paths' bound per field), so the loop below works
+    // on locals with no check per field; only a string-path value may need more.
+    let room = this.keyBytes;
     for (let i = 0; i < n; i++) {
-      putBytes(sink, this.keys[i]!);
+      const s = starts[i]!;
+      room += s === NULL_FIELD ? 4 : (ends[i]! - s) * 6 + 16;
+    }
+    if (sink.pos + room > sink.buf.length) sink.reserve(room);
+    let out = sink.buf;
+    let p = sink.pos;
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      for (let k = 0; k < key.length; k++) out[p++] = key[k]!;
       const s = starts[i]!;
       if (s === NULL_FIELD) {
-        putBytes(sink, NULL_BYTES);
+        out[p++] = 0x6e; // null
+        out[p++] = 0x75;
+        out[p++] = 0x6c;
+        out[p++] = 0x6c;
         continue;
       }
       const e = ends[i]!;
       const fast = this.fast[i];
-      if (fast !== undefined) {
-        const room = (e - s) * 6 + 16;
-        if (sink.pos + room > sink.buf.length) sink.reserve(room);
-        const p = fast(sink.buf, sink.pos, src, s, e);
-        if (p >= 0) {
-          sink.pos = p;
-          continue;
-        }
+      const q = fast === undefined ? -1 : fast(out, p, src, s, e);
+      if (q >= 0) {
+        p = q;
+        continue;
       }
+      sink.pos = p;
       putString(sink, this.slow[i]!(fieldText(src, s, e, this.escaping)));
+      // The string path may have moved to a new buffer: make room for the rest of the row again.
+      if (sink.pos + room > sink.buf.length) sink.reserve(room);
+      out = sink.buf;
+      p = sink.pos;
     }
+    sink.pos = p;
   }
 }
 
