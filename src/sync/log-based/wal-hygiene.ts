@@ -47,11 +47,16 @@ export async function logSlotRetention(
 export const HEARTBEAT_PREFIX = 'tap-postgres-heartbeat';
 
 /**
- * Writes a tiny non-transactional WAL record (`pg_logical_emit_message`, PG 14+) every
- * `intervalSeconds`: the walsender decodes past it and reports the new position in its next
- * keepalive, so the bookmarks, and with the next run's acknowledgement the slot, move even when
- * nothing at all is written to the database. The message is never published (pgoutput's
- * `messages` option stays off); a decoder that passes messages on has them skipped by the loop.
+ * Writes a tiny WAL record (`pg_logical_emit_message`, PG 14+) every `intervalSeconds`: the
+ * walsender decodes past it and reports the new position in its next keepalive, so the bookmarks,
+ * and with the next run's acknowledgement the slot, move even when nothing at all is written to
+ * the database. The message is never published (pgoutput's `messages` option stays off); a
+ * decoder that passes messages on has them skipped by the loop.
+ *
+ * Transactional, because a walsender decodes only flushed WAL and a non-transactional message is
+ * not flushed by itself (the WAL writer flushes partial pages only for asynchronous commits): on
+ * a database with no other writes it could sit unflushed for good (seen on PG 14). Its
+ * transaction's commit flushes it. A READ ONLY session may do this: it writes no table.
  */
 export class Heartbeat {
   private last = 0;
@@ -71,7 +76,7 @@ export class Heartbeat {
     this.last = Date.now();
     try {
       const r = await this.client.query<{ lsn: string }>(
-        `SELECT pg_catalog.pg_logical_emit_message(false, $1, '')::text AS lsn`,
+        `SELECT pg_catalog.pg_logical_emit_message(true, $1, '')::text AS lsn`,
         [HEARTBEAT_PREFIX],
       );
       this.log.debug(`heartbeat written at ${r.rows[0]?.lsn ?? '?'}`);
