@@ -38,11 +38,14 @@ async function runAndTerminate(
   args: string[],
   which: 'query' | 'walsender' | 'all',
   after = 60,
+  /** Runs after the termination, before the tap's output is read again. */
+  afterKill: () => Promise<void> = async () => {},
 ) {
   const tap = startTap(args);
   await tap.until(nth(after));
   tap.pause();
   const killed = await terminate(f, which);
+  await afterKill();
   tap.resume();
   const { code } = await tap.exited;
   return { code, killed, messages: tap.messages, stderr: tap.stderr() };
@@ -112,6 +115,17 @@ describe('faults: connections terminated by the server', () => {
       await f.drop();
     });
 
+    /**
+     * Changes committed after the termination, with a run that does not stop at the WAL position
+     * seen at its start: the tap must use a connection after it was terminated. (A fast tap may
+     * otherwise have every change of the backlog in its socket buffer before the kill, and finish
+     * without noticing it.)
+     */
+    const STREAM_ON = { break_at_end_lsn: false };
+    const writeAfterKill = async () => {
+      for (let i = 0; i < 5; i += 1) await f.insert(10);
+    };
+
     /** A first run (the copy), then 200 transactions of 10 rows each to stream. */
     async function copyThenWrite(): Promise<Message[]> {
       const first = startTap(f.args(undefined, RETRY));
@@ -125,7 +139,13 @@ describe('faults: connections terminated by the server', () => {
     it('the walsender terminated: reconnects from the confirmed position, confirms nothing more', async () => {
       const first = await copyThenWrite();
       const state = lastState(first)!;
-      const r = await runAndTerminate(f, f.args(state, RETRY), 'walsender');
+      const r = await runAndTerminate(
+        f,
+        f.args(state, { ...RETRY, ...STREAM_ON }),
+        'walsender',
+        60,
+        writeAfterKill,
+      );
       expect(r.killed).toBe(1);
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/LOG_BASED replication failed: connection lost/);
@@ -138,7 +158,13 @@ describe('faults: connections terminated by the server', () => {
     it('without retries: exits 1, the slot stays at the incoming state, the next run completes', async () => {
       const first = await copyThenWrite();
       const state = lastState(first)!;
-      const r = await runAndTerminate(f, f.args(state, NO_RETRY), 'all');
+      const r = await runAndTerminate(
+        f,
+        f.args(state, { ...NO_RETRY, ...STREAM_ON }),
+        'all',
+        60,
+        writeAfterKill,
+      );
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/CRITICAL LOG_BASED replication failed/);
       expect(await f.confirmed()).toBe(state.bookmarks['public-t']!.lsn);
