@@ -1,21 +1,10 @@
 import fc from 'fast-check';
 import { unescapeCopyText } from '../values/row-body-encoder';
+import { copyEscape } from '../values/testing/conversion-cases';
 import { CopyRowScanner, rowTexts } from './copy-row-scanner';
 
-/** What COPY TO writes for a field (PostgreSQL's CopyAttributeOutText, tab delimiter). */
-function copyEscape(v: string | null): string {
-  if (v === null) return '\\N';
-  const map: Record<string, string> = {
-    '\\': '\\\\',
-    '\b': '\\b',
-    '\f': '\\f',
-    '\n': '\\n',
-    '\r': '\\r',
-    '\t': '\\t',
-    '\v': '\\v',
-  };
-  return v.replace(/[\\\b\f\n\r\t\v]/g, (c) => map[c]!);
-}
+/** A field as COPY TO writes it, NULL included. */
+const copyField = (v: string | null) => (v === null ? '\\N' : copyEscape(v));
 
 function parseAll(columns: number, chunks: Buffer[]): Array<Array<string | null>> {
   const rows: Array<Array<string | null>> = [];
@@ -30,7 +19,7 @@ function parseAll(columns: number, chunks: Buffer[]): Array<Array<string | null>
 describe('CopyRowScanner', () => {
   it('reads rows split anywhere, even inside a multi-byte character', () => {
     const value = ['ü😀\\x', null, 'a\tb\nc'];
-    const bytes = Buffer.from(`${value.map(copyEscape).join('\t')}\n`.repeat(3));
+    const bytes = Buffer.from(`${value.map(copyField).join('\t')}\n`.repeat(3));
     for (let cut = 1; cut < bytes.length; cut++) {
       const rows = parseAll(3, [bytes.subarray(0, cut), bytes.subarray(cut)]);
       expect(rows).toEqual([value, value, value]);
@@ -41,7 +30,7 @@ describe('CopyRowScanner', () => {
     const field = fc.option(fc.string({ unit: 'binary' }), { nil: null });
     fc.assert(
       fc.property(fc.array(fc.tuple(field, field), { minLength: 1 }), fc.nat(), (rows, cut) => {
-        const bytes = Buffer.from(rows.map((r) => `${r.map(copyEscape).join('\t')}\n`).join(''));
+        const bytes = Buffer.from(rows.map((r) => `${r.map(copyField).join('\t')}\n`).join(''));
         const at = cut % bytes.length;
         const want = rows.map((r) => r.map((v) => (v === null ? null : Buffer.from(v).toString())));
         expect(parseAll(2, [bytes.subarray(0, at), bytes.subarray(at)])).toEqual(want);

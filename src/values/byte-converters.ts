@@ -184,57 +184,43 @@ function utf8SequenceLength(src: Buffer, i: number, e: number): number {
   return n;
 }
 
+/** JSON's two-character escapes by character (`\n` → `n`, …); 0 where `\u00XX` is written. */
+const JSON_SHORT_ESCAPE = new Uint8Array(128);
+/** COPY TO's escape letters (`\b \f \n \r \t \v`) to what they stand for; 0: the letter itself. */
+const COPY_UNESCAPED = new Uint8Array(128);
+for (const [c, letter] of [
+  [0x08, 0x62],
+  [0x0c, 0x66],
+  [0x0a, 0x6e],
+  [0x0d, 0x72],
+  [0x09, 0x74],
+]) {
+  JSON_SHORT_ESCAPE[c!] = letter!;
+  COPY_UNESCAPED[letter!] = c!;
+}
+JSON_SHORT_ESCAPE[QUOTE] = QUOTE;
+JSON_SHORT_ESCAPE[BACKSLASH] = BACKSLASH;
+COPY_UNESCAPED[0x76] = 0x0b; // \v (JSON has no short form of it)
+
 /** The JSON escape of an ASCII character that needs one, as JSON.stringify writes it. */
 function putEscaped(out: Buffer, p: number, c: number): number {
   out[p++] = BACKSLASH;
-  switch (c) {
-    case QUOTE:
-    case BACKSLASH:
-      out[p++] = c;
-      return p;
-    case 0x08:
-      out[p++] = 0x62; // b
-      return p;
-    case 0x0c:
-      out[p++] = 0x66; // f
-      return p;
-    case 0x0a:
-      out[p++] = 0x6e; // n
-      return p;
-    case 0x0d:
-      out[p++] = 0x72; // r
-      return p;
-    case 0x09:
-      out[p++] = 0x74; // t
-      return p;
-    default:
-      out[p++] = 0x75; // u00XX, lowercase like V8
-      out[p++] = D0;
-      out[p++] = D0;
-      out[p++] = HEX[c >> 4]!;
-      out[p++] = HEX[c & 15]!;
-      return p;
+  const short = JSON_SHORT_ESCAPE[c]!;
+  if (short !== 0) {
+    out[p++] = short;
+    return p;
   }
+  out[p++] = 0x75; // u00XX, lowercase like V8
+  out[p++] = D0;
+  out[p++] = D0;
+  out[p++] = HEX[c >> 4]!;
+  out[p++] = HEX[c & 15]!;
+  return p;
 }
 
-/** COPY TO's escapes: `\b \f \n \r \t \v`; any other escaped byte stands for itself. */
+/** The character a COPY escape `\<c>` stands for (any other escaped byte stands for itself). */
 function copyUnescape(c: number): number {
-  switch (c) {
-    case 0x62:
-      return 0x08;
-    case 0x66:
-      return 0x0c;
-    case 0x6e:
-      return 0x0a;
-    case 0x72:
-      return 0x0d;
-    case 0x74:
-      return 0x09;
-    case 0x76:
-      return 0x0b;
-    default:
-      return c;
-  }
+  return COPY_UNESCAPED[c]! || c;
 }
 
 /** The body of a JSON string (no quotes) from `src[s, e)`, or -1. */

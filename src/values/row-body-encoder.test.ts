@@ -2,23 +2,15 @@ import fc from 'fast-check';
 import { GrowableSink } from './byte-sink';
 import { recordBodyConverter, type ColumnToConvert } from './converter';
 import { NULL_FIELD, RowBodyEncoder, type FieldEscaping } from './row-body-encoder';
-import { CONVERSION_ROWS, NOT_THE_TYPE, OUT_OF_RANGE, resolved } from './testing/conversion-cases';
+import {
+  CONVERSION_ROWS,
+  copyEscape,
+  NOT_THE_TYPE,
+  OUT_OF_RANGE,
+  resolved,
+} from './testing/conversion-cases';
 import { ValueConversionError } from './value-conversion-error';
 import type { TemporalOutOfRangePolicy } from './value-policy';
-
-/** What COPY TO writes for a field's text (PostgreSQL's CopyAttributeOutText, tab delimiter). */
-function copyEscape(v: string): string {
-  const map: Record<string, string> = {
-    '\\': '\\\\',
-    '\b': '\\b',
-    '\f': '\\f',
-    '\n': '\\n',
-    '\r': '\\r',
-    '\t': '\\t',
-    '\v': '\\v',
-  };
-  return v.replace(/[\\\b\f\n\r\t\v]/g, (c) => map[c]!);
-}
 
 /** One row of `texts` through the byte encoder, laid out in a buffer as its source would. */
 function viaBytes(

@@ -262,3 +262,17 @@ export const NOT_THE_TYPE: readonly (readonly [string, string])[] = [
   ['hstore', '"a" "b"'],
   ['hstore', '"a"=>"b" "c"=>"d"'],
 ];
+
+/** What COPY TO writes for a field's text (PostgreSQL's CopyAttributeOutText, tab delimiter). */
+export function copyEscape(v: string): string {
+  const map: Record<string, string> = {
+    '\\': '\\\\',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+  };
+  return v.replace(/[\\\b\f\n\r\t\v]/g, (c) => map[c]!);
+}
