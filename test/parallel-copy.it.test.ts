@@ -1,6 +1,5 @@
 import { parseMessages, records, selectStreams, type Message } from './support/catalog-helpers';
 import { runTap, spawnTap, tempFiles } from './support/run-tap';
-import { dropSlotWhenReleased } from './support/slots';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /*
@@ -110,10 +109,6 @@ describe('FULL_TABLE in CTID ranges over several connections', () => {
     expect(state.value!.bookmarks['public-big']).toMatchObject({
       last_replication_method: 'LOG_BASED',
     });
-    const client = {
-      query: async (sql: string, params?: unknown[]) => ({ rows: await db.query(sql, params) }),
-    };
-    for (const p of [1, 3]) await dropSlotWhenReleased(client as never, `lb_${p}_${db.name}`);
   });
 
   it('resumes a keyset bookmark in key order on one connection', async () => {

@@ -1,9 +1,4 @@
-import {
-  fieldText,
-  NULL_FIELD,
-  unescapeCopyText,
-  type FieldRanges,
-} from '../values/row-body-encoder';
+import { fieldText, NULL_FIELD, type FieldRanges } from '../values/row-body-encoder';
 import type { TextRow } from './cursor';
 
 const TAB = 0x09;
@@ -47,12 +42,12 @@ export class CopyRowScanner {
 
   /** The texts of the last row scanned (for a resume point), or null before the first. */
   lastRowTexts(): TextRow | null {
-    const line = this.lastLine;
-    if (!line) return null;
-    return line
-      .toString('utf8')
-      .split('\t')
-      .map((f) => (f === '\\N' ? null : unescapeCopyText(f)));
+    if (!this.lastLine) return null;
+    let texts: TextRow | null = null;
+    new CopyRowScanner(this.columns, (src, fields) => (texts = rowTexts(src, fields))).push(
+      this.lastLine,
+    );
+    return texts;
   }
 
   push(chunk: Buffer): void {
@@ -105,7 +100,7 @@ export class CopyRowScanner {
     }
     // A view, not a copy (this runs per CopyData message, usually one row): a socket chunk is
     // never reused, and holding the last one costs at most its size.
-    if (lastRow >= 0) this.lastLine = data.subarray(lastRow, lastEnd);
+    if (lastRow >= 0) this.lastLine = data.subarray(lastRow, lastEnd + 1);
   }
 
   /** The stream ended: anything left over is a truncated row. */

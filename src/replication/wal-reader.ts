@@ -148,7 +148,13 @@ export class WalReader {
    * events are queued.
    */
   async next(idleMs?: number): Promise<WalEvent | null | 'idle'> {
-    return this.poll() ?? this.wait(idleMs);
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const e = this.poll();
+      if (e) return e;
+      if (this.ended) return null;
+      if (!(await this.wait(idleMs))) return 'idle';
+    }
   }
 
   /**
@@ -162,30 +168,21 @@ export class WalReader {
     return e;
   }
 
-  private async wait(idleMs?: number): Promise<WalEvent | null | 'idle'> {
-    for (;;) {
-      if (this.failure) throw this.failure;
-      const e = this.queue.shift();
-      if (e) {
-        if (this.queue.length < QUEUE_LIMIT / 2) this.releaseProducer();
-        return e;
-      }
-      if (this.ended) return null;
-      const woke = await new Promise<boolean>((resolve) => {
-        const timer =
-          idleMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                this.wake = undefined;
-                resolve(false);
-              }, idleMs);
-        this.wake = () => {
-          if (timer) clearTimeout(timer);
-          resolve(true);
-        };
-      });
-      if (!woke) return 'idle';
-    }
+  /** Until an event is queued (true) or `idleMs` passed (false). */
+  private wait(idleMs?: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer =
+        idleMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.wake = undefined;
+              resolve(false);
+            }, idleMs);
+      this.wake = () => {
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      };
+    });
   }
 
   /**

@@ -205,11 +205,8 @@ export function recordSuffix(version: number | undefined, extractedAt: string): 
 
 /** A stream's record output: the line's constant parts are built once per stream. */
 export class StreamOutput {
-  private readonly prefix: string;
-  private suffix: string;
   private readonly prefixBytes: Buffer;
-  private suffixBytes: Buffer = Buffer.alloc(0);
-  private extractedAt = '';
+  private suffixBytes = Buffer.alloc(0);
   private extractedAtMs = NaN;
 
   constructor(
@@ -218,9 +215,7 @@ export class StreamOutput {
     readonly version: number | undefined,
     private readonly count: RecordCounter = { n: 0 },
   ) {
-    this.prefix = recordPrefix(stream);
-    this.prefixBytes = Buffer.from(this.prefix);
-    this.suffix = '';
+    this.prefixBytes = Buffer.from(recordPrefix(stream));
     this.setExtractedAt(new Date());
   }
 
@@ -230,11 +225,7 @@ export class StreamOutput {
     const ms = at.getTime();
     if (ms === this.extractedAtMs) return;
     this.extractedAtMs = ms;
-    const iso = at.toISOString();
-    if (iso === this.extractedAt) return;
-    this.extractedAt = iso;
-    this.suffix = recordSuffix(this.version, iso);
-    this.suffixBytes = Buffer.from(this.suffix);
+    this.suffixBytes = Buffer.from(recordSuffix(this.version, at.toISOString()));
   }
 
   /**
@@ -243,7 +234,10 @@ export class StreamOutput {
    */
   record(body: string): boolean {
     this.count.n++;
-    this.writer.append(this.prefix + body + this.suffix);
+    const w = this.writer;
+    putBytes(w, this.prefixBytes);
+    putString(w, body);
+    putBytes(w, this.suffixBytes);
     return this.writer.full;
   }
 

@@ -8,7 +8,34 @@ import type { StreamColumns } from './stream-columns';
 import { STATE_EVERY_RECORDS, type SyncContext } from './sync-context';
 
 /** Bytes of RECORD lines per chunk a worker hands over. */
-export const RANGE_CHUNK_CHARS = 256 * 1024;
+const RANGE_CHUNK_BYTES = 256 * 1024;
+
+/** What a table's ranged copy needs beyond the run's config and value policy. */
+export type RangedCopy = Omit<
+  Parameters<typeof copyRangesInParallel>[0],
+  'config' | 'policy' | 'chunkBytes'
+>;
+
+/**
+ * Copies `ranges` of a table, every connection inside `copy.snapshot` (copyRangesInParallel), for
+ * FULL_TABLE and a LOG_BASED first copy alike; says so in the log.
+ */
+export function copyInRanges(
+  ctx: SyncContext,
+  tapStreamId: string,
+  copy: RangedCopy,
+  ranges: readonly BlockRange[],
+  onChunk: (lines: Buffer, records: number) => Promise<void>,
+): Promise<ParallelCopyResult> {
+  ctx.log.info(
+    `${tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)`,
+  );
+  return copyRangesInParallel(
+    { ...copy, config: ctx.config, policy: ctx.policy, chunkBytes: RANGE_CHUNK_BYTES },
+    ranges,
+    onChunk,
+  );
+}
 
 /**
  * The CTID ranges to copy `sc`'s table in, or null when one connection it is: parallelism 1, not
@@ -47,22 +74,18 @@ export async function syncRangesInParallel(
   ranges: readonly BlockRange[],
 ): Promise<ParallelCopyResult> {
   const s = sc.stream;
-  ctx.log.info(
-    `${s.tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)`,
-  );
   const snapshot = await exportSnapshot(ctx.client);
   try {
     let count = 0;
-    return await copyRangesInParallel(
+    return await copyInRanges(
+      ctx,
+      s.tapStreamId,
       {
-        config: ctx.config,
         snapshot,
         selectAll: selectColumns(s.columns, s.schemaName, s.tableName),
         columns: s.columns.map((name, i) => ({ name, type: sc.types[i]! })),
-        policy: ctx.policy,
         stream: s.stream,
         version: out.version,
-        chunkChars: RANGE_CHUNK_CHARS,
       },
       ranges,
       async (lines, records) => {

@@ -13,8 +13,8 @@ export interface RangeCopyJob {
   readonly version: number | undefined;
   /** More of each record after the row's columns (LOG_BASED's `,"_sdc_lsn":…`), already JSON. */
   readonly bodyTail?: string;
-  /** Lines are sent in chunks of about this many characters. */
-  readonly chunkChars: number;
+  /** Lines are sent in chunks of about this many bytes. */
+  readonly chunkBytes: number;
 }
 
 /** Worker → main. `lines` is whole RECORD lines in UTF-8 (its buffer is transferred). */

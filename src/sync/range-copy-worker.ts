@@ -34,7 +34,7 @@ async function run(): Promise<void> {
   const tail = job.bodyTail ? Buffer.from(job.bodyTail) : null;
   let extractedAt = new Date().toISOString();
   let suffix = Buffer.from(recordSuffix(job.version, extractedAt));
-  const sink = new GrowableSink(job.chunkChars + 64 * 1024);
+  const sink = new GrowableSink(job.chunkBytes + 64 * 1024);
   let records = 0;
   let total = 0;
 
@@ -65,7 +65,7 @@ async function run(): Promise<void> {
         records += 1;
       },
       async () => {
-        if (sink.pos >= job.chunkChars) await send();
+        if (sink.pos >= job.chunkBytes) await send();
         const now = new Date().toISOString();
         if (now !== extractedAt) {
           extractedAt = now;

@@ -1,3 +1,4 @@
+import { isJsonWhitespace } from './json-text';
 import type { ValueKind } from './value-kind';
 
 /**
@@ -202,6 +203,13 @@ JSON_SHORT_ESCAPE[QUOTE] = QUOTE;
 JSON_SHORT_ESCAPE[BACKSLASH] = BACKSLASH;
 COPY_UNESCAPED[0x76] = 0x0b; // \v (JSON has no short form of it)
 
+/** Copies the well-formed UTF-8 sequence at `i` to `out[p…]`; its length, or 0 (nothing copied). */
+function putUtf8Sequence(out: Buffer, p: number, src: Buffer, i: number, e: number): number {
+  const n = utf8SequenceLength(src, i, e);
+  for (let k = 0; k < n; k++) out[p + k] = src[i + k]!;
+  return n;
+}
+
 /** The JSON escape of an ASCII character that needs one, as JSON.stringify writes it. */
 function putEscaped(out: Buffer, p: number, c: number): number {
   out[p++] = BACKSLASH;
@@ -218,9 +226,13 @@ function putEscaped(out: Buffer, p: number, c: number): number {
   return p;
 }
 
-/** The character a COPY escape `\<c>` stands for (any other escaped byte stands for itself). */
-function copyUnescape(c: number): number {
-  return COPY_UNESCAPED[c]! || c;
+/**
+ * The character a COPY TO escape `\<c>` stands for: COPY TO writes `\\`, `\b \f \n \r \t \v`
+ * for those control characters and `\<delimiter>`; any other escaped character stands for itself.
+ * (The octal and hex forms COPY FROM also reads are never written by COPY TO.)
+ */
+export function copyUnescape(c: number): number {
+  return (c < 0x80 && COPY_UNESCAPED[c]) || c;
 }
 
 /** The body of a JSON string (no quotes) from `src[s, e)`, or -1. */
@@ -235,9 +247,9 @@ function stringBody(
   for (let i = s; i < e; i++) {
     let c = src[i]!;
     if (c >= 0x80) {
-      const n = utf8SequenceLength(src, i, e);
+      const n = putUtf8Sequence(out, p, src, i, e);
       if (n === 0) return -1;
-      for (let k = 0; k < n; k++) out[p++] = src[i + k]!;
+      p += n;
       i += n - 1;
       continue;
     }
@@ -280,10 +292,6 @@ function intervalBytes(escaped: boolean): ByteConverter {
   return (out, p, src, s, e) => (src[s] === 0x50 ? quotedString(out, p, src, s, e, escaped) : -1);
 }
 
-function isJsonWhitespace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
 /**
  * json / jsonb without whitespace outside strings (see minifyJson). A COPY text with a backslash
  * (an escape inside a JSON string, or a line break of a `json` value) takes the string path.
@@ -294,9 +302,9 @@ function jsonBytes(escaped: boolean): ByteConverter {
     for (let i = s; i < e; i++) {
       const c = src[i]!;
       if (c >= 0x80) {
-        const n = utf8SequenceLength(src, i, e);
+        const n = putUtf8Sequence(out, p, src, i, e);
         if (n === 0) return -1;
-        for (let k = 0; k < n; k++) out[p++] = src[i + k]!;
+        p += n;
         i += n - 1;
         continue;
       }

@@ -5,7 +5,7 @@ const CH_QUOTE = 0x22;
 const CH_BACKSLASH = 0x5c;
 
 /** JSON's insignificant whitespace: space, tab, line feed, carriage return. */
-function isJsonWhitespace(c: number): boolean {
+export function isJsonWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 

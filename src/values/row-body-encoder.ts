@@ -1,4 +1,9 @@
-import { byteConverterFor, numberArrayConverterFor, type ByteConverter } from './byte-converters';
+import {
+  byteConverterFor,
+  copyUnescape,
+  numberArrayConverterFor,
+  type ByteConverter,
+} from './byte-converters';
 import { putString, type ByteSink } from './byte-sink';
 import type { TextConverter } from './conversion-context';
 import { converterFor, type ColumnToConvert } from './converter';
@@ -107,29 +112,15 @@ export function fieldText(src: Buffer, s: number, e: number, escaping: FieldEsca
   return escaping === 'copy' && text.includes('\\') ? unescapeCopyText(text) : text;
 }
 
-const ESCAPES: Readonly<Record<string, string>> = {
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-};
-
-/**
- * COPY TO writes `\\`, `\b \f \n \r \t \v` for those control characters and `\<delimiter>`
- * (any other escaped character stands for itself). The octal and hex forms COPY FROM also reads
- * are never written by COPY TO.
- */
+/** A COPY TO field's text with its escapes undone (see `copyUnescape`). */
 export function unescapeCopyText(s: string): string {
   let out = '';
   let from = 0;
   let i = s.indexOf('\\');
   while (i !== -1) {
     out += s.slice(from, i);
-    const c = s[i + 1];
-    if (c === undefined) throw new Error('COPY text ends with a lone backslash');
-    out += ESCAPES[c] ?? c;
+    if (i + 1 >= s.length) throw new Error('COPY text ends with a lone backslash');
+    out += String.fromCharCode(copyUnescape(s.charCodeAt(i + 1)));
     from = i + 2;
     i = s.indexOf('\\', from);
   }

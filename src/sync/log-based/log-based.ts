@@ -26,8 +26,7 @@ import { statusIntervalMs } from '../../replication/status-interval';
 import { StreamOutput } from '../../singer/writer';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { pgEpochMicrosToRfc3339 } from '../../values';
-import { planParallelCopy, RANGE_CHUNK_CHARS } from '../full-table-parallel';
-import { copyRangesInParallel } from '../parallel-copy';
+import { copyInRanges, planParallelCopy } from '../full-table-parallel';
 import { recordEncoder } from '../record-encoder';
 import type { StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
@@ -171,19 +170,15 @@ async function copyStreams(
       const ranges = ctx.testMode ? null : await planParallelCopy(ctx, s.sc);
       let unrepresentable: ReadonlyMap<string, number>;
       if (ranges) {
-        ctx.log.info(
-          `${st.tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)`,
-        );
-        const r = await copyRangesInParallel(
+        const r = await copyInRanges(
+          ctx,
+          st.tapStreamId,
           {
-            config: ctx.config,
             snapshot,
             selectAll: sql,
             columns: present,
-            policy: ctx.policy,
             stream: st.stream,
             version: s.out.version,
-            chunkChars: RANGE_CHUNK_CHARS,
             bodyTail: tail,
           },
           ranges,
