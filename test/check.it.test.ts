@@ -372,4 +372,41 @@ describeWal2json('--check with wal2json installed (Debian server)', () => {
       await db.drop();
     }
   });
+
+  it('says when the server does not allow the plugin (output_plugin_libraries), and a sync stops there', async () => {
+    const db = await createTestDatabase('chkl', wal2jsonServerUrl());
+    try {
+      const known = await db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM pg_settings WHERE name = 'output_plugin_libraries'`,
+      );
+      // Only minor releases that restrict output plugins have the setting.
+      if (known[0]!.n === '0') return;
+      await db.query('CREATE TABLE t (id int PRIMARY KEY)');
+      await db.query(`ALTER DATABASE ${db.name} SET output_plugin_libraries = 'pgoutput'`);
+      const files = tempFiles();
+      const config = files.write('config.json', {
+        ...db.config,
+        logical_decoding_plugin: 'wal2json',
+      });
+      const disc = await runTap(['--config', config, '--discover']);
+      const catalog = files.write(
+        'catalog.json',
+        selectStreams(JSON.parse(disc.stdout), { 'public-t': { method: 'LOG_BASED' } }),
+      );
+      const r = await runTap(['--config', config, '--catalog', catalog, '--check']);
+      expect(r.stderr).toContain(
+        "✗ output plugin wal2json is not in output_plugin_libraries ('pgoutput')",
+      );
+      expect(r.stderr).toContain(
+        "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput, wal2json';",
+      );
+      expect(r.code).toBe(1);
+      const sync = await runTap(['--config', config, '--catalog', catalog]);
+      expect(sync.stdout).toBe('');
+      expect(sync.stderr).toMatch(/^CRITICAL .*output_plugin_libraries/m);
+      expect(sync.code).toBe(1);
+    } finally {
+      await db.drop();
+    }
+  });
 });

@@ -52,13 +52,13 @@ describe('faults: the replication slot lost', () => {
         expect(refused.code).toBe(1);
         expect(refused.stderr).toMatch(why);
         expect(refused.stderr).toMatch(
-          /To copy the tables again, set 'resnapshot_on_slot_loss': true, or remove the bookmarks of public-t from the state/,
+          /set 'resnapshot_on_slot_loss': true, or remove the stream's bookmark from the state, to copy the table again/,
         );
         expect(records(refused.messages)).toEqual([]);
 
         const again = await run(f, state, { resnapshot_on_slot_loss: true });
         expect(again.code).toBe(0);
-        expect(again.stderr).toMatch(/copying public-t again under a new version/);
+        expect(again.stderr).toMatch(/copies public-t again under a new version/);
         const versions = again.messages.filter((m) => m.type === 'ACTIVATE_VERSION');
         expect(versions).toHaveLength(1);
         expect(versions[0]!.version).not.toBe(state.bookmarks['public-t']!.version);

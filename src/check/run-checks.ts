@@ -5,13 +5,14 @@ import { connect } from '../db/connect';
 import type { Queryable } from '../discovery/catalog-query';
 import { quoteIdent } from '../db/quote';
 import { firstProblem, ok, type Finding } from '../readiness/finding';
-import { compareLsn, formatLsn, lsnFromStateInt } from '../replication/lsn';
-import { slotInfo, type SlotInfo } from '../replication/slot';
-import { bookmarkFor, type TapState } from '../state/tap-state';
+import { slotInfo } from '../replication/slot';
+import type { TapState } from '../state/tap-state';
 import {
   publicationFindings,
   replicaIdentityFindings,
   replicationFindings,
+  slotLossFindings,
+  stateFindings,
 } from '../sync/log-based/readiness';
 import type { CheckSection } from './check-report';
 import { pluginFinding } from './plugin-probe';
@@ -146,51 +147,14 @@ async function logBasedFindings(
   state: TapState,
 ): Promise<Finding[]> {
   const slot = await slotInfo(client, config.replicationSlot);
+  // The sync's rules (src/sync/log-based/readiness.ts), plus the probes only --check makes.
   const out = await replicationFindings(client, config, slot);
   const serverReady = !firstProblem(out);
   out.push(...slotLossFindings(config, slot, all, state));
+  out.push(...(await stateFindings(client, all, state)));
   out.push(await pluginFinding(client, config.logicalDecodingPlugin, slot, serverReady && !slot));
   if (serverReady) out.push(await replicationConnectionFinding(config));
   out.push(...(await publicationFindings(client, config, tables)));
   out.push(...(await replicaIdentityFindings(client, tables)));
-  return out;
-}
-
-/**
- * The sync's slot-loss rule (src/sync/log-based/slot-loss.ts): a bookmark whose slot is gone, or
- * was confirmed past it by someone else, means lost changes; with resnapshot_on_slot_loss the run
- * copies those streams again instead.
- */
-function slotLossFindings(
-  config: TapConfig,
-  slot: SlotInfo | null,
-  streams: readonly SelectedStream[],
-  state: TapState,
-): Finding[] {
-  const name = config.replicationSlot;
-  const out: Finding[] = [];
-  for (const s of streams) {
-    const b = bookmarkFor(state, s.tapStreamId, 'LOG_BASED', null);
-    if (typeof b.lsn !== 'number' || b.lsn <= 0) continue;
-    const at = lsnFromStateInt(b.lsn);
-    const why = !slot
-      ? `replication slot '${name}' does not exist but the state has an LSN for ${s.tapStreamId}`
-      : slot.confirmedFlushLsn && compareLsn(slot.confirmedFlushLsn, at) > 0
-        ? `replication slot '${name}' was confirmed to ${formatLsn(slot.confirmedFlushLsn)}, past the state's LSN ${formatLsn(at)} for ${s.tapStreamId} (advanced or consumed by someone else)`
-        : null;
-    if (!why) continue;
-    out.push(
-      config.resnapshotOnSlotLoss
-        ? {
-            status: 'warning',
-            what: `${why}: the run copies ${s.tapStreamId} again under a new version (resnapshot_on_slot_loss)`,
-          }
-        : {
-            status: 'problem',
-            what: `${why}: changes since then are lost to the slot`,
-            then: "set 'resnapshot_on_slot_loss': true, or remove the stream's bookmark from the state, to copy the table again",
-          },
-    );
-  }
   return out;
 }

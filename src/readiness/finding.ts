@@ -22,6 +22,8 @@ export interface Finding {
   readonly verb?: string;
   /** What follows the fix: `and restart PostgreSQL`, `(or set create_publication)`. */
   readonly then?: string;
+  /** The problem is in the tap's input (config, catalog, state): a sync exits 2, not 1. */
+  readonly input?: boolean;
 }
 
 export const ok = (what: string): Finding => ({ status: 'ok', what });

@@ -19,7 +19,7 @@ import { bookmarkFor, withCurrentlySyncing, type TapState } from '../state/tap-s
 import { syncFullTable } from './full-table';
 import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
-import { assertLogBasedReady } from './log-based-preflight';
+import { assertLogBasedReady } from './log-based/readiness';
 import { withRetries } from './retry';
 import { resolveStreamColumns } from './stream-columns';
 import { SyncContext, type SyncMethod } from './sync-context';

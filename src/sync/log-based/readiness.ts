@@ -1,10 +1,13 @@
 import type { TapConfig } from '../../config/tap-config';
 import type { Queryable } from '../../discovery/catalog-query';
 import { qualifiedName, quoteIdent } from '../../db/quote';
-import { RuntimeError } from '../../errors';
+import { InputError, RuntimeError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import { findingMessage, firstProblem, ok, type Finding } from '../../readiness/finding';
-import type { SlotInfo } from '../../replication/slot';
+import { compareLsn, formatLsn, parseLsn, type Lsn } from '../../replication/lsn';
+import { slotInfo, type SlotInfo } from '../../replication/slot';
+import type { Bookmark, TapState } from '../../state/tap-state';
+import { lsnAheadOfServer, stateLsn } from './offset';
 import { wal2jsonFinding } from '../../replication/wal2json/plugin-available';
 
 /**
@@ -34,6 +37,7 @@ SELECT current_setting('wal_level') AS wal_level,
        current_setting('max_replication_slots') AS max_slots,
        (SELECT count(*) FROM pg_catalog.pg_replication_slots)::text AS used_slots,
        current_setting('max_wal_senders') AS max_senders,
+       current_setting('output_plugin_libraries', true) AS plugins,
        (SELECT count(*) FROM pg_catalog.pg_stat_activity
          WHERE backend_type = 'walsender')::text AS used_senders`;
 
@@ -47,6 +51,8 @@ interface Settings {
   used_slots: string;
   max_senders: string;
   used_senders: string;
+  /** Servers whose minor release restricts output plugins (null elsewhere). */
+  plugins: string | null;
 }
 
 const GIB = 1024 ** 3;
@@ -100,6 +106,16 @@ export async function replicationFindings(
           then: 'and restart PostgreSQL (or stop an idle replication client)',
         },
   );
+  const allowed = s.plugins?.split(',').map((p) => p.trim()) ?? null;
+  if (allowed && !allowed.includes(config.logicalDecodingPlugin)) {
+    const list = [...allowed.filter((p) => p !== ''), config.logicalDecodingPlugin].join(', ');
+    out.push({
+      status: 'problem',
+      what: `output plugin ${config.logicalDecodingPlugin} is not in output_plugin_libraries ('${s.plugins}'): the server refuses to decode with it`,
+      fix: `ALTER SYSTEM SET output_plugin_libraries = '${list}';`,
+      then: 'and SELECT pg_reload_conf();',
+    });
+  }
   if (slot) {
     out.push(...(await slotFindings(client, config, slot, s.db)));
   } else {
@@ -391,34 +407,139 @@ export async function replicaIdentityFindings(
 /** The sync's gate: stops at the first problem, with the SQL that fixes it; logs the warnings. */
 export function assertNoProblem(findings: readonly Finding[], log: Logger): void {
   const problem = firstProblem(findings);
-  if (problem) throw new RuntimeError(findingMessage(problem));
+  if (problem) {
+    const message = findingMessage(problem);
+    throw problem.input ? new InputError(message) : new RuntimeError(message);
+  }
   for (const f of findings) if (f.status === 'warning') log.warn(findingMessage(f));
 }
 
-/** Server, role and slot, before anything is written. */
-export async function assertReplicationReady(
-  ctx: { client: Queryable; config: TapConfig; log: Logger },
-  slot: SlotInfo | null,
-): Promise<void> {
-  const findings = await replicationFindings(ctx.client, ctx.config, slot);
-  // --check asks through a probe slot (src/check/plugin-probe.ts); a sync asks the cheaper LOAD.
-  if (!slot && ctx.config.logicalDecodingPlugin === 'wal2json') {
-    findings.push(await wal2jsonFinding(ctx.client));
-  }
-  assertNoProblem(findings, ctx.log);
+/** A LOG_BASED stream whose bookmark the slot can no longer serve, and why. */
+export interface LostStream {
+  readonly id: string;
+  readonly why: string;
 }
 
 /**
- * The publication and the tables' replica identity. With `create_publication`, a missing
- * publication is created here (the same statement `--check` shows).
+ * The slot must still hold every change after each stream's bookmark: gone (dropped, or a new
+ * slot of the same name) or confirmed past the bookmark by someone else
+ * (`pg_replication_slot_advance`, another consumer), the changes in between are lost for good.
  */
-export async function assertPublication(
-  ctx: { client: Queryable; config: TapConfig; log: Logger },
+export function lostStreams(
+  config: TapConfig,
+  slot: SlotInfo | null,
+  tables: readonly LogBasedTable[],
+  state: TapState,
+): LostStream[] {
+  const name = config.replicationSlot;
+  const out: LostStream[] = [];
+  for (const t of tables) {
+    const id = t.tapStreamId;
+    const at = stateLsn(state, id);
+    if (!at) continue;
+    if (!slot) {
+      out.push({
+        id,
+        why: `replication slot '${name}' does not exist but the state has an LSN for ${id}`,
+      });
+    } else if (slot.confirmedFlushLsn && compareLsn(slot.confirmedFlushLsn, at) > 0) {
+      out.push({
+        id,
+        why: `replication slot '${name}' was confirmed to ${formatLsn(slot.confirmedFlushLsn)}, past the state's LSN ${formatLsn(at)} for ${id} (advanced or consumed by someone else)`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The slot-loss rule as findings: a problem, or with resnapshot_on_slot_loss a warning. */
+export function slotLossFindings(
+  config: TapConfig,
+  slot: SlotInfo | null,
+  tables: readonly LogBasedTable[],
+  state: TapState,
+): Finding[] {
+  return lostStreams(config, slot, tables, state).map(({ id, why }) =>
+    config.resnapshotOnSlotLoss
+      ? {
+          status: 'warning',
+          what: `${why}: the run copies ${id} again under a new version (resnapshot_on_slot_loss)`,
+        }
+      : {
+          status: 'problem',
+          what: `${why}: changes since then are lost to the slot`,
+          then: "set 'resnapshot_on_slot_loss': true, or remove the stream's bookmark from the state, to copy the table again",
+        },
+  );
+}
+
+/**
+ * A state LSN ahead of the server's WAL belongs to another server (a state copied between
+ * environments): refused before the slot is touched, as bad input.
+ */
+export async function stateFindings(
+  client: Queryable,
+  tables: readonly LogBasedTable[],
+  state: TapState,
+): Promise<Finding[]> {
+  const withLsn = tables.flatMap((t) => {
+    const lsn = stateLsn(state, t.tapStreamId);
+    return lsn ? [{ id: t.tapStreamId, lsn }] : [];
+  });
+  if (withLsn.length === 0) return [];
+  const server = await serverWalLsn(client);
+  return withLsn.map(({ id, lsn }) => {
+    const ahead = lsnAheadOfServer(id, lsn, server);
+    return ahead
+      ? { status: 'problem', what: ahead, input: true }
+      : ok(`the state's LSN for ${id} (${formatLsn(lsn)}) is one this server has written`);
+  });
+}
+
+/** The server's WAL position: written on a primary, replayed on a standby. */
+export async function serverWalLsn(client: Queryable): Promise<Lsn> {
+  const r = await client.query<{ lsn: string }>(
+    `SELECT (CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+                  ELSE pg_catalog.pg_current_wal_lsn() END)::text AS lsn`,
+  );
+  return parseLsn(r.rows[0]!.lsn);
+}
+
+/**
+ * The sync's gate, run before any stream of the run emits (FULL_TABLE and INCREMENTAL streams run
+ * first, so a LOG_BASED failure found later would follow their records) and again when LOG_BASED
+ * starts. The same rules as `--check`. With `resnapshot_on_slot_loss` the lost streams' bookmarks
+ * are cleared here, so the run copies them again under a new version (ACTIVATE_VERSION drops what
+ * the lost changes would have removed); with `create_publication` a missing publication is
+ * created here (the statement `--check` shows).
+ */
+export async function assertLogBasedReady(
+  ctx: {
+    client: Queryable;
+    config: TapConfig;
+    log: Logger;
+    state: TapState;
+    setBookmark(id: string, b: Bookmark): void;
+  },
   scs: readonly { readonly stream: LogBasedTable }[],
 ): Promise<void> {
+  if (scs.length === 0) return;
+  const { client, config } = ctx;
   const tables = scs.map((sc) => sc.stream);
-  const publication = await inspectPublication(ctx.client, ctx.config, tables);
+  const slot = await slotInfo(client, config.replicationSlot);
+  const findings = await replicationFindings(client, config, slot);
+  // --check asks through a probe slot (src/check/plugin-probe.ts); a sync asks the cheaper LOAD.
+  if (!slot && config.logicalDecodingPlugin === 'wal2json') {
+    findings.push(await wal2jsonFinding(client));
+  }
+  findings.push(...slotLossFindings(config, slot, tables, ctx.state));
+  findings.push(...(await stateFindings(client, tables, ctx.state)));
+  assertNoProblem(findings, ctx.log);
+  for (const { id } of lostStreams(config, slot, tables, ctx.state)) {
+    ctx.setBookmark(id, { last_replication_method: 'LOG_BASED' });
+  }
+  const publication = await inspectPublication(client, config, tables);
   assertNoProblem(publication.findings, ctx.log);
-  if (publication.create) await ctx.client.query(publication.create);
-  assertNoProblem(await replicaIdentityFindings(ctx.client, tables), ctx.log);
+  if (publication.create) await client.query(publication.create);
+  assertNoProblem(await replicaIdentityFindings(client, tables), ctx.log);
 }

@@ -1,0 +1,24 @@
+import type { StreamOutput } from '../../singer/writer';
+import type { StreamColumns } from '../stream-columns';
+import type { SyncContext } from '../sync-context';
+import type { LogOffset } from './offset';
+
+/** One LOG_BASED stream of the run: its columns and where its records go. */
+export interface LogStream {
+  readonly sc: StreamColumns;
+  /** Replaced when the stream's SCHEMA is sent again or a TRUNCATE starts a new version. */
+  out: StreamOutput;
+  version: number;
+}
+
+export const streamId = (s: LogStream): string => s.sc.stream.tapStreamId;
+
+/** Replaces the stream's bookmark (no STATE yet: several streams may share one). */
+export function saveBookmark(ctx: SyncContext, offset: LogOffset, s: LogStream): void {
+  ctx.setBookmark(streamId(s), {
+    last_replication_method: 'LOG_BASED',
+    version: s.version,
+    ...offset.bookmark(streamId(s)),
+    xmin: null,
+  });
+}

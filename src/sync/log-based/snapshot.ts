@@ -1,0 +1,105 @@
+import { Client } from 'pg';
+import { clientConfig } from '../../db/connect';
+import { copyRowBytes } from '../../db/copy-reader';
+import { selectColumns } from '../../db/quote';
+import { exportSnapshot } from '../../db/shared-snapshot';
+import type { Lsn } from '../../replication/lsn';
+import { beginInSnapshot } from '../../replication/slot';
+import { copyInRanges, planParallelCopy } from '../full-table-parallel';
+import { recordEncoder } from '../record-encoder';
+import type { SyncContext } from '../sync-context';
+import { saveBookmark, type LogStream } from './log-stream';
+import type { LogOffset } from './offset';
+
+/**
+ * Copies tables inside the slot's snapshot (or, for a table added later, a fresh one), each
+ * through `COPY` and the byte-level encoder as FULL_TABLE does, or, for a large table with
+ * `snapshot_parallelism` > 1, in CTID ranges over several connections importing that snapshot.
+ */
+export async function copyStreams(
+  ctx: SyncContext,
+  offset: LogOffset,
+  streams: readonly LogStream[],
+  snapshotName: string | null,
+  at: Lsn,
+): Promise<number> {
+  const reader = new Client(clientConfig(ctx.config));
+  reader.on('error', () => {});
+  await reader.connect();
+  let count = 0;
+  try {
+    let snapshot = snapshotName;
+    if (snapshot) await beginInSnapshot(reader, snapshot);
+    else snapshot = await exportSnapshot(reader);
+    for (const s of streams) {
+      const st = s.sc.stream;
+      // A column dropped since discovery stays in the schema but is not read.
+      const present = st.columns.flatMap((c, i) =>
+        s.sc.absent.includes(c) ? [] : [{ name: c, type: s.sc.types[i]! }],
+      );
+      const tail = `,"_sdc_lsn":${at.toString()},"_sdc_deleted_at":null`;
+      const sql = selectColumns(
+        present.map((p) => p.name),
+        st.schemaName,
+        st.tableName,
+      );
+      const ranges = ctx.testMode ? null : await planParallelCopy(ctx, s.sc);
+      let unrepresentable: ReadonlyMap<string, number>;
+      if (ranges) {
+        const r = await copyInRanges(
+          ctx,
+          st.tapStreamId,
+          {
+            snapshot,
+            selectAll: sql,
+            columns: present,
+            stream: st.stream,
+            version: s.out.version,
+            bodyTail: tail,
+          },
+          ranges,
+          async (lines, records) => {
+            s.out.recordLines(lines, records);
+            if (ctx.writer.full) await ctx.writer.flush();
+          },
+        );
+        count += r.records;
+        unrepresentable = r.unrepresentable;
+      } else {
+        const encoder = recordEncoder(
+          present.map((p) => p.name),
+          present.map((p) => p.type),
+          ctx.policy,
+          'copy',
+        );
+        const body = encoder.bytes;
+        const tailBytes = Buffer.from(tail);
+        s.out.setExtractedAt(new Date());
+        const r = await copyRowBytes(
+          reader,
+          ctx.testMode ? `${sql} LIMIT 1` : sql,
+          present.length,
+          (src, fields) => s.out.recordFromBytes(body, src, fields, tailBytes),
+          async () => {
+            if (ctx.writer.full) await ctx.writer.flush();
+            s.out.setExtractedAt(new Date());
+            ctx.throwIfInterrupted(); // SIGTERM: no bookmark yet, the next run copies it again
+          },
+        );
+        count += r.rows;
+        unrepresentable = encoder.unrepresentable;
+      }
+      ctx.reportUnrepresentable(st.tapStreamId, unrepresentable);
+      if (ctx.testMode) continue;
+      offset.copied(st.tapStreamId, at);
+      if (ctx.config.emitActivateVersion) ctx.writer.activateVersion(st.stream, s.version);
+      saveBookmark(ctx, offset, s);
+      ctx.emitState();
+      await ctx.writer.flush();
+    }
+    await reader.query('COMMIT');
+  } finally {
+    await reader.end().catch(() => {});
+  }
+  return count;
+}

@@ -1,0 +1,185 @@
+import { compareLsn, type Lsn } from '../../replication/lsn';
+import { prepareDecoding } from '../../replication/change-decoder';
+import { currentWalLsn, slotInfo } from '../../replication/slot';
+import { WalReader } from '../../replication/wal-reader';
+import { statusIntervalMs } from '../../replication/status-interval';
+import { pgEpochMicrosToRfc3339 } from '../../values';
+import type { SyncContext } from '../sync-context';
+import { ChangeEncoder } from './change-encoder';
+import { saveBookmark, streamId, type LogStream } from './log-stream';
+import type { LogOffset } from './offset';
+import { StreamShape } from './stream-shape';
+import { TransactionApplier } from './transaction-applier';
+import { TransactionBuffer } from './transaction-buffer';
+import { currentColumnTypes, TypeLookup } from './type-lookup';
+import { Heartbeat, logSlotRetention } from './wal-hygiene';
+
+/**
+ * Streams from the slot until the WAL position seen at start (break_at_end_lsn), idleness
+ * (logical_poll_total_seconds) or max_run_seconds. Records of a transaction are emitted at its
+ * Commit with `_sdc_lsn` = the commit's end LSN, STATE only between transactions; every position
+ * and acknowledgement goes through `offset`.
+ */
+export async function streamChanges(
+  ctx: SyncContext,
+  streams: LogStream[],
+  offset: LogOffset,
+): Promise<number> {
+  const config = ctx.config;
+  const byId = new Map(streams.map((s) => [streamId(s), s]));
+  const encoder = new ChangeEncoder(
+    streams.map((s) => ({
+      tapStreamId: s.sc.stream.tapStreamId,
+      schemaName: s.sc.stream.schemaName,
+      tableName: s.sc.stream.tableName,
+      deselected: new Set(s.sc.stream.deselected),
+    })),
+  );
+  const baselines = await currentColumnTypes(
+    ctx.client,
+    streams.map((s) => [s.sc.stream.schemaName, s.sc.stream.tableName] as const),
+  );
+  const lookup = new TypeLookup(ctx.client);
+  const shapes = new Map(
+    streams.map((s) => {
+      const st = s.sc.stream;
+      const baseline = baselines.get(JSON.stringify([st.schemaName, st.tableName])) ?? new Map();
+      return [s, new StreamShape(s.sc, baseline, lookup, ctx.policy, ctx.log)] as const;
+    }),
+  );
+  const apply = new TransactionApplier(ctx, byId, shapes, encoder, offset);
+  const buffer = new TransactionBuffer(config.transactionSpillThresholdMb * 1024 * 1024, (n) =>
+    ctx.log.info(
+      `a transaction passed transaction_spill_threshold_mb (${config.transactionSpillThresholdMb} MB) at ${n} changes: the rest waits for its commit in a temporary file`,
+    ),
+  );
+  const heartbeat = new Heartbeat(ctx.client, config.heartbeatIntervalSeconds, ctx.log);
+  await logSlotRetention(ctx.client, ctx.log, config.replicationSlot, config.walRetainedWarnMb);
+  const { start, decode } = await prepareDecoding(ctx.client, {
+    plugin: config.logicalDecodingPlugin,
+    tables: streams.map((s) => ({ schema: s.sc.stream.schemaName, table: s.sc.stream.tableName })),
+    pgoutput: { publication: config.publicationName, protoVersion: 1, messages: false },
+  });
+  const reader = new WalReader(
+    config,
+    config.replicationSlot,
+    start,
+    offset.initialStatus(),
+    await statusIntervalMs(ctx.client),
+  );
+  // A heartbeat before the end position is read: even an idle database then has a position past
+  // the incoming state to reach.
+  await heartbeat.beat();
+  const endAt = await currentWalLsn(ctx.client);
+  offset.serverShowed(endAt);
+  await reader.start(offset.startPosition());
+  await offset.confirmCommitted(reader);
+
+  const checkpoint = async () => {
+    for (const s of streams) saveBookmark(ctx, offset, s);
+    ctx.emitState();
+    await ctx.writer.flush();
+  };
+  const started = Date.now();
+  let lastActivity = Date.now();
+  let lastYield = Date.now();
+  let inTx = false;
+  let count = 0;
+  try {
+    for (;;) {
+      if (Date.now() - started > config.maxRunSeconds * 1000) break;
+      if (!inTx && Date.now() - lastActivity > config.logicalPollTotalSeconds * 1000) break;
+      if (!inTx) {
+        // A signal's handler runs in the event loop's poll phase, which a backlog served from the
+        // reader's queue never reaches (each await resolves as a microtask, and stdout writes to a
+        // pipe are synchronous): yield now and then, so SIGTERM is seen between transactions.
+        if (Date.now() - lastYield > 50) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
+        ctx.throwIfInterrupted(); // SIGTERM: between transactions, after their STATE
+      }
+      const e = reader.poll() ?? (await reader.next(1000));
+      if (e === 'idle') {
+        await heartbeat.beat();
+        await reader.ping();
+        continue;
+      }
+      if (e === null) break;
+      if (e.kind === 'keepalive') {
+        if (inTx) continue;
+        // A walsender still working through the WAL written before the run (other tables' changes)
+        // is catching up, not idle.
+        if (compareLsn(e.walEnd, endAt) < 0 && offset.anyBefore(e.walEnd)) {
+          lastActivity = Date.now();
+        }
+        // Everything the walsender decoded up to walEnd has been sent and processed: with no
+        // relevant change the bookmarks still move, so the next run's acknowledgement frees WAL.
+        offset.advance(e.walEnd);
+        if (config.breakAtEndLsn && compareLsn(e.walEnd, endAt) >= 0) break;
+        continue;
+      }
+      lastActivity = Date.now();
+      for (const msg of decode(e.payload, e.lsn)) {
+        switch (msg.tag) {
+          case 'begin':
+            inTx = true;
+            buffer.clear();
+            break;
+          case 'relation':
+            encoder.relation(msg);
+            break;
+          case 'insert':
+          case 'update':
+          case 'delete': {
+            const change = encoder.decode(msg);
+            if (change) buffer.append(change);
+            break;
+          }
+          case 'truncate': {
+            const t = encoder.truncate(msg);
+            if (t) buffer.append(t);
+            break;
+          }
+          case 'commit': {
+            inTx = false;
+            const end: Lsn = msg.endLsn;
+            count += await apply.transaction(buffer, end, pgEpochMicrosToRfc3339(msg.commitTime));
+            buffer.clear();
+            // Every stream has now seen everything up to `end`: their bookmarks move together.
+            offset.advance(end);
+            await checkpoint();
+            lastActivity = Date.now(); // time blocked on a slow consumer is not idleness
+            if (config.ackMode === 'on_emit') await offset.confirm(reader, offset.least());
+            if (config.breakAtEndLsn && compareLsn(end, endAt) >= 0) return count;
+            break;
+          }
+          default:
+            // Type, Origin, and logical messages (heartbeats included) carry no rows.
+            break;
+        }
+      }
+    }
+    await checkpoint();
+    if (config.ackMode === 'on_emit') {
+      const last = await offset.confirm(reader, offset.least());
+      // Closing the connection right after the status update can reset it before the walsender
+      // reads it (unread keepalives in our receive buffer turn the close into a reset): wait
+      // until the server shows the position, briefly.
+      for (let i = 0; i < 50; i += 1) {
+        const slot = await slotInfo(ctx.client, config.replicationSlot);
+        if (!slot?.confirmedFlushLsn || compareLsn(slot.confirmedFlushLsn, last) >= 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    buffer.clear();
+    if (apply.toast.queries > 0) {
+      ctx.log.debug(
+        `fetched ${apply.toast.values} unchanged TOAST value(s) by key in ${apply.toast.queries} quer${apply.toast.queries === 1 ? 'y' : 'ies'}`,
+      );
+    }
+    await reader.stop();
+  }
+  return count;
+}

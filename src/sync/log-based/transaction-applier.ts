@@ -1,0 +1,167 @@
+import { RuntimeError } from '../../errors';
+import { formatLsn, type Lsn } from '../../replication/lsn';
+import { StreamOutput } from '../../singer/writer';
+import type { SyncContext } from '../sync-context';
+import type {
+  BufferedChange,
+  BufferedEntry,
+  ChangeEncoder,
+  RelationLayout,
+} from './change-encoder';
+import { streamId, type LogStream } from './log-stream';
+import type { LogOffset } from './offset';
+import type { StreamShape } from './stream-shape';
+import { ToastFetcher } from './toast-fetch';
+import type { TransactionBuffer } from './transaction-buffer';
+
+/** Entries held back while waiting for a TOAST fetch: the window stays small in memory. */
+const MAX_WINDOW = 10_000;
+
+/**
+ * Emits one committed transaction: its records in commit order with `_sdc_lsn` = the commit's
+ * end LSN, each stream's SCHEMA again before the first record of a new shape, and TRUNCATE as
+ * `truncate_handling` says. A transaction a stream already has (copy or state) is skipped for
+ * that stream, schema changes included, so a stream resynced after a failure does not fail again.
+ */
+export class TransactionApplier {
+  readonly toast: ToastFetcher;
+
+  constructor(
+    private readonly ctx: SyncContext,
+    private readonly byId: ReadonlyMap<string, LogStream>,
+    private readonly shapes: ReadonlyMap<LogStream, StreamShape>,
+    private readonly encoder: ChangeEncoder,
+    private readonly offset: LogOffset,
+  ) {
+    this.toast = new ToastFetcher(ctx.client);
+  }
+
+  async transaction(buffer: TransactionBuffer, end: Lsn, at: string): Promise<number> {
+    if (buffer.size === 0) return 0;
+    if (buffer.spilled) {
+      this.ctx.log.info(
+        `emitting a transaction of ${buffer.size} changes (${Math.ceil(buffer.spilledBytes / 1024 / 1024)} MB on disk)`,
+      );
+    }
+    const now = new Date();
+    let count = 0;
+    // Changes wait in a window until their unchanged TOAST values are fetched in one query.
+    let window: BufferedEntry[] = [];
+    let fetch: BufferedChange[] = [];
+    const flush = async () => {
+      if (fetch.length) await this.toast.fetch(fetch, (id) => this.encoder.layout(id));
+      for (const e of window) {
+        const n = this.emit(e, end, at, now);
+        count += typeof n === 'number' ? n : await n;
+      }
+      window = [];
+      fetch = [];
+    };
+    for (const e of buffer.entries()) {
+      const needsFetch =
+        e.kind === 'change' && e.missing.length > 0 && !this.covered(e.layoutId, end);
+      if (!needsFetch && fetch.length === 0) {
+        // Nothing waits for a fetch: emit now, without a promise unless the writer must flush.
+        const n = this.emit(e, end, at, now);
+        count += typeof n === 'number' ? n : await n;
+        continue;
+      }
+      window.push(e);
+      if (needsFetch) {
+        fetch.push(e as BufferedChange);
+        if (fetch.length >= this.toast.batchKeys) await flush();
+      } else if (window.length >= MAX_WINDOW) await flush();
+    }
+    await flush();
+    return count;
+  }
+
+  private streamOf(layoutId: number): LogStream {
+    return this.byId.get(this.encoder.layout(layoutId).target.tapStreamId)!;
+  }
+
+  private covered(layoutId: number, end: Lsn): boolean {
+    return this.offset.covers(streamId(this.streamOf(layoutId)), end);
+  }
+
+  /**
+   * Synchronous unless the stream's shape changes or the writer must flush: an `await` per change
+   * was a measurable share of a LOG_BASED backlog's CPU (microtask and promise per record).
+   */
+  private emit(e: BufferedEntry, end: Lsn, at: string, now: Date): number | Promise<number> {
+    if (e.kind === 'truncate') {
+      const hit = new Set(e.layoutIds.map((id) => this.streamOf(id)));
+      for (const s of hit) if (!this.offset.covers(streamId(s), end)) this.truncate(s, end);
+      return 0;
+    }
+    const layout = this.encoder.layout(e.layoutId);
+    const s = this.streamOf(e.layoutId);
+    if (this.offset.covers(streamId(s), end)) return 0; // already covered by the copy or the state
+    const shape = this.shapes.get(s)!;
+    if (!shape.hasAdopted(layout)) return this.emitInNewShape(e, s, shape, layout, end, at, now);
+    return this.record(e, s, shape, end, at, now);
+  }
+
+  private async emitInNewShape(
+    e: BufferedChange,
+    s: LogStream,
+    shape: StreamShape,
+    layout: RelationLayout,
+    end: Lsn,
+    at: string,
+    now: Date,
+  ): Promise<number> {
+    if (await shape.adopt(layout)) {
+      s.out = this.ctx.writer.beginStream({
+        stream: s.sc.stream.stream,
+        schema: shape.schema(),
+        keyProperties: s.sc.stream.keyProperties,
+        bookmarkProperties: [],
+        ...(s.out.version === undefined ? {} : { version: s.version }),
+      });
+    }
+    return this.record(e, s, shape, end, at, now);
+  }
+
+  private record(
+    e: BufferedChange,
+    s: LogStream,
+    shape: StreamShape,
+    end: Lsn,
+    at: string,
+    now: Date,
+  ): number | Promise<number> {
+    s.out.setExtractedAt(now);
+    if (!s.out.record(shape.body(e, end, at))) return 1;
+    return this.ctx.writer.flush().then(() => 1);
+  }
+
+  private truncate(s: LogStream, end: Lsn): void {
+    const st = s.sc.stream;
+    const what = `TRUNCATE of ${st.schemaName}.${st.tableName} (stream ${st.tapStreamId}) committed at ${formatLsn(end)}`;
+    switch (this.ctx.config.truncateHandling) {
+      case 'error':
+        throw new RuntimeError(
+          `${what}; truncate_handling is 'error': empty the table in the target and resync the stream (remove its bookmark from the state), or set truncate_handling to 'version' or 'warn'`,
+        );
+      case 'warn':
+        this.ctx.log.warn(
+          `${what}: not propagated (truncate_handling: warn); the target keeps the rows`,
+        );
+        return;
+      case 'version':
+        if (s.out.version === undefined) {
+          this.ctx.log.warn(
+            `${what}: not propagated, because emit_activate_version is false; the target keeps the rows`,
+          );
+          return;
+        }
+        // Targets drop the rows of every older version on ACTIVATE_VERSION: the number must grow.
+        s.version = Math.max(Date.now(), s.version + 1);
+        s.out = new StreamOutput(this.ctx.writer, st.stream, s.version);
+        this.ctx.writer.activateVersion(st.stream, s.version);
+        this.ctx.log.info(`${what}: table version ${s.version} activated`);
+        return;
+    }
+  }
+}
