@@ -32,6 +32,8 @@ export interface LayoutColumn {
  */
 export interface RelationLayout {
   readonly id: number;
+  /** The Relation's `relationId`: the table's OID under pgoutput, a synthetic number otherwise. */
+  readonly relationOid: number;
   readonly target: LogStreamTarget;
   /** The stream's columns present in the Relation, in the Relation's order. */
   readonly columns: readonly LayoutColumn[];
@@ -67,6 +69,7 @@ const targetKey = (schema: string, table: string) => JSON.stringify([schema, tab
 
 const sameLayout = (a: RelationLayout, b: Omit<RelationLayout, 'id'>): boolean =>
   a.target === b.target &&
+  a.relationOid === b.relationOid &&
   a.columns.length === b.columns.length &&
   a.columns.every((c, i) => {
     const d = b.columns[i]!;
@@ -112,7 +115,7 @@ export class ChangeEncoder {
         keyIndex.push(i);
       }
     });
-    const next = { target, columns, keyNames, keyIndex };
+    const next = { target, relationOid: msg.relationId, columns, keyNames, keyIndex };
     const before = this.current.get(msg.relationId);
     // The server repeats a Relation (each session, and a decoder may send one per change): only
     // a different shape makes a new layout.

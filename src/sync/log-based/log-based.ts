@@ -1,28 +1,54 @@
 import { RuntimeError } from '../../errors';
 import type { Lsn } from '../../replication/lsn';
 import { createSlotExportingSnapshot, currentWalLsn, slotInfo } from '../../replication/slot';
-import { bookmarkFor } from '../../state/tap-state';
-import type { StreamColumns } from '../stream-columns';
+import { bookmarkFor, type Bookmark } from '../../state/tap-state';
+import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
-import type { LogStream } from './log-stream';
+import { saveBookmark, streamId, type LogStream } from './log-stream';
 import { bookmarkLsn, LogOffset } from './offset';
 import { assertLogBasedReady } from './readiness';
 import { copyStreams } from './snapshot';
-import { logBasedSchema } from './stream-shape';
+import { liveLogBasedSchema } from './stream-shape';
 import { streamChanges } from './stream';
+import { identityChange, identityKey, tableIdentities, type TableIdentity } from './table-identity';
 
 export { logBasedSchema } from './stream-shape';
 
+/** What a stream does this run: continue from its bookmark, or copy its table (again). */
+type Plan = { readonly resume: Lsn } | { readonly copy: string | null };
+
+/**
+ * Why a stream cannot continue from its bookmark (`copy`, with the reason when it had one), or
+ * the position it continues from.
+ */
+function planStream(b: Bookmark, slotExists: boolean, live: TableIdentity | undefined): Plan {
+  const lsn = bookmarkLsn(b);
+  if (!lsn) return { copy: null };
+  // pipelinewise and singer-io write the LSN when their first copy starts and keep `xmin` until
+  // it ends: both set means the copy was interrupted, and the target holds part of the table.
+  if (b.xmin !== null && b.xmin !== undefined) {
+    return {
+      copy: `the state says the first copy of the table did not finish (an lsn with xmin ${String(b.xmin)})`,
+    };
+  }
+  if (!slotExists) return { copy: null }; // only with resnapshot_on_slot_loss (readiness.ts)
+  const changed = live ? identityChange(b, live) : null;
+  return changed ? { copy: changed } : { resume: lsn };
+}
+
 /**
  * LOG_BASED (contract §6) for every LOG_BASED stream of the run, over one replication connection.
- * This module decides, per stream, whether it resumes from its bookmark or is copied; the copy
- * lives in snapshot.ts, the streaming in stream.ts, and every LSN rule in offset.ts.
+ * This module decides, per stream, whether it resumes from its bookmark or its table is copied;
+ * the copy is in snapshot.ts, the streaming in stream.ts, and every LSN rule in offset.ts.
  *
  * - First run (no slot): the slot is created exporting its snapshot, the tables are copied inside
  *   that snapshot, and streaming starts at the slot's consistent point: no gap, no overlap.
- * - A stream added later (slot exists, no bookmark): its table is copied after noting the current
- *   WAL position, which becomes its bookmark: changes committed during the copy may come twice
- *   (at-least-once), none is lost.
+ * - A stream added later, or whose table is not the one its bookmark was taken from (created
+ *   again, partitions changed, an unfinished copy by another tap): its table is copied after
+ *   noting the current WAL position, which becomes its bookmark, under a new version: changes
+ *   committed during the copy may come twice (at-least-once), none is lost.
+ * - A stream whose table changes mid-run in a way its changes cannot carry is copied again after
+ *   the stream ends, the same way.
  */
 export async function syncLogBased(
   ctx: SyncContext,
@@ -30,9 +56,14 @@ export async function syncLogBased(
 ): Promise<number> {
   const config = ctx.config;
   const slotName = config.replicationSlot;
-  const useVersion = config.emitActivateVersion;
   await assertLogBasedReady(ctx, scs);
   const existing = await slotInfo(ctx.client, slotName);
+  // Read before the end position of the run: anything that happens to a table after this is
+  // seen by the next run.
+  const identities = await tableIdentities(
+    ctx.client,
+    scs.map((sc) => sc.stream),
+  );
 
   const streams: LogStream[] = [];
   const needCopy: LogStream[] = [];
@@ -40,25 +71,19 @@ export async function syncLogBased(
   for (const sc of scs) {
     const id = sc.stream.tapStreamId;
     const b = bookmarkFor(ctx.state, id, 'LOG_BASED', null);
-    const had = bookmarkLsn(b);
-    if (had && !existing) {
-      throw new RuntimeError(
-        `replication slot '${slotName}' does not exist but the state has an LSN for ${id}: changes since then are lost to the slot. Remove the stream's bookmark from the state to copy the table again`,
-      );
+    const identity = identities.get(identityKey(sc.stream.schemaName, sc.stream.tableName));
+    const plan = planStream(b, !!existing, identity);
+    if ('copy' in plan && plan.copy) {
+      ctx.log.warn(`${id}: ${plan.copy}: the table is copied again under a new version`);
     }
-    const lsn = existing ? had : null;
-    const version = lsn && typeof b.version === 'number' ? b.version : Date.now();
-    const out = ctx.writer.beginStream({
-      stream: sc.stream.stream,
-      schema: logBasedSchema(sc.stream.schema),
-      keyProperties: sc.stream.keyProperties,
-      bookmarkProperties: [],
-      ...(useVersion ? { version } : {}),
-    });
-    const s: LogStream = { sc, out, version };
+    const version = 'resume' in plan && typeof b.version === 'number' ? b.version : newVersion(b);
+    const s = openStream(ctx, sc, version, identity);
     streams.push(s);
-    if (lsn) resumed.set(id, lsn);
+    if ('resume' in plan) resumed.set(id, plan.resume);
     else needCopy.push(s);
+  }
+  if (resumed.size > 0 && !existing) {
+    throw new RuntimeError(`replication slot '${slotName}' does not exist`);
   }
   const offset = LogOffset.open(
     resumed,
@@ -88,5 +113,73 @@ export async function syncLogBased(
   }
   if (ctx.testMode) return count;
   count += await streamChanges(ctx, streams, offset);
+  count += await copyAgain(ctx, offset, streams);
+  return count;
+}
+
+/** A version newer than the bookmark's: targets drop every older version on ACTIVATE_VERSION. */
+function newVersion(b: Bookmark): number {
+  return typeof b.version === 'number' ? Math.max(Date.now(), b.version + 1) : Date.now();
+}
+
+/**
+ * Sends the stream's SCHEMA, with the table's live types where they differ from the catalog's
+ * (a type changed since discovery or since the last run): records carry the live types. Changes
+ * still in the WAL from before a type change are checked against it (stream-shape.ts).
+ */
+function openStream(
+  ctx: SyncContext,
+  sc: StreamColumns,
+  version: number,
+  identity: TableIdentity | undefined,
+): LogStream {
+  const schema = liveLogBasedSchema(sc, ctx.log);
+  const out = ctx.writer.beginStream({
+    stream: sc.stream.stream,
+    schema,
+    keyProperties: sc.stream.keyProperties,
+    bookmarkProperties: [],
+    ...(ctx.config.emitActivateVersion ? { version } : {}),
+  });
+  const {
+    _sdc_lsn: _l,
+    _sdc_deleted_at: _d,
+    ...sent
+  } = schema.properties as Record<string, Readonly<Record<string, unknown>>>;
+  return { sc, out, version, sent, identity, recopy: null };
+}
+
+/**
+ * Streams whose table changed mid-run (created again, a column's JSON type changed): copied now,
+ * with the table's current columns and types, under a new version, from the current WAL position.
+ */
+async function copyAgain(
+  ctx: SyncContext,
+  offset: LogOffset,
+  streams: readonly LogStream[],
+): Promise<number> {
+  const stale = streams.filter((s) => s.recopy !== null);
+  if (stale.length === 0) return 0;
+  const fresh = await resolveStreamColumns(
+    ctx.client,
+    stale.map((s) => s.sc.stream),
+  );
+  const identities = await tableIdentities(
+    ctx.client,
+    stale.map((s) => s.sc.stream),
+  );
+  const again = fresh.map((sc, i) =>
+    openStream(
+      ctx,
+      sc,
+      Math.max(Date.now(), stale[i]!.version + 1),
+      identities.get(identityKey(sc.stream.schemaName, sc.stream.tableName)),
+    ),
+  );
+  const count = await copyStreams(ctx, offset, again, null, await currentWalLsn(ctx.client));
+  for (const s of again) saveBookmark(ctx, offset, s);
+  ctx.emitState();
+  await ctx.writer.flush();
+  for (const s of again) ctx.log.info(`${streamId(s)}: copied again under version ${s.version}`);
   return count;
 }

@@ -2,6 +2,7 @@ import type { StreamOutput } from '../../singer/writer';
 import type { StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
 import type { LogOffset } from './offset';
+import { identityBookmark, type TableIdentity } from './table-identity';
 
 /** One LOG_BASED stream of the run: its columns and where its records go. */
 export interface LogStream {
@@ -9,6 +10,12 @@ export interface LogStream {
   /** Replaced when the stream's SCHEMA is sent again or a TRUNCATE starts a new version. */
   out: StreamOutput;
   version: number;
+  /** The properties of the SCHEMA the run sent first for the stream. */
+  readonly sent: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The table's OID and partitions when the run started (recorded in the bookmark). */
+  identity: TableIdentity | undefined;
+  /** Why the stream must be copied again before the run ends (null: it need not). */
+  recopy: string | null;
 }
 
 export const streamId = (s: LogStream): string => s.sc.stream.tapStreamId;
@@ -20,5 +27,6 @@ export function saveBookmark(ctx: SyncContext, offset: LogOffset, s: LogStream):
     version: s.version,
     ...offset.bookmark(streamId(s)),
     xmin: null,
+    ...identityBookmark(s.identity),
   });
 }

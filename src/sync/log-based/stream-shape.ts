@@ -1,5 +1,4 @@
 import type { JsonSchema } from '../../catalog/catalog-types';
-import { RuntimeError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import type { Lsn } from '../../replication/lsn';
 import { jsonSchemaFor } from '../../types/json-schema-mapping';
@@ -51,6 +50,84 @@ export function absorbs(before: Property, after: Property): boolean {
   return absorbs(ia, ib);
 }
 
+/**
+ * A change the stream's schema cannot carry (a column's JSON type changed): the stream is copied
+ * again under a new version with the table's current types instead.
+ */
+export class ShapeNeedsCopy extends Error {}
+
+/** Key-order-independent JSON, to compare two schemas. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * The catalog's properties, except that a column whose type changed since discovery (or since the
+ * last run) gets the schema of its live type: records carry the live type, and must validate
+ * against the SCHEMA before them.
+ */
+export function liveProperties(sc: StreamColumns, log?: Logger): Record<string, Property> {
+  const st = sc.stream;
+  const properties = { ...((st.schema.properties ?? {}) as Record<string, Property>) };
+  st.columns.forEach((c, i) => {
+    const listed = properties[c];
+    if (!listed || sc.absent.includes(c)) return;
+    const live = nullableProperty(jsonSchemaFor(sc.types[i]!, { nullable: true }));
+    if (canonical(nullableProperty(listed)) === canonical(live)) return;
+    properties[c] = live;
+    log?.info(
+      `${st.tapStreamId}: column '${c}' is ${sc.types[i]!.sqlType} now; its schema follows`,
+    );
+  });
+  return properties;
+}
+
+/** The stream's first SCHEMA in a LOG_BASED run. */
+export function liveLogBasedSchema(sc: StreamColumns, log?: Logger): Record<string, unknown> {
+  return logBasedSchema({ ...sc.stream.schema, properties: liveProperties(sc, log) });
+}
+
+const UPPER = ['maximum', 'exclusiveMaximum', 'maxLength', 'maxItems'] as const;
+const LOWER = ['minimum', 'exclusiveMinimum'] as const;
+
+/** Whether every value valid under `inner` is valid under `outer`, for the schemas types map to. */
+export function fitsWithin(inner: Property, outer: Property): boolean {
+  if (!absorbs(outer, inner)) return false;
+  const num = (p: Property, k: string) => p[k] as number | undefined;
+  for (const k of UPPER) {
+    const o = num(outer, k);
+    const i = num(inner, k);
+    if (o !== undefined && (i === undefined || i > o)) return false;
+  }
+  for (const k of LOWER) {
+    const o = num(outer, k);
+    const i = num(inner, k);
+    if (o !== undefined && (i === undefined || i < o)) return false;
+  }
+  const om = num(outer, 'multipleOf');
+  if (om !== undefined) {
+    const im = num(inner, 'multipleOf');
+    if (im === undefined) return false;
+    const ratio = im / om;
+    if (Math.abs(ratio - Math.round(ratio)) > 1e-9) return false;
+  }
+  const known = new Set<string>([...UPPER, ...LOWER, 'multipleOf', 'type', 'items']);
+  const rest = (p: Property) =>
+    canonical(Object.fromEntries(Object.entries(p).filter(([k]) => !known.has(k))));
+  if (rest(inner) !== rest(outer)) return false;
+  const ii = inner.items as Property | undefined;
+  const oi = outer.items as Property | undefined;
+  return !ii || !oi ? ii === oi : fitsWithin(ii, oi);
+}
+
 /** A column's type as the server identifies it (pg_attribute.atttypid / atttypmod). */
 export interface ColumnTypeId {
   readonly typeOid: number;
@@ -75,8 +152,14 @@ export class StreamShape {
   private picks: number[] = [];
   private convert: (texts: readonly (string | null)[]) => string = () => '';
 
+  /**
+   * `sent`: the properties of the SCHEMA the run sent first. A column whose property there is not
+   * its live type's (the catalog is older than a type change) has no known type id: the first
+   * Relation that has it decides, by comparing schemas.
+   */
   constructor(
     private readonly sc: StreamColumns,
+    sent: Readonly<Record<string, Property>>,
     baseline: ReadonlyMap<string, ColumnTypeId>,
     private readonly lookup: TypeLookup,
     private readonly policy: ValuePolicy,
@@ -84,12 +167,15 @@ export class StreamShape {
   ) {
     const st = sc.stream;
     this.order = [...st.columns];
-    this.properties = { ...((st.schema.properties ?? {}) as Record<string, Property>) };
+    this.properties = { ...sent };
     st.columns.forEach((c, i) => {
       if (sc.absent.includes(c)) return; // its type is learnt if a Relation still has it
       this.types.set(c, sc.types[i]!);
+      const live = nullableProperty(jsonSchemaFor(sc.types[i]!, { nullable: true }));
       const id = baseline.get(c);
-      if (id) this.typeIds.set(c, idOf(id));
+      if (id && canonical(nullableProperty(sent[c] ?? {})) === canonical(live)) {
+        this.typeIds.set(c, idOf(id));
+      }
     });
   }
 
@@ -135,7 +221,6 @@ export class StreamShape {
       // A decoder that cannot name the type (OID 0) keeps the known one.
       if (before === id || col.typeOid === 0) continue;
       this.typeIds.set(col.name, id);
-      if (before === undefined) continue;
       const type = await this.lookup.resolve(
         col.typeOid,
         col.typmod,
@@ -143,9 +228,15 @@ export class StreamShape {
       );
       const was = nullableProperty(this.properties[col.name] ?? {});
       const now = nullableProperty(jsonSchemaFor(type, { nullable: true }));
+      // An older or narrower type (WAL from before a widening, or a narrowing): its values fit
+      // the schema already sent.
+      if (fitsWithin(now, was)) {
+        this.types.set(col.name, type);
+        continue;
+      }
       if (!absorbs(was, now)) {
-        throw new RuntimeError(
-          `${st.tapStreamId}: column '${col.name}' changed type from ${known.sqlType} to ${type.sqlType}, which its JSON Schema (${typesOf(was).join(', ')}) cannot carry; resync this stream: remove its bookmark from the state so the next run copies ${st.schemaName}.${st.tableName} again`,
+        throw new ShapeNeedsCopy(
+          `column '${col.name}' is ${type.sqlType} in a change and ${known.sqlType} in the stream's schema (${typesOf(was).join(', ')}), which cannot carry it`,
         );
       }
       this.types.set(col.name, type);

@@ -44,10 +44,17 @@ export async function streamChanges(
     streams.map((s) => {
       const st = s.sc.stream;
       const baseline = baselines.get(JSON.stringify([st.schemaName, st.tableName])) ?? new Map();
-      return [s, new StreamShape(s.sc, baseline, lookup, ctx.policy, ctx.log)] as const;
+      return [s, new StreamShape(s.sc, s.sent, baseline, lookup, ctx.policy, ctx.log)] as const;
     }),
   );
-  const apply = new TransactionApplier(ctx, byId, shapes, encoder, offset);
+  const apply = new TransactionApplier(
+    ctx,
+    byId,
+    shapes,
+    encoder,
+    offset,
+    config.logicalDecodingPlugin === 'pgoutput',
+  );
   const buffer = new TransactionBuffer(config.transactionSpillThresholdMb * 1024 * 1024, (n) =>
     ctx.log.info(
       `a transaction passed transaction_spill_threshold_mb (${config.transactionSpillThresholdMb} MB) at ${n} changes: the rest waits for its commit in a temporary file`,

@@ -10,7 +10,7 @@ import type {
 } from './change-encoder';
 import { streamId, type LogStream } from './log-stream';
 import type { LogOffset } from './offset';
-import type { StreamShape } from './stream-shape';
+import { ShapeNeedsCopy, type StreamShape } from './stream-shape';
 import { ToastFetcher } from './toast-fetch';
 import type { TransactionBuffer } from './transaction-buffer';
 
@@ -32,6 +32,8 @@ export class TransactionApplier {
     private readonly shapes: ReadonlyMap<LogStream, StreamShape>,
     private readonly encoder: ChangeEncoder,
     private readonly offset: LogOffset,
+    /** pgoutput: a Relation's id is the table's OID, so a table created again is recognised. */
+    private readonly relationIdsAreOids: boolean,
   ) {
     this.toast = new ToastFetcher(ctx.client);
   }
@@ -97,6 +99,13 @@ export class TransactionApplier {
     const layout = this.encoder.layout(e.layoutId);
     const s = this.streamOf(e.layoutId);
     if (this.offset.covers(streamId(s), end)) return 0; // already covered by the copy or the state
+    if (this.relationIdsAreOids && s.identity && layout.relationOid !== s.identity.oid) {
+      this.copyAgain(
+        s,
+        `${s.sc.stream.schemaName}.${s.sc.stream.tableName} was dropped and created again (OID ${s.identity.oid}, now ${layout.relationOid})`,
+      );
+      return 0;
+    }
     const shape = this.shapes.get(s)!;
     if (!shape.hasAdopted(layout)) return this.emitInNewShape(e, s, shape, layout, end, at, now);
     return this.record(e, s, shape, end, at, now);
@@ -111,7 +120,15 @@ export class TransactionApplier {
     at: string,
     now: Date,
   ): Promise<number> {
-    if (await shape.adopt(layout)) {
+    let changed: boolean;
+    try {
+      changed = await shape.adopt(layout);
+    } catch (e) {
+      if (!(e instanceof ShapeNeedsCopy)) throw e;
+      this.copyAgain(s, e.message);
+      return 0;
+    }
+    if (changed) {
       s.out = this.ctx.writer.beginStream({
         stream: s.sc.stream.stream,
         schema: shape.schema(),
@@ -134,6 +151,18 @@ export class TransactionApplier {
     s.out.setExtractedAt(now);
     if (!s.out.record(shape.body(e, end, at))) return 1;
     return this.ctx.writer.flush().then(() => 1);
+  }
+
+  /**
+   * The stream's table changed in a way its changes cannot carry: nothing more is emitted for it
+   * in this stream, its position stays where it is, and the coordinator copies it again under a
+   * new version before the run ends.
+   */
+  private copyAgain(s: LogStream, why: string): void {
+    if (s.recopy) return;
+    s.recopy = why;
+    this.offset.freeze(streamId(s));
+    this.ctx.log.warn(`${streamId(s)}: ${why}: the table is copied again under a new version`);
   }
 
   private truncate(s: LogStream, end: Lsn): void {
