@@ -1,3 +1,4 @@
+import { wal2jsonServerUrl } from './debian-server';
 import { parseMessages, selectStreams, type Message, type Selection } from './catalog-helpers';
 import { runTap, spawnTap, tempFiles, type TapRun } from './run-tap';
 import { createTestDatabase, type TestDatabase } from './test-db';
@@ -18,11 +19,26 @@ export interface Run extends TapRun {
   readonly msgs: Message[];
 }
 
-export async function logBasedFixture(prefix: string, setupSql: string): Promise<LogBasedFixture> {
-  const db = await createTestDatabase(prefix);
+/**
+ * `plugin` wal2json runs on the wal2json server (debian-server.ts), with every run configured
+ * for it.
+ */
+export async function logBasedFixture(
+  prefix: string,
+  setupSql: string,
+  plugin: 'pgoutput' | 'wal2json' = 'pgoutput',
+): Promise<LogBasedFixture> {
+  const db = await createTestDatabase(
+    prefix,
+    plugin === 'wal2json' ? wal2jsonServerUrl() : undefined,
+  );
   await db.query(setupSql);
   const files = tempFiles();
-  const base = { ...db.config, logical_poll_total_seconds: 5 };
+  const base = {
+    ...db.config,
+    logical_poll_total_seconds: 5,
+    ...(plugin === 'wal2json' ? { logical_decoding_plugin: 'wal2json' } : {}),
+  };
   let catalog = '';
   let n = 0;
   const argv = (state: unknown, config: Record<string, unknown>) => {
