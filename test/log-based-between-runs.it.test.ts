@@ -2,7 +2,6 @@ import { lastState, replay, type Message } from './support/catalog-helpers';
 import { wal2jsonSkipped } from './support/debian-server';
 import { logBasedFixture, type LogBasedFixture } from './support/log-based-fixture';
 import { invalidRecords } from './support/record-validity';
-import { runTap } from './support/run-tap';
 
 /**
  * What can happen to a table between two LOG_BASED runs, and to the state handed from one run to
