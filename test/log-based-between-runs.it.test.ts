@@ -179,3 +179,35 @@ describe.each(plugins)('LOG_BASED between runs (%s)', (plugin) => {
     expect(held(runs, 'public-t')).toEqual(await source(f, 't'));
   });
 });
+
+describe('LOG_BASED: a table created again, met in the WAL (pgoutput)', () => {
+  it("a state without table_oid (an older tap's): the new table's OID in the stream stops it, and it is copied again", async () => {
+    const f = await logBasedFixture(
+      'recreated',
+      `CREATE TABLE t (id int PRIMARY KEY, v text);
+       INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 5) i;
+       CREATE PUBLICATION tap_postgres FOR ALL TABLES;`,
+    );
+    try {
+      await f.select({ 'public-t': {} });
+      const first = await f.run();
+      expect(first.code).toBe(0);
+      const s = lastState(first.msgs)!;
+      const { table_oid: _oid, ...older } = s.bookmarks['public-t']!;
+      await f.db.query(`INSERT INTO t VALUES (6, 'old table')`);
+      await f.db.query(`DROP TABLE t`);
+      await f.db.query(`CREATE TABLE t (id int PRIMARY KEY, v text)`);
+      await f.db.query(`INSERT INTO t VALUES (1, 'new')`);
+      const r = await f.run({ ...s, bookmarks: { 'public-t': older } });
+      expect(r.stderr).not.toMatch(/CRITICAL/);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(
+        /public-t: public\.t was dropped and created again \(OID \d+, now \d+\)/,
+      );
+      expect(invalidRecords(r.msgs)).toEqual([]);
+      expect(held([first.msgs, r.msgs], 'public-t')).toEqual(await source(f, 't'));
+    } finally {
+      await f.db.drop();
+    }
+  });
+});
