@@ -665,7 +665,7 @@ describe('catalogs and states that no longer match the database', () => {
     expectRefused(
       await runTap(['--config', config, '--catalog', k, '--state', s]),
       1,
-      /replication slot 'tap_postgres_stale_\w+' does not exist but the state has an LSN: changes for public-items .*resnapshot_on_slot_loss.*remove the bookmarks/,
+      /replication slot 'tap_postgres_stale_\w+' does not exist but the state has an LSN for public-items: changes since then are lost to the slot: set 'resnapshot_on_slot_loss': true, or remove the stream's bookmark/,
     );
   });
 
