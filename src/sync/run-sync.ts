@@ -8,6 +8,7 @@ import {
 import type { ReplicationMethod, TapConfig } from '../config/tap-config';
 import { StopRequested, type StopRequest } from '../cli/signals';
 import { asRuntimeError } from '../db/database-errors';
+import { qualifiedName } from '../db/quote';
 import { readOnlySession } from '../db/read-only';
 import { InputError } from '../errors';
 import { readJsonFile } from '../io/read-json-file';
@@ -141,6 +142,14 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     readOnly = true;
     for (const sc of resolved.filter((r) => r.stream.method !== 'LOG_BASED')) {
       const s = sc.stream;
+      if (sc.unpopulated) {
+        // Nothing is sent, not even ACTIVATE_VERSION: the view is not empty, it is unreadable,
+        // and a version-aware target would otherwise drop what an earlier run loaded.
+        run.log.warn(
+          `${s.tapStreamId}: materialized view ${qualifiedName(s.schemaName, s.tableName)} has not been populated (created or refreshed WITH NO DATA); skipped, its bookmark unchanged. Run REFRESH MATERIALIZED VIEW ${qualifiedName(s.schemaName, s.tableName)} to sync it`,
+        );
+        continue;
+      }
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
       const count = await observed(run.observer, [s], () =>

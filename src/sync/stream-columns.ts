@@ -15,6 +15,11 @@ export interface StreamColumns {
    * in the stream's schema and are not read; every other method treats them as an input error.
    */
   readonly absent: readonly string[];
+  /**
+   * A materialized view created or refreshed `WITH NO DATA`: reading it is an error, not an
+   * empty result, so the sync skips it instead of failing the run.
+   */
+  readonly unpopulated: boolean;
 }
 
 /** The type given to a column that is gone: it is never read, and its values are text if seen. */
@@ -37,6 +42,10 @@ export async function resolveStreamColumns(
   const schemas = [...new Set(streams.map((s) => s.schemaName))];
   const intro = await queryCatalog(client, schemas);
   const types = typesByOid(intro.types);
+  const unpopulated = await unpopulatedViews(
+    client,
+    intro.relations.filter((r) => r.kind === 'm').map((r) => r.oid),
+  );
   return streams.map((stream) => {
     const rel = intro.relations.find(
       (r) => r.schema === stream.schemaName && r.name === stream.tableName,
@@ -61,6 +70,23 @@ export async function resolveStreamColumns(
       }
       return resolveColumnType(col, types);
     });
-    return { stream, types: resolved, primaryKey: rel.primaryKey, absent };
+    return {
+      stream,
+      types: resolved,
+      primaryKey: rel.primaryKey,
+      absent,
+      unpopulated: unpopulated.has(rel.oid),
+    };
   });
+}
+
+/** The OIDs among `oids` (materialized views) that hold no data yet. */
+async function unpopulatedViews(client: Queryable, oids: readonly string[]): Promise<Set<string>> {
+  if (oids.length === 0) return new Set();
+  const r = await client.query<{ oid: string }>(
+    `SELECT oid::text AS oid FROM pg_catalog.pg_class
+      WHERE oid = ANY ($1::oid[]) AND NOT relispopulated`,
+    [oids],
+  );
+  return new Set(r.rows.map((row) => row.oid));
 }

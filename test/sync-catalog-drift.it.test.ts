@@ -1,0 +1,59 @@
+import { parseMessages, records, selectStreams } from './support/catalog-helpers';
+import { runTap, tempFiles } from './support/run-tap';
+import { createTestDatabase, type TestDatabase } from './support/test-db';
+
+/** The database no longer is what the catalog was discovered from, or cannot be read as is. */
+describe('FULL_TABLE and INCREMENTAL against a changed database', () => {
+  let db: TestDatabase;
+  const files = tempFiles();
+  let config: string;
+  const discover = async () => {
+    const r = await runTap(['--config', config, '--discover']);
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as Parameters<typeof selectStreams>[0];
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('drift');
+    config = files.write('config.json', { ...db.config });
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  describe('a materialized view created WITH NO DATA', () => {
+    beforeAll(async () => {
+      await db.query(`
+        CREATE SCHEMA mv;
+        CREATE TABLE mv.a (id int PRIMARY KEY, at timestamptz);
+        INSERT INTO mv.a VALUES (1, '2024-01-01Z'), (2, '2024-01-02Z');
+        CREATE MATERIALIZED VIEW mv.m AS SELECT id, at FROM mv.a WITH NO DATA;
+        CREATE TABLE mv.z (id int PRIMARY KEY);
+        INSERT INTO mv.z VALUES (7);
+      `);
+    });
+
+    it.each([
+      ['FULL_TABLE', { method: 'FULL_TABLE' as const }],
+      ['INCREMENTAL', { method: 'INCREMENTAL' as const, replicationKey: 'at' }],
+    ])('%s: is skipped with a warning; the streams after it are synced', async (_n, sel) => {
+      const catalog = selectStreams(await discover(), {
+        'mv-a': { method: 'FULL_TABLE' },
+        'mv-m': sel,
+        'mv-z': { method: 'FULL_TABLE' },
+      });
+      const r = await runTap(['--config', config, '--catalog', files.write('mv.json', catalog)]);
+      expect(r.stderr).not.toMatch(/CRITICAL/);
+      expect(r.code).toBe(0);
+      const msgs = parseMessages(r.stdout);
+      expect(records(msgs, 'mv-a')).toHaveLength(2);
+      expect(records(msgs, 'mv-z')).toEqual([{ id: 7 }]);
+      expect(msgs.filter((m) => m.stream === 'mv-m')).toEqual([]);
+      const warnings = r.stderrLines.filter((l) => l.includes('mv-m'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^WARN.*REFRESH MATERIALIZED VIEW "mv"\."m"/);
+      const state = [...msgs].reverse().find((m) => m.type === 'STATE')!.value!;
+      expect(state.bookmarks['mv-m']).toBeUndefined();
+    });
+  });
+});
