@@ -3,9 +3,11 @@ import { queryCatalog, type Queryable } from '../discovery/catalog-query';
 import { resolveColumnType, typesByOid } from '../discovery/resolve-type';
 import { InputError } from '../errors';
 import type { ResolvedType } from '../types/resolved-type';
+import { withKeyColumns } from './key-properties';
 
 /** A selected stream's columns with their types as the database has them now. */
 export interface StreamColumns {
+  /** The catalog's stream, its key properties' schemas widened (src/sync/key-properties.ts). */
   readonly stream: SelectedStream;
   readonly types: readonly ResolvedType[];
   /** The table's primary key now (may differ from the catalog's key properties). */
@@ -71,8 +73,7 @@ export async function resolveStreamColumns(
       return resolveColumnType(col, types);
     });
     return {
-      stream,
-      types: resolved,
+      ...withKeyColumns(stream, resolved),
       primaryKey: rel.primaryKey,
       absent,
       unpopulated: unpopulated.has(rel.oid),

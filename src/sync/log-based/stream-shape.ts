@@ -5,6 +5,7 @@ import type { Lsn } from '../../replication/lsn';
 import { jsonSchemaFor } from '../../types/json-schema-mapping';
 import type { ResolvedType } from '../../types/resolved-type';
 import { jsonString, recordBodyConverter, type ValuePolicy } from '../../values';
+import { keyPropertySchema } from '../key-properties';
 import type { StreamColumns } from '../stream-columns';
 import type { BufferedChange, RelationLayout } from './change-encoder';
 import type { TypeLookup } from './type-lookup';
@@ -16,8 +17,16 @@ const typesOf = (p: Property): string[] => {
   return Array.isArray(t) ? (t as string[]) : t === undefined ? [] : [t as string];
 };
 
+/** A key property's `anyOf`: its column's own schema comes first (src/sync/key-properties.ts). */
+const firstBranch = (p: Property): Property =>
+  Array.isArray(p.anyOf) && p.anyOf.length > 0 ? (p.anyOf[0] as Property) : p;
+
 /** A property that also admits null (LOG_BASED: every column may be null). */
 export function nullableProperty(p: Property): Property {
+  if (Array.isArray(p.anyOf) && p.anyOf.length > 0) {
+    const [first, ...rest] = p.anyOf as Property[];
+    return { ...p, anyOf: [nullableProperty(first!), ...rest] };
+  }
   const types = typesOf(p);
   return types.length && !types.includes('null') ? { ...p, type: ['null', ...types] } : p;
 }
@@ -40,7 +49,9 @@ export function logBasedSchema(schema: Readonly<Record<string, unknown>>): Recor
  * the same JSON types and format, at every array level. Bounds, lengths and scales may change
  * (int4 → int8, varchar(10) → text): the SCHEMA is sent again and targets widen the column.
  */
-export function absorbs(before: Property, after: Property): boolean {
+export function absorbs(wider: Property, next: Property): boolean {
+  const before = firstBranch(wider);
+  const after = firstBranch(next);
   const a = new Set(typesOf(before).filter((t) => t !== 'null'));
   const b = new Set(typesOf(after).filter((t) => t !== 'null'));
   if (a.size !== b.size || [...a].some((t) => !b.has(t))) return false;
@@ -141,14 +152,16 @@ export class StreamShape {
         col.typmod,
         known.arrayDims > 0 ? known.arrayDims : 0,
       );
+      const keyed: ResolvedType = known.keyColumn ? { ...type, keyColumn: true } : type;
       const was = nullableProperty(this.properties[col.name] ?? {});
-      const now = nullableProperty(jsonSchemaFor(type, { nullable: true }));
+      const fresh = jsonSchemaFor(type, { nullable: true });
+      const now = nullableProperty(known.keyColumn ? keyPropertySchema(fresh, keyed) : fresh);
       if (!absorbs(was, now)) {
         throw new RuntimeError(
           `${st.tapStreamId}: column '${col.name}' changed type from ${known.sqlType} to ${type.sqlType}, which its JSON Schema (${typesOf(was).join(', ')}) cannot carry; resync this stream: remove its bookmark from the state so the next run copies ${st.schemaName}.${st.tableName} again`,
         );
       }
-      this.types.set(col.name, type);
+      this.types.set(col.name, keyed);
       if (JSON.stringify(was) !== JSON.stringify(now)) {
         this.properties[col.name] = now as JsonSchema;
         this.log.info(
