@@ -1,4 +1,4 @@
-import { parseMessages, records, selectStreams } from './support/catalog-helpers';
+import { lastState, parseMessages, records, selectStreams } from './support/catalog-helpers';
 import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
@@ -19,6 +19,44 @@ describe('FULL_TABLE and INCREMENTAL against a changed database', () => {
   });
   afterAll(async () => {
     await db.drop();
+  });
+
+  describe('INCREMENTAL whose last key JSON cannot carry', () => {
+    it.each([
+      ['timestamp', ["'2024-01-01'", "'2024-01-02'", "'infinity'"], 'infinity', "'2024-01-03'"],
+      ['numeric', ['1', '2', "'NaN'"], 'NaN', '3'],
+    ])(
+      '%s: the bookmark is the text, and the next run resumes there',
+      async (type, values, bookmark, later) => {
+        const t = `inc_${type}`;
+        await db.query(`CREATE TABLE ${t} (id serial PRIMARY KEY, k ${type})`);
+        await db.query(`INSERT INTO ${t} (k) VALUES (${values.join('), (')})`);
+        const catalog = files.write(
+          `${t}.json`,
+          selectStreams(await discover(), {
+            [`public-${t}`]: { method: 'INCREMENTAL', replicationKey: 'k' },
+          }),
+        );
+        const first = await runTap(['--config', config, '--catalog', catalog]);
+        expect(first.code).toBe(0);
+        const msgs = parseMessages(first.stdout);
+        expect(records(msgs)).toHaveLength(3);
+        const state = lastState(msgs)!;
+        expect(state.bookmarks[`public-${t}`]!.replication_key_value).toBe(bookmark);
+        // A row below the bookmark is not INCREMENTAL's to see; one at it comes again.
+        await db.query(`INSERT INTO ${t} (k) VALUES (${later}), (${values[2]})`);
+        const second = await runTap([
+          '--config',
+          config,
+          '--catalog',
+          catalog,
+          '--state',
+          files.write(`${t}-state.json`, state),
+        ]);
+        expect(second.code).toBe(0);
+        expect(records(parseMessages(second.stdout)).map((r) => r.id)).toEqual([3, 5]);
+      },
+    );
   });
 
   describe('a materialized view created WITH NO DATA', () => {
