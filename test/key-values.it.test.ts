@@ -1,5 +1,3 @@
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import {
   lastState,
   parseMessages,
@@ -8,6 +6,7 @@ import {
   type Message,
   type Selection,
 } from './support/catalog-helpers';
+import { invalidRecords } from './support/record-validation';
 import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
@@ -57,22 +56,6 @@ const TABLES: Readonly<Record<string, { type: string; keys: string[]; json: unkn
 };
 const NAMES = Object.keys(TABLES);
 const sorted = (vs: unknown[]) => vs.map((v) => JSON.stringify(v)).sort();
-
-/** Every RECORD validates against the last SCHEMA of its stream before it. */
-function invalidRecords(msgs: Message[]): string[] {
-  const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-  const current = new Map<string, ValidateFunction>();
-  const problems: string[] = [];
-  for (const m of msgs) {
-    if (m.type === 'SCHEMA') current.set(m.stream!, ajv.compile(m.schema!));
-    if (m.type !== 'RECORD') continue;
-    const validate = current.get(m.stream!);
-    if (!validate) problems.push(`${m.stream}: RECORD before SCHEMA`);
-    else if (!validate(m.record))
-      problems.push(`${m.stream} ${JSON.stringify(m.record)}: ${ajv.errorsText(validate.errors)}`);
-  }
-  return problems;
-}
 
 describe('key values JSON cannot carry', () => {
   let db: TestDatabase;

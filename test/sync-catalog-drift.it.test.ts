@@ -1,4 +1,5 @@
 import { lastState, parseMessages, records, selectStreams } from './support/catalog-helpers';
+import { invalidRecords } from './support/record-validation';
 import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
@@ -19,6 +20,63 @@ describe('FULL_TABLE and INCREMENTAL against a changed database', () => {
   });
   afterAll(async () => {
     await db.drop();
+  });
+
+  describe('a column type changed after discovery', () => {
+    let catalog: Parameters<typeof selectStreams>[0];
+    beforeAll(async () => {
+      await db.query(`
+        CREATE TABLE retype (id int PRIMARY KEY, v int, w int, note text, at timestamptz);
+        INSERT INTO retype VALUES (1, 1, 1, 'one', '2024-01-01Z');
+      `);
+      catalog = await discover();
+      // A property edited by hand while its type stays what discovery saw: kept as it is.
+      const stream = catalog.streams.find(
+        (s) => s.tap_stream_id === 'public-retype',
+      ) as unknown as {
+        schema: { properties: Record<string, Record<string, unknown>> };
+      };
+      stream.schema.properties.note!.description = 'edited';
+      await db.query(`
+        ALTER TABLE retype ALTER COLUMN v TYPE text;
+        ALTER TABLE retype ALTER COLUMN w TYPE bigint;
+        INSERT INTO retype VALUES (2, 'abc', 3000000000, 'two', '2024-01-02Z');
+      `);
+    });
+
+    it.each([
+      ['FULL_TABLE', { method: 'FULL_TABLE' as const }],
+      ['INCREMENTAL', { method: 'INCREMENTAL' as const, replicationKey: 'at' }],
+    ])(
+      '%s: the SCHEMA follows the live types, and every RECORD is valid under it',
+      async (_n, sel) => {
+        const k = files.write('retype.json', selectStreams(catalog, { 'public-retype': sel }));
+        const r = await runTap(['--config', config, '--catalog', k]);
+        expect(r.code).toBe(0);
+        const msgs = parseMessages(r.stdout);
+        expect(records(msgs)).toEqual([
+          { id: 1, v: '1', w: 1, note: 'one', at: '2024-01-01T00:00:00+00:00' },
+          { id: 2, v: 'abc', w: 3000000000, note: 'two', at: '2024-01-02T00:00:00+00:00' },
+        ]);
+        expect(invalidRecords(msgs)).toEqual([]);
+        const props = msgs.find((m) => m.type === 'SCHEMA')!.schema!.properties as Record<
+          string,
+          unknown
+        >;
+        expect(props.v).toEqual({ type: ['null', 'string'] });
+        expect(props.w).toEqual({ type: ['null', 'integer'] });
+        expect(props.note).toEqual({ type: ['null', 'string'], description: 'edited' });
+        const info = r.stderrLines.filter((l) => l.includes('follows the live type'));
+        expect(info).toEqual([
+          expect.stringMatching(
+            /^INFO public-retype: column 'v' is text \(discovered as integer\)/,
+          ),
+          expect.stringMatching(
+            /^INFO public-retype: column 'w' is bigint \(discovered as integer\)/,
+          ),
+        ]);
+      },
+    );
   });
 
   describe('INCREMENTAL whose last key JSON cannot carry', () => {

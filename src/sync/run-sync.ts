@@ -150,6 +150,11 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
         );
         continue;
       }
+      for (const r of sc.retyped) {
+        run.log.info(
+          `${s.tapStreamId}: column '${r.column}' is ${r.live}${r.discovered ? ` (discovered as ${r.discovered})` : ''}: its SCHEMA property follows the live type; run --discover to update the catalog`,
+        );
+      }
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
       const count = await observed(run.observer, [s], () =>

@@ -4,11 +4,18 @@ import { resolveColumnType, typesByOid } from '../discovery/resolve-type';
 import { InputError } from '../errors';
 import type { ResolvedType } from '../types/resolved-type';
 import { withKeyColumns } from './key-properties';
+import { withLiveTypes, type Retyped } from './live-schema';
 
 /** A selected stream's columns with their types as the database has them now. */
 export interface StreamColumns {
-  /** The catalog's stream, its key properties' schemas widened (src/sync/key-properties.ts). */
+  /**
+   * The catalog's stream, its key properties' schemas widened (src/sync/key-properties.ts) and,
+   * except in LOG_BASED (which follows type changes itself), columns retyped since discovery
+   * described by their live type (src/sync/live-schema.ts).
+   */
   readonly stream: SelectedStream;
+  /** The columns whose SCHEMA property now follows the live type. */
+  readonly retyped: readonly Retyped[];
   readonly types: readonly ResolvedType[];
   /** The table's primary key now (may differ from the catalog's key properties). */
   readonly primaryKey: readonly string[];
@@ -72,8 +79,11 @@ export async function resolveStreamColumns(
       }
       return resolveColumnType(col, types);
     });
+    const live =
+      stream.method === 'LOG_BASED' ? { stream, retyped: [] } : withLiveTypes(stream, resolved);
     return {
-      ...withKeyColumns(stream, resolved),
+      ...withKeyColumns(live.stream, resolved),
+      retyped: live.retyped,
       primaryKey: rel.primaryKey,
       absent,
       unpopulated: unpopulated.has(rel.oid),
