@@ -35,6 +35,8 @@ export interface SelectedStream {
   /** The catalog's JSON Schema restricted to `columns`. */
   readonly schema: Readonly<Record<string, unknown>>;
   readonly isView: boolean;
+  /** Each column's `sql-datatype` metadata where the catalog has one: its type at discovery. */
+  readonly sqlDatatypes: Readonly<Record<string, string>>;
 }
 
 function rootMetadata(s: InputStream): Record<string, unknown> {
@@ -137,6 +139,12 @@ export function selectStream(s: InputStream, config: TapConfig, where: string): 
     deselected: Object.keys(props).filter((c) => !columns.includes(c)),
     schema: { ...s.schema, properties: Object.fromEntries(columns.map((c) => [c, props[c]])) },
     isView: root['is-view'] === true,
+    sqlDatatypes: Object.fromEntries(
+      columns.flatMap((c) => {
+        const t = columnMetadata(s, c)['sql-datatype'];
+        return typeof t === 'string' ? [[c, t]] : [];
+      }),
+    ),
   });
 }
 

@@ -1,7 +1,7 @@
 import { Client, type ClientConfig } from 'pg';
 import type { TapConfig } from '../config/tap-config';
 import { RuntimeError } from '../errors';
-import { sessionOptions } from './session-settings';
+import { disableIdleSessionTimeout, sessionOptions } from './session-settings';
 
 /**
  * Every value stays PostgreSQL's text: pg's global type parsers turn timestamps into local-zone
@@ -94,6 +94,12 @@ export async function connect(
   } catch (e) {
     await client.end().catch(() => {});
     throw describeConnectError(config, e);
+  }
+  try {
+    await disableIdleSessionTimeout(client);
+  } catch (e) {
+    await client.end().catch(() => {});
+    throw e;
   }
   return client;
 }

@@ -77,7 +77,11 @@ export async function createSlotExportingSnapshot(
   }
   try {
     const v = await client.query<{ server_version_num: string }>('SHOW server_version_num');
-    const modern = Number(v.rows[0]?.server_version_num ?? 0) >= 150000;
+    const version = Number(v.rows[0]?.server_version_num ?? 0);
+    const modern = version >= 150000;
+    // The snapshot lives as long as this session stays idle, for the whole copy: a role's
+    // idle_session_timeout would end it before a later table's ranged copy imports it.
+    if (version >= 140000) await client.query('SET idle_session_timeout = 0');
     const r = await client.query<{ consistent_point: string; snapshot_name: string }>(
       `CREATE_REPLICATION_SLOT ${slotName} LOGICAL ${plugin} ${modern ? "(SNAPSHOT 'export')" : 'EXPORT_SNAPSHOT'}`,
     );

@@ -18,7 +18,8 @@ function asParameter(v: BookmarkValue | undefined): string | null {
 
 /**
  * INCREMENTAL (contract §6): `WHERE key >= bookmark ORDER BY key`, bookmark = the last emitted key
- * value as it appeared in the RECORD (so a bigint or numeric key keeps every digit). `>=` makes the
+ * value as it appeared in the RECORD (so a bigint or numeric key keeps every digit), or
+ * PostgreSQL's text where the RECORD could not carry it (`infinity`, `NaN`, a BC date). `>=` makes the
  * boundary at-least-once: rows sharing the bookmark's value are sent again rather than risk losing
  * one committed later with the same value. Rows whose key is NULL are only read by a first run
  * (no bookmark); `>=` cannot select them afterwards.
@@ -44,7 +45,9 @@ export async function syncIncremental(
   if (useVersion && bookmark.version == null) ctx.writer.activateVersion(s.stream, version);
 
   const encoder = recordEncoder(s.columns, sc.types, ctx.policy);
-  const keyFragment = converterFor(sc.types[keyIdx]!, ctx.policy);
+  // The bookmark must resume where the batch ended, so it never takes temporal_out_of_range's
+  // null or clamp: `infinity`, `NaN` or a BC date stay PostgreSQL's text, which `>= $1` reads back.
+  const keyFragment = converterFor({ ...sc.types[keyIdx]!, keyColumn: true }, ctx.policy);
   const start = asParameter(bookmark.replication_key_value);
   const where = start === null ? '' : `WHERE ${quoteIdent(key)} >= $1`;
   const sql = `${selectColumns(s.columns, s.schemaName, s.tableName)} ${where} ORDER BY ${quoteIdent(key)}`;

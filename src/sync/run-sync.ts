@@ -8,6 +8,7 @@ import {
 import type { ReplicationMethod, TapConfig } from '../config/tap-config';
 import { StopRequested, type StopRequest } from '../cli/signals';
 import { asRuntimeError } from '../db/database-errors';
+import { qualifiedName } from '../db/quote';
 import { readOnlySession } from '../db/read-only';
 import { InputError } from '../errors';
 import { readJsonFile } from '../io/read-json-file';
@@ -21,7 +22,7 @@ import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
 import { assertLogBasedReady } from './log-based/readiness';
 import { withRetries } from './retry';
-import { resolveStreamColumns } from './stream-columns';
+import { resolveStreamColumns, type StreamColumns } from './stream-columns';
 import { SyncContext, type SyncMethod } from './sync-context';
 import type { SyncObserver } from './sync-observer';
 
@@ -141,6 +142,15 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     readOnly = true;
     for (const sc of resolved.filter((r) => r.stream.method !== 'LOG_BASED')) {
       const s = sc.stream;
+      if (sc.unpopulated) {
+        // Nothing is sent, not even ACTIVATE_VERSION: the view is not empty, it is unreadable,
+        // and a version-aware target would otherwise drop what an earlier run loaded.
+        run.log.warn(
+          `${s.tapStreamId}: materialized view ${qualifiedName(s.schemaName, s.tableName)} has not been populated (created or refreshed WITH NO DATA); skipped, its bookmark unchanged. Run REFRESH MATERIALIZED VIEW ${qualifiedName(s.schemaName, s.tableName)} to sync it`,
+        );
+        continue;
+      }
+      logRetyped(run.log, sc);
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
       const count = await observed(run.observer, [s], () =>
@@ -158,6 +168,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     }
     // LOG_BASED streams share one replication connection, so they run together, last.
     const logBased = resolved.filter((r) => r.stream.method === 'LOG_BASED');
+    for (const sc of logBased) logRetyped(run.log, sc);
     if (logBased.length > 0) {
       const started = Date.now();
       ctx.state = withCurrentlySyncing(ctx.state, null);
@@ -183,5 +194,13 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   await run.writer.flush();
   if (stopped) {
     run.log.info(`${stopped.message}: the final STATE above resumes the run`);
+  }
+}
+
+function logRetyped(log: Logger, sc: StreamColumns): void {
+  for (const r of sc.retyped) {
+    log.info(
+      `${sc.stream.tapStreamId}: column '${r.column}' is ${r.live}${r.discovered ? ` (discovered as ${r.discovered})` : ''}: its SCHEMA property follows the live type; run --discover to update the catalog`,
+    );
   }
 }

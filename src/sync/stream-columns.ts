@@ -3,10 +3,19 @@ import { queryCatalog, type Queryable } from '../discovery/catalog-query';
 import { resolveColumnType, typesByOid } from '../discovery/resolve-type';
 import { InputError } from '../errors';
 import type { ResolvedType } from '../types/resolved-type';
+import { withKeyColumns } from './key-properties';
+import { withLiveTypes, type Retyped } from './live-schema';
 
 /** A selected stream's columns with their types as the database has them now. */
 export interface StreamColumns {
+  /**
+   * The catalog's stream, its key properties' schemas widened (src/sync/key-properties.ts) and
+   * columns retyped since discovery described by their live type (src/sync/live-schema.ts);
+   * LOG_BASED then follows type changes in the WAL itself (log-based/stream-shape.ts).
+   */
   readonly stream: SelectedStream;
+  /** The columns whose SCHEMA property now follows the live type. */
+  readonly retyped: readonly Retyped[];
   readonly types: readonly ResolvedType[];
   /** The table's primary key now (may differ from the catalog's key properties). */
   readonly primaryKey: readonly string[];
@@ -15,6 +24,11 @@ export interface StreamColumns {
    * in the stream's schema and are not read; every other method treats them as an input error.
    */
   readonly absent: readonly string[];
+  /**
+   * A materialized view created or refreshed `WITH NO DATA`: reading it is an error, not an
+   * empty result, so the sync skips it instead of failing the run.
+   */
+  readonly unpopulated: boolean;
 }
 
 /** The type given to a column that is gone: it is never read, and its values are text if seen. */
@@ -37,6 +51,10 @@ export async function resolveStreamColumns(
   const schemas = [...new Set(streams.map((s) => s.schemaName))];
   const intro = await queryCatalog(client, schemas);
   const types = typesByOid(intro.types);
+  const unpopulated = await unpopulatedViews(
+    client,
+    intro.relations.filter((r) => r.kind === 'm').map((r) => r.oid),
+  );
   return streams.map((stream) => {
     const rel = intro.relations.find(
       (r) => r.schema === stream.schemaName && r.name === stream.tableName,
@@ -61,6 +79,24 @@ export async function resolveStreamColumns(
       }
       return resolveColumnType(col, types);
     });
-    return { stream, types: resolved, primaryKey: rel.primaryKey, absent };
+    const live = withLiveTypes(stream, resolved, new Set(absent));
+    return {
+      ...withKeyColumns(live.stream, resolved),
+      retyped: live.retyped,
+      primaryKey: rel.primaryKey,
+      absent,
+      unpopulated: unpopulated.has(rel.oid),
+    };
   });
+}
+
+/** The OIDs among `oids` (materialized views) that hold no data yet. */
+async function unpopulatedViews(client: Queryable, oids: readonly string[]): Promise<Set<string>> {
+  if (oids.length === 0) return new Set();
+  const r = await client.query<{ oid: string }>(
+    `SELECT oid::text AS oid FROM pg_catalog.pg_class
+      WHERE oid = ANY ($1::oid[]) AND NOT relispopulated`,
+    [oids],
+  );
+  return new Set(r.rows.map((row) => row.oid));
 }

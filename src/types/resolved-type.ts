@@ -15,6 +15,14 @@ export interface ResolvedType {
   readonly arrayDims: number;
   /** The domain the column was declared with, when there was one (outermost first). */
   readonly domains: readonly string[];
+  /**
+   * Set by a sync, never by discovery, on a scalar column that is one of the stream's key
+   * properties. A key value must never become null (targets upsert by it: distinct rows would
+   * collapse into one), so a value JSON cannot carry as itself (NaN, ±Infinity, ±infinity, BC or
+   * year > 9999) is sent as PostgreSQL's text whatever `temporal_out_of_range` says, and the
+   * stream's SCHEMA allows that text (src/sync/key-properties.ts).
+   */
+  readonly keyColumn?: boolean;
 }
 
 /** pg_type.typtype of the resolved base: base, enum, range, multirange, composite, pseudo. */

@@ -14,6 +14,8 @@ export interface ConversionContext {
   readonly sqlType: string;
   readonly policy: ValuePolicy;
   readonly onUnrepresentable: UnrepresentableListener | undefined;
+  /** A key property (`ResolvedType.keyColumn`): unrepresentable values keep PostgreSQL's text. */
+  readonly key: boolean;
 }
 
 export function conversionError(

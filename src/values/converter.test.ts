@@ -2,13 +2,15 @@ import type { ResolvedType } from '../types/resolved-type';
 import { converterFor, recordBodyConverter } from './converter';
 import {
   CONVERSION_ROWS as ROWS,
+  KEY_TEXTS,
+  keyColumn,
   NOT_THE_TYPE,
   OUT_OF_RANGE,
   resolved,
 } from './testing/conversion-cases';
 import type { TemporalOutOfRangePolicy } from './value-policy';
 import { ValueConversionError } from './value-conversion-error';
-import { DEFAULT_VALUE_POLICY } from './value-policy';
+import { DEFAULT_VALUE_POLICY, TEMPORAL_OUT_OF_RANGE_POLICIES } from './value-policy';
 
 function convert(spec: string, text: string | null, policy = DEFAULT_VALUE_POLICY): string {
   return converterFor(resolved(spec), policy)(text);
@@ -99,6 +101,24 @@ describe('out-of-range dates and timestamps', () => {
     expect(heard).toEqual([]);
     converterFor(resolved('float8[]'), DEFAULT_VALUE_POLICY, listen)('{NaN,1,-Infinity}');
     expect(heard).toEqual(['NaN', '-Infinity']);
+  });
+});
+
+describe('key columns', () => {
+  it.each(KEY_TEXTS)('%s %j → %s under every policy, and nothing reported', (spec, text, json) => {
+    for (const policy of TEMPORAL_OUT_OF_RANGE_POLICIES) {
+      const heard: string[] = [];
+      const convert = converterFor(keyColumn(spec), { temporalOutOfRange: policy }, (t) =>
+        heard.push(t),
+      );
+      expect(convert(text)).toBe(json);
+      expect(heard).toEqual([]);
+    }
+  });
+
+  it('arrays are not keys: their elements follow the policy', () => {
+    const type = { ...resolved('numeric[]'), keyColumn: true };
+    expect(converterFor(type)('{1,NaN}')).toBe('[1,null]');
   });
 });
 

@@ -53,7 +53,9 @@ const SCALAR_CONVERTERS: Readonly<Record<ValueKind, (ctx: ConversionContext) => 
  * `onUnrepresentable` hears about every non-null value emitted as anything other than itself
  * because JSON cannot carry it: numeric / float NaN and ±Infinity, and dates or timestamps out of
  * RFC 3339's range (whatever `policy.temporalOutOfRange` then emits). It runs only on that rare
- * path; the sync uses it to count and warn per column.
+ * path; the sync uses it to count and warn per column. A key column (`type.keyColumn`) sends
+ * those values as PostgreSQL's text instead (`"NaN"`, `"infinity"`, `"0044-03-15 BC"`), and
+ * reports nothing.
  *
  * Throws `ValueConversionError` for a text that is not the declared type's output.
  *
@@ -68,7 +70,14 @@ export function converterFor(
   policy: ValuePolicy = DEFAULT_VALUE_POLICY,
   onUnrepresentable?: UnrepresentableListener,
 ): TextConverter {
-  const ctx: ConversionContext = { sqlType: type.sqlType, policy, onUnrepresentable };
+  const key = type.keyColumn === true && type.arrayDims === 0;
+  const ctx: ConversionContext = {
+    sqlType: type.sqlType,
+    policy,
+    // A key's text is sent as it is: nothing is lost, so there is nothing to report.
+    onUnrepresentable: key ? undefined : onUnrepresentable,
+    key,
+  };
   const scalar = SCALAR_CONVERTERS[valueKindOf(type.base)](ctx);
   if (type.arrayDims === 0) return scalar;
   return arrayConverter(scalar, arrayDelimiterOf(type.base), ctx);

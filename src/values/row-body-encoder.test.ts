@@ -5,6 +5,8 @@ import { NULL_FIELD, RowBodyEncoder, type FieldEscaping } from './row-body-encod
 import {
   CONVERSION_ROWS,
   copyEscape,
+  KEY_TEXTS,
+  keyColumn,
   NOT_THE_TYPE,
   OUT_OF_RANGE,
   resolved,
@@ -88,6 +90,16 @@ describe.each(['copy', 'raw'] as const)('RowBodyEncoder (%s texts)', (escaping) 
 
   it.each(NOT_THE_TYPE)('%s %j throws ValueConversionError', (spec, text) => {
     expect(() => viaBytes(column(spec), [text], escaping)).toThrow(ValueConversionError);
+  });
+
+  it.each(KEY_TEXTS)('key column %s %j → %s, as the text converter', (spec, text, json) => {
+    const key = [{ name: 'k', type: keyColumn(spec) }];
+    for (const policy of ['null', 'string', 'clamp'] as const) {
+      const heard: string[] = [];
+      expect(viaBytes(key, [text], escaping, policy, heard)).toBe(`"k":${json}`);
+      expect(viaText(key, [text], policy, heard)).toBe(`"k":${json}`);
+      expect(heard).toEqual([]);
+    }
   });
 
   it('writes NULL, keys and several columns as recordBodyConverter', () => {

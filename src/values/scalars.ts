@@ -78,13 +78,16 @@ function isNonFinite(t: string): boolean {
  * numeric, float4, float8: the digits as printed. numeric never uses exponents and keeps its
  * scale (`-0.00100`); floats under extra_float_digits=3 print the shortest text that reads back
  * to the same double (`5e-324`, `1.7976931348623157e+308`). NaN and ±Infinity have no JSON
- * spelling and become null (contract §7), reported as unrepresentable.
+ * spelling and become null (contract §7), reported as unrepresentable; in a key column, whose
+ * value must stay distinct from every other, they are the strings `"NaN"`, `"Infinity"`,
+ * `"-Infinity"`.
  */
 export function decimalConverter(ctx: ConversionContext): TextConverter {
   return (t) => {
     if (t === null) return JSON_NULL;
     if (isJsonNumber(t)) return t;
     if (isNonFinite(t)) {
+      if (ctx.key) return `"${t}"`;
       ctx.onUnrepresentable?.(t);
       return JSON_NULL;
     }

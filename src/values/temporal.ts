@@ -125,6 +125,8 @@ function applyPolicy(
   direction: Direction,
   clamp: Readonly<Record<Direction, JsonFragment>>,
 ): JsonFragment {
+  // A key never clamps or nulls: two keys would become one value.
+  if (ctx.key) return jsonString(t);
   ctx.onUnrepresentable?.(t);
   switch (ctx.policy.temporalOutOfRange) {
     case 'null':

@@ -37,5 +37,6 @@ export interface ValuePolicy {
  *   sync can log a per-column count naming this setting. Users whose target keeps the text (a
  *   PostgreSQL target parses `infinity` and BC back) can choose `string`.
  * Numeric and float NaN / ±Infinity are always null (contract §7): JSON has no spelling for them.
+ * None of this applies to key properties, which are never null (`ResolvedType.keyColumn`).
  */
 export const DEFAULT_VALUE_POLICY: ValuePolicy = Object.freeze({ temporalOutOfRange: 'null' });

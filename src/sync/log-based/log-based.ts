@@ -8,11 +8,11 @@ import { saveBookmark, streamId, type LogStream } from './log-stream';
 import { bookmarkLsn, LogOffset } from './offset';
 import { assertLogBasedReady } from './readiness';
 import { copyStreams } from './snapshot';
-import { liveLogBasedSchema } from './stream-shape';
+import { logBasedSchema } from './stream-shape';
 import { streamChanges } from './stream';
 import { identityChange, identityKey, tableIdentities, type TableIdentity } from './table-identity';
 
-export { logBasedSchema } from './stream-shape';
+export { logBasedSchema };
 
 /** What a stream does this run: continue from its bookmark, or copy its table (again). */
 type Plan = { readonly resume: Lsn } | { readonly copy: string | null };
@@ -123,9 +123,9 @@ function newVersion(b: Bookmark): number {
 }
 
 /**
- * Sends the stream's SCHEMA, with the table's live types where they differ from the catalog's
- * (a type changed since discovery or since the last run): records carry the live types. Changes
- * still in the WAL from before a type change are checked against it (stream-shape.ts).
+ * Sends the stream's SCHEMA: the catalog's, with the live types of columns retyped since
+ * discovery (src/sync/live-schema.ts). Changes still in the WAL from before a type change are
+ * checked against it (stream-shape.ts).
  */
 function openStream(
   ctx: SyncContext,
@@ -133,7 +133,7 @@ function openStream(
   version: number,
   identity: TableIdentity | undefined,
 ): LogStream {
-  const schema = liveLogBasedSchema(sc, ctx.log);
+  const schema = logBasedSchema(sc.stream.schema);
   const out = ctx.writer.beginStream({
     stream: sc.stream.stream,
     schema,

@@ -1,4 +1,8 @@
-import { absorbs } from './stream-shape';
+import { absorbs, nullableProperty } from './stream-shape';
+
+const keyTimestamp = (format?: string) => ({
+  anyOf: [{ type: ['string'], ...(format ? { format } : {}) }, { type: ['string'] }],
+});
 
 describe('absorbs', () => {
   it.each([
@@ -35,7 +39,17 @@ describe('absorbs', () => {
       { type: ['null', 'array'], items: { type: ['null', 'string'] } },
       false,
     ],
+    ['key timestamp → key timestamptz', keyTimestamp('date-time'), keyTimestamp('date-time'), true],
+    ['key timestamp → key text', keyTimestamp('date-time'), { type: ['string'] }, false],
   ])('%s', (_n, before, after, expected) => {
     expect(absorbs(before, after)).toBe(expected);
+  });
+});
+
+describe('nullableProperty', () => {
+  it('adds null to the first branch of a key property', () => {
+    expect(nullableProperty(keyTimestamp('date-time'))).toEqual({
+      anyOf: [{ type: ['null', 'string'], format: 'date-time' }, { type: ['string'] }],
+    });
   });
 });

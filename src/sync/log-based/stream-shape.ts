@@ -4,6 +4,7 @@ import type { Lsn } from '../../replication/lsn';
 import { jsonSchemaFor } from '../../types/json-schema-mapping';
 import type { ResolvedType } from '../../types/resolved-type';
 import { jsonString, recordBodyConverter, type ValuePolicy } from '../../values';
+import { keyPropertySchema } from '../key-properties';
 import type { StreamColumns } from '../stream-columns';
 import type { BufferedChange, RelationLayout } from './change-encoder';
 import type { TypeLookup } from './type-lookup';
@@ -15,8 +16,16 @@ const typesOf = (p: Property): string[] => {
   return Array.isArray(t) ? (t as string[]) : t === undefined ? [] : [t as string];
 };
 
+/** A key property's `anyOf`: its column's own schema comes first (src/sync/key-properties.ts). */
+const firstBranch = (p: Property): Property =>
+  Array.isArray(p.anyOf) && p.anyOf.length > 0 ? (p.anyOf[0] as Property) : p;
+
 /** A property that also admits null (LOG_BASED: every column may be null). */
 export function nullableProperty(p: Property): Property {
+  if (Array.isArray(p.anyOf) && p.anyOf.length > 0) {
+    const [first, ...rest] = p.anyOf as Property[];
+    return { ...p, anyOf: [nullableProperty(first!), ...rest] };
+  }
   const types = typesOf(p);
   return types.length && !types.includes('null') ? { ...p, type: ['null', ...types] } : p;
 }
@@ -39,7 +48,9 @@ export function logBasedSchema(schema: Readonly<Record<string, unknown>>): Recor
  * the same JSON types and format, at every array level. Bounds, lengths and scales may change
  * (int4 → int8, varchar(10) → text): the SCHEMA is sent again and targets widen the column.
  */
-export function absorbs(before: Property, after: Property): boolean {
+export function absorbs(wider: Property, next: Property): boolean {
+  const before = firstBranch(wider);
+  const after = firstBranch(next);
   const a = new Set(typesOf(before).filter((t) => t !== 'null'));
   const b = new Set(typesOf(after).filter((t) => t !== 'null'));
   if (a.size !== b.size || [...a].some((t) => !b.has(t))) return false;
@@ -67,32 +78,6 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v);
-}
-
-/**
- * The catalog's properties, except that a column whose type changed since discovery (or since the
- * last run) gets the schema of its live type: records carry the live type, and must validate
- * against the SCHEMA before them.
- */
-export function liveProperties(sc: StreamColumns, log?: Logger): Record<string, Property> {
-  const st = sc.stream;
-  const properties = { ...((st.schema.properties ?? {}) as Record<string, Property>) };
-  st.columns.forEach((c, i) => {
-    const listed = properties[c];
-    if (!listed || sc.absent.includes(c)) return;
-    const live = nullableProperty(jsonSchemaFor(sc.types[i]!, { nullable: true }));
-    if (canonical(nullableProperty(listed)) === canonical(live)) return;
-    properties[c] = live;
-    log?.info(
-      `${st.tapStreamId}: column '${c}' is ${sc.types[i]!.sqlType} now; its schema follows`,
-    );
-  });
-  return properties;
-}
-
-/** The stream's first SCHEMA in a LOG_BASED run. */
-export function liveLogBasedSchema(sc: StreamColumns, log?: Logger): Record<string, unknown> {
-  return logBasedSchema({ ...sc.stream.schema, properties: liveProperties(sc, log) });
 }
 
 const UPPER = ['maximum', 'exclusiveMaximum', 'maxLength', 'maxItems'] as const;
@@ -226,12 +211,14 @@ export class StreamShape {
         col.typmod,
         known.arrayDims > 0 ? known.arrayDims : 0,
       );
+      const keyed: ResolvedType = known.keyColumn ? { ...type, keyColumn: true } : type;
       const was = nullableProperty(this.properties[col.name] ?? {});
-      const now = nullableProperty(jsonSchemaFor(type, { nullable: true }));
+      const fresh = jsonSchemaFor(type, { nullable: true });
+      const now = nullableProperty(known.keyColumn ? keyPropertySchema(fresh, keyed) : fresh);
       // An older or narrower type (WAL from before a widening, or a narrowing): its values fit
       // the schema already sent.
       if (fitsWithin(now, was)) {
-        this.types.set(col.name, type);
+        this.types.set(col.name, keyed);
         continue;
       }
       if (!absorbs(was, now)) {
@@ -239,7 +226,7 @@ export class StreamShape {
           `column '${col.name}' is ${type.sqlType} in a change and ${known.sqlType} in the stream's schema (${typesOf(was).join(', ')}), which cannot carry it`,
         );
       }
-      this.types.set(col.name, type);
+      this.types.set(col.name, keyed);
       if (JSON.stringify(was) !== JSON.stringify(now)) {
         this.properties[col.name] = now as JsonSchema;
         this.log.info(

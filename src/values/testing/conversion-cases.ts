@@ -227,6 +227,28 @@ export const OUT_OF_RANGE: readonly (readonly [
   ['timestamptz', '0001-01-01 00:30:00+01', 'low'],
 ];
 
+/** The type of a key-property column (see `ResolvedType.keyColumn`). */
+export function keyColumn(spec: string): ResolvedType {
+  return { ...resolved(spec), keyColumn: true };
+}
+
+/**
+ * Values of key columns that JSON cannot carry as themselves: (type, text, JSON fragment), the
+ * same under every `temporal_out_of_range`, so distinct keys stay distinct and never null.
+ */
+export const KEY_TEXTS: readonly (readonly [string, string, string])[] = [
+  ['numeric', 'NaN', '"NaN"'],
+  ['numeric', 'Infinity', '"Infinity"'],
+  ['numeric', '-Infinity', '"-Infinity"'],
+  ['float8', 'NaN', '"NaN"'],
+  ['float4', '-Infinity', '"-Infinity"'],
+  ...OUT_OF_RANGE.map(([spec, text]) => [spec, text, JSON.stringify(text)] as const),
+  // Representable values of a key column are what any other column gives.
+  ['numeric', '-0.00100', '-0.00100'],
+  ['timestamptz', '2024-01-02 03:04:05.5+00', '"2024-01-02T03:04:05.5+00:00"'],
+  ['date', '2024-01-02', '"2024-01-02"'],
+];
+
 /** Texts that are not their declared type's output: each throws ValueConversionError. */
 export const NOT_THE_TYPE: readonly (readonly [string, string])[] = [
   ['int4', 'abc'],
