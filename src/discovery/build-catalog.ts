@@ -5,6 +5,7 @@ import type {
   PropertyMetadataEntry,
   StreamMetadataEntry,
 } from '../catalog/catalog-types';
+import { tapStreamId } from '../catalog/stream-id';
 import { jsonSchemaFor } from '../types/json-schema-mapping';
 import { isReplicationKeyType } from '../types/replication-key-types';
 import type { ColumnRow, Introspection, RelationRow, TypeRow } from './introspection';
@@ -13,11 +14,6 @@ import { resolveColumnType, typesByOid } from './resolve-type';
 export interface BuildCatalogOptions {
   /** Goes to every stream's `database-name`. */
   readonly database: string;
-}
-
-/** `<schema>-<table>`, as pipelinewise and MeltanoLabs name streams. */
-export function tapStreamId(schema: string, table: string): string {
-  return `${schema}-${table}`;
 }
 
 /** Code-unit order, not localeCompare: the catalog must not depend on the machine's locale. */
@@ -78,7 +74,7 @@ function buildStream(
 
 /**
  * The catalog (contract §3) from what `queryCatalog` read: one stream per relation, sorted by
- * tap_stream_id (then schema, table: `a-b`.`c` and `a`.`b-c` share an id) for stable output.
+ * tap_stream_id for stable output.
  *
  * No `forced-replication-method` is written: views and materialized views cannot be LOG_BASED,
  * but they can be FULL_TABLE or INCREMENTAL, and forcing one would hide the other; sync rejects
@@ -92,11 +88,8 @@ export function buildCatalog(introspection: Introspection, opts: BuildCatalogOpt
     if (list) list.push(c);
     else columnsOf.set(c.relationOid, [c]);
   }
-  const relations = [...introspection.relations].sort(
-    (a, b) =>
-      byCodeUnits(tapStreamId(a.schema, a.name), tapStreamId(b.schema, b.name)) ||
-      byCodeUnits(a.schema, b.schema) ||
-      byCodeUnits(a.name, b.name),
+  const relations = [...introspection.relations].sort((a, b) =>
+    byCodeUnits(tapStreamId(a.schema, a.name), tapStreamId(b.schema, b.name)),
   );
   return {
     streams: relations.map((rel) =>
