@@ -18,6 +18,7 @@ export interface JsonSchema {
   readonly type?: JsonSchemaType | readonly JsonSchemaType[];
   readonly properties?: Readonly<Record<string, JsonSchema>>;
   readonly items?: JsonSchema;
+  readonly anyOf?: readonly JsonSchema[];
   readonly additionalProperties?: boolean | JsonSchema;
   readonly format?: string;
   readonly enum?: readonly JsonValue[];

@@ -5,6 +5,10 @@ import { typeRow } from './testing/type-row';
 
 const t = typeRow;
 
+/** Array items: the element, or an array of such, up to PostgreSQL's six dimensions. */
+const deep = (element: object, dims = 6): object =>
+  dims === 1 ? element : { anyOf: [element, { type: ['array'], items: deep(element, dims - 1) }] };
+
 function rel(oid: string, schema: string, name: string, over: Partial<RelationRow> = {}) {
   return { oid, schema, name, kind: 'r', rowEstimate: 0, primaryKey: [], ...over } as RelationRow;
 }
@@ -103,7 +107,7 @@ describe('buildCatalog', () => {
           line_no: { type: ['integer'], ...i4 },
           total: { type: ['null', 'number'], multipleOf: 0.01 },
           status: { type: ['null', 'string'], enum: ['new', 'paid', null] },
-          tags: { type: ['null', 'array'], items: { type: ['null', 'string'] } },
+          tags: { type: ['null', 'array'], items: deep({ type: ['null', 'string'] }) },
           at: { type: ['null', 'string'], format: 'date-time' },
         },
       },
