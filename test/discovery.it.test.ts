@@ -430,6 +430,11 @@ function expectedStream(id: string, e: StreamExpectation, database: string): Cat
     'row-count': e.rowCount,
     'valid-replication-keys': e.replicationKeys,
     'selected-by-default': false,
+    'valid-replication-methods': e.isView
+      ? ['FULL_TABLE', 'INCREMENTAL']
+      : ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'],
+    'is-unlogged': false,
+    ...(e.isView ? {} : { 'replica-identity': 'default' as const }),
   };
   return {
     tap_stream_id: id,

@@ -9,6 +9,7 @@ import { tapStreamId } from '../catalog/stream-id';
 import { jsonSchemaFor } from '../types/json-schema-mapping';
 import { isReplicationKeyType } from '../types/replication-key-types';
 import type { ColumnRow, Introspection, RelationRow, TypeRow } from './introspection';
+import { replicaIdentityOf, streamKey } from './replica-identity';
 import { resolveColumnType, typesByOid } from './resolve-type';
 
 export interface BuildCatalogOptions {
@@ -27,7 +28,8 @@ function buildStream(
   types: ReadonlyMap<string, TypeRow>,
   database: string,
 ): CatalogStream {
-  const keys = new Set(rel.primaryKey);
+  const key = streamKey(rel);
+  const keys = new Set(key);
   const resolved = columns.map((c) => ({ column: c, type: resolveColumnType(c, types) }));
   // Object.fromEntries defines own properties, so a column named `__proto__` stays a column.
   const properties: Record<string, JsonSchema> = Object.fromEntries(
@@ -37,10 +39,12 @@ function buildStream(
     ]),
   );
   const isView = rel.kind === 'v' || rel.kind === 'm';
+  // Neither has changes in the WAL: a view is no table, an UNLOGGED table writes no WAL.
+  const logBased = !isView && !rel.unlogged;
   const root: StreamMetadataEntry = {
     breadcrumb: [],
     metadata: {
-      'table-key-properties': [...rel.primaryKey],
+      'table-key-properties': [...key],
       'schema-name': rel.schema,
       'database-name': database,
       'is-view': isView,
@@ -49,6 +53,11 @@ function buildStream(
         .filter(({ type }) => isReplicationKeyType(type))
         .map(({ column }) => column.name),
       'selected-by-default': false,
+      'valid-replication-methods': logBased
+        ? ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED']
+        : ['FULL_TABLE', 'INCREMENTAL'],
+      'is-unlogged': rel.unlogged === true,
+      ...(isView ? {} : { 'replica-identity': replicaIdentityOf(rel, []).kind }),
     },
   };
   const columnEntries: PropertyMetadataEntry[] = resolved.map(({ column, type }) => ({
@@ -67,7 +76,7 @@ function buildStream(
     table_name: rel.name,
     schema: { type: 'object', properties },
     metadata: [root, ...columnEntries],
-    key_properties: [...rel.primaryKey],
+    key_properties: [...key],
     is_view: isView,
   };
 }
@@ -76,9 +85,10 @@ function buildStream(
  * The catalog (contract §3) from what `queryCatalog` read: one stream per relation, sorted by
  * tap_stream_id for stable output.
  *
- * No `forced-replication-method` is written: views and materialized views cannot be LOG_BASED,
- * but they can be FULL_TABLE or INCREMENTAL, and forcing one would hide the other; sync rejects
- * LOG_BASED for a view with a clear message instead.
+ * No `forced-replication-method` is written: views, materialized views and UNLOGGED tables cannot
+ * be LOG_BASED, but they can be FULL_TABLE or INCREMENTAL, and forcing one would hide the other.
+ * `valid-replication-methods` leaves LOG_BASED out for them, and a sync refuses it with a clear
+ * message.
  */
 export function buildCatalog(introspection: Introspection, opts: BuildCatalogOptions): Catalog {
   const types = typesByOid(introspection.types);
