@@ -1,21 +1,30 @@
 import { RuntimeError } from '../errors';
 import { slotInfo } from '../replication/slot';
-import { assertPublication, assertReplicationReady } from './log-based/readiness';
+import { assertNoProblem, assertPublication, assertReplicationReady } from './log-based/readiness';
 import { handleSlotLoss } from './log-based/slot-loss';
+import { logBasedTableFindings } from './log-based/table-readiness';
 import type { StreamColumns } from './stream-columns';
 import type { SyncContext } from './sync-context';
 
 /**
  * LOG_BASED set-up problems found before any stream of the run is emitted (FULL_TABLE and
  * INCREMENTAL streams run first, so a LOG_BASED failure found later would follow their records):
- * wal_level, the REPLICATION privilege, the slot (another database's, or lost while the state has
- * an LSN) and the publication. The LOG_BASED sync checks again when it starts; the queries are cheap.
+ * the tables (not UNLOGGED, keys in the WAL), wal_level, the REPLICATION privilege, the slot
+ * (another database's, or lost while the state has an LSN) and the publication. The LOG_BASED sync checks again when it starts; the queries are cheap.
  */
 export async function assertLogBasedReady(
   ctx: SyncContext,
   streams: readonly StreamColumns[],
 ): Promise<void> {
   if (streams.length === 0) return;
+  // First: an UNLOGGED table or an unkeyable delete is the catalog's problem, whatever the server.
+  assertNoProblem(
+    await logBasedTableFindings(
+      ctx.client,
+      streams.map((sc) => sc.stream),
+    ),
+    ctx.log,
+  );
   const slotName = ctx.config.replicationSlot;
   const slot = await slotInfo(ctx.client, slotName);
   if (slot && slot.database !== ctx.config.database) {
