@@ -28,6 +28,8 @@ describe('stream ids', () => {
       CREATE TABLE "a-b".c (id int PRIMARY KEY, v text);
       CREATE TABLE a."b-c" (id int PRIMARY KEY, v text);
       CREATE TABLE public.plain (id int PRIMARY KEY);
+      CREATE TABLE public."x-y" (id int PRIMARY KEY);
+      INSERT INTO public."x-y" VALUES (0), (1), (2);
       INSERT INTO "a-b".c VALUES (1, 'schema a-b');
       INSERT INTO a."b-c" VALUES (2, 'table b-c');
       INSERT INTO public.plain VALUES (3);`);
@@ -45,6 +47,7 @@ describe('stream ids', () => {
       ['a%2Db-c', 'a%2Db-c', 'c'],
       ['a-b%2Dc', 'a-b%2Dc', 'b-c'],
       ['public-plain', 'public-plain', 'plain'],
+      ['public-x%2Dy', 'public-x%2Dy', 'x-y'],
     ]);
   });
 
@@ -90,5 +93,31 @@ describe('stream ids', () => {
         expect.stringMatching(/two streams have the tap_stream_id "a-b-c"/),
       ]);
     }
+  });
+
+  it('a bookmark kept under the id a name with - had before is taken over', async () => {
+    const catalog = files.write(
+      'incremental.json',
+      selectStreams(
+        { streams },
+        { 'public-x%2Dy': { method: 'INCREMENTAL', replicationKey: 'id' } },
+      ),
+    );
+    const state = files.write('old-state.json', {
+      currently_syncing: null,
+      bookmarks: {
+        'public-x-y': {
+          last_replication_method: 'INCREMENTAL',
+          replication_key: 'id',
+          replication_key_value: 1,
+          version: 1,
+        },
+      },
+    });
+    const r = await runTap(['--config', config, '--catalog', catalog, '--state', state]);
+    expect(contractViolations(r, { allowed: [0] })).toEqual([]);
+    const msgs = parseMessages(r.stdout);
+    expect(records(msgs, 'public-x%2Dy')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(r.stderr).toMatch(/stream public-x%2Dy: resuming from the bookmark of public-x-y/);
   });
 });
