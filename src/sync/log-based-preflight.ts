@@ -10,7 +10,8 @@ import type { SyncContext } from './sync-context';
  * LOG_BASED set-up problems found before any stream of the run is emitted (FULL_TABLE and
  * INCREMENTAL streams run first, so a LOG_BASED failure found later would follow their records):
  * the tables (not UNLOGGED, keys in the WAL), wal_level, the REPLICATION privilege, the slot
- * (another database's, or lost while the state has an LSN) and the publication. The LOG_BASED sync checks again when it starts; the queries are cheap.
+ * (another database's, or lost while the state has an LSN) and the publication. The LOG_BASED
+ * sync checks the server and the publication again when it starts; the queries are cheap.
  */
 export async function assertLogBasedReady(
   ctx: SyncContext,
