@@ -16,6 +16,8 @@ import { discover } from '../src/discovery/discover';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 const WEIRD_TABLE = 'Weird "Name"; DROP TABLE x; --';
+/** Its `-` are escaped, so that no other table's id can equal it. */
+const WEIRD_ID = 'Mixed Schema-Weird "Name"; DROP TABLE x; %2D%2D';
 
 const SETUP_SQL = `
 CREATE EXTENSION citext;
@@ -140,6 +142,9 @@ const STR: JsonSchema = { type: ['null', 'string'] };
 const ANY_JSON: JsonSchema = { type: ['null', 'object', 'array', 'string', 'number', 'boolean'] };
 const DATE_TIME: JsonSchema = { type: ['null', 'string'], format: 'date-time' };
 const MOOD: JsonSchema = { type: ['null', 'string'], enum: ['sad', 'ok', 'happy', null] };
+/** Array items: the element, or an array of such, up to PostgreSQL's six dimensions. */
+const deep = (element: JsonSchema, dims = 6): JsonSchema =>
+  dims === 1 ? element : { anyOf: [element, { type: ['array'], items: deep(element, dims - 1) }] };
 
 type ColumnExpectation = readonly [
   column: string,
@@ -221,36 +226,33 @@ const ALL_TYPES: readonly ColumnExpectation[] = [
     'a_integer',
     'integer[]',
     'available',
-    { type: ['null', 'array'], items: { type: ['null', 'integer'], ...I4 } },
+    { type: ['null', 'array'], items: deep({ type: ['null', 'integer'], ...I4 }) },
   ],
-  ['a_text', 'text[]', 'available', { type: ['null', 'array'], items: STR }],
+  ['a_text', 'text[]', 'available', { type: ['null', 'array'], items: deep(STR) }],
   [
     'a_numeric',
     'numeric(10,2)[]',
     'available',
-    { type: ['null', 'array'], items: { type: ['null', 'number'], multipleOf: 0.01 } },
+    { type: ['null', 'array'], items: deep({ type: ['null', 'number'], multipleOf: 0.01 }) },
   ],
   [
     'a_timestamptz',
     'timestamp with time zone[]',
     'available',
-    { type: ['null', 'array'], items: DATE_TIME },
+    { type: ['null', 'array'], items: deep(DATE_TIME) },
   ],
-  ['a_enum', 'types.mood[]', 'available', { type: ['null', 'array'], items: MOOD }],
+  ['a_enum', 'types.mood[]', 'available', { type: ['null', 'array'], items: deep(MOOD) }],
   [
     'a_domain',
     'types.price[]',
     'available',
-    { type: ['null', 'array'], items: { type: ['null', 'number'], multipleOf: 0.01 } },
+    { type: ['null', 'array'], items: deep({ type: ['null', 'number'], multipleOf: 0.01 }) },
   ],
   [
     'a_integer_2d',
     'integer[]',
     'available',
-    {
-      type: ['null', 'array'],
-      items: { type: ['array'], items: { type: ['null', 'integer'], ...I4 } },
-    },
+    { type: ['null', 'array'], items: deep({ type: ['null', 'integer'], ...I4 }) },
   ],
 ];
 
@@ -298,7 +300,7 @@ const EXPECTED: Readonly<Record<string, StreamExpectation>> = {
       ['Value', 'numeric(5,1)', 'available', { type: ['null', 'number'], multipleOf: 0.1 }],
     ],
   },
-  [`Mixed Schema-${WEIRD_TABLE}`]: {
+  [WEIRD_ID]: {
     table: WEIRD_TABLE,
     schemaName: 'Mixed Schema',
     keys: ['Col "Quote"'],
@@ -351,12 +353,12 @@ const EXPECTED: Readonly<Record<string, StreamExpectation>> = {
         { type: ['null', 'number'], multipleOf: 0.01 },
       ],
       ['c_enum', 'types.mood', 'available', MOOD],
-      // a view records no array dimensions: one is assumed
+      // a view records no array dimensions: any depth is accepted, as for tables
       [
         'a_integer',
         'integer[]',
         'available',
-        { type: ['null', 'array'], items: { type: ['null', 'integer'], ...I4 } },
+        { type: ['null', 'array'], items: deep({ type: ['null', 'integer'], ...I4 }) },
       ],
     ],
   },
@@ -428,6 +430,11 @@ function expectedStream(id: string, e: StreamExpectation, database: string): Cat
     'row-count': e.rowCount,
     'valid-replication-keys': e.replicationKeys,
     'selected-by-default': false,
+    'valid-replication-methods': e.isView
+      ? ['FULL_TABLE', 'INCREMENTAL']
+      : ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'],
+    'is-unlogged': false,
+    ...(e.isView ? {} : { 'replica-identity': 'default' as const }),
   };
   return {
     tap_stream_id: id,
@@ -512,10 +519,10 @@ describe('discovery against PostgreSQL', () => {
 
   it.each([
     [['types'], Object.keys(EXPECTED).filter((id) => id.startsWith('types-'))],
-    [['Mixed Schema'], ['Mixed Schema-MixedCase', `Mixed Schema-${WEIRD_TABLE}`]],
+    [['Mixed Schema'], ['Mixed Schema-MixedCase', WEIRD_ID]],
     [
       ['Mixed Schema', 'public'],
-      ['Mixed Schema-MixedCase', `Mixed Schema-${WEIRD_TABLE}`, 'public-x'],
+      ['Mixed Schema-MixedCase', WEIRD_ID, 'public-x'],
     ],
     [['mixed schema'], []],
     [['nope'], []],

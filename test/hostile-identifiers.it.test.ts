@@ -1,3 +1,4 @@
+import { tapStreamId } from '../src/catalog/stream-id';
 import {
   lastState,
   parseMessages,
@@ -83,7 +84,7 @@ function expected(t: Table, key: string, i: number, suffix = ''): Record<string,
   };
 }
 
-const streamId = (t: Table) => `${t.schema}-${t.name}`;
+const streamId = (t: Table) => tapStreamId(t.schema, t.name);
 /** One stream's messages (replay applies whatever it is given). */
 const only = (msgs: Message[], t: Table) => msgs.filter((m) => m.stream === streamId(t));
 

@@ -18,6 +18,7 @@ export interface JsonSchema {
   readonly type?: JsonSchemaType | readonly JsonSchemaType[];
   readonly properties?: Readonly<Record<string, JsonSchema>>;
   readonly items?: JsonSchema;
+  readonly anyOf?: readonly JsonSchema[];
   readonly additionalProperties?: boolean | JsonSchema;
   readonly format?: string;
   readonly enum?: readonly JsonValue[];
@@ -40,6 +41,12 @@ export interface StreamMetadata {
   readonly 'row-count': number;
   readonly 'valid-replication-keys': readonly string[];
   readonly 'selected-by-default': boolean;
+  /** LOG_BASED is left out for views and UNLOGGED tables. */
+  readonly 'valid-replication-methods': readonly ReplicationMethod[];
+  /** An UNLOGGED table writes no WAL: it cannot be LOG_BASED. */
+  readonly 'is-unlogged': boolean;
+  /** Tables only: which old values an UPDATE or DELETE carries in the WAL. */
+  readonly 'replica-identity'?: 'default' | 'full' | 'index' | 'nothing';
   readonly selected?: boolean;
   readonly 'replication-method'?: ReplicationMethod;
   readonly 'forced-replication-method'?: ReplicationMethod;

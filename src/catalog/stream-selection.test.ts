@@ -163,4 +163,26 @@ describe('selectedStreams', () => {
       /catalog k.json: streams\[0\] \(public-users\)/,
     );
   });
+
+  it('refuses a catalog in which two streams share a tap_stream_id, selected or not', () => {
+    const a = stream({ selected: true, 'replication-method': 'FULL_TABLE' });
+    const b = stream({}, {}, { table_name: 'other' });
+    expect(() => selectedStreams({ streams: [a, b] }, config, 'catalog k.json')).toThrow(
+      /^catalog k.json: two streams have the tap_stream_id "public-users"; run --discover again/,
+    );
+  });
+
+  it('reads schema and table from an escaped id when the catalog names neither', () => {
+    const s = stream({
+      selected: true,
+      'replication-method': 'FULL_TABLE',
+      'schema-name': undefined,
+    });
+    const [sel] = selectedStreams(
+      { streams: [{ ...s, tap_stream_id: 'a%2Db-c%2Dd', table_name: undefined }] },
+      config,
+      'catalog',
+    );
+    expect([sel!.schemaName, sel!.tableName]).toEqual(['a-b', 'c-d']);
+  });
 });

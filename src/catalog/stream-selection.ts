@@ -1,5 +1,6 @@
 import { REPLICATION_METHODS, type ReplicationMethod, type TapConfig } from '../config/tap-config';
 import { InputError } from '../errors';
+import { parseTapStreamId } from './stream-id';
 
 /** A catalog stream as users hand it to us (ours, Meltano's or a Python tap's); already schema-valid. */
 interface InputMetadataEntry {
@@ -92,11 +93,6 @@ function isColumnSelected(meta: Record<string, unknown>): boolean {
   return meta['selected-by-default'] !== false;
 }
 
-function splitStreamId(id: string): [string, string] {
-  const i = id.indexOf('-');
-  return i > 0 ? [id.slice(0, i), id.slice(i + 1)] : ['public', id];
-}
-
 export function selectStream(s: InputStream, config: TapConfig, where: string): SelectedStream {
   const root = rootMetadata(s);
   const method = methodOf(s, root, config, where);
@@ -126,7 +122,7 @@ export function selectStream(s: InputStream, config: TapConfig, where: string): 
   const columns = Object.keys(props).filter(
     (c) => must.has(c) || isColumnSelected(columnMetadata(s, c)),
   );
-  const [idSchema, idTable] = splitStreamId(s.tap_stream_id);
+  const [idSchema, idTable] = parseTapStreamId(s.tap_stream_id);
   return Object.freeze({
     tapStreamId: s.tap_stream_id,
     stream: s.stream ?? s.tap_stream_id,
@@ -148,12 +144,30 @@ export function selectStream(s: InputStream, config: TapConfig, where: string): 
   });
 }
 
+/**
+ * Bookmarks, SCHEMA and RECORD messages and a target's tables are all keyed by the id, so two
+ * streams sharing one would overwrite each other's state and rows (catalogs discovered before
+ * names were escaped can hold such pairs).
+ */
+function assertUniqueIds(streams: readonly InputStream[], what: string): void {
+  const seen = new Set<string>();
+  for (const s of streams) {
+    if (seen.has(s.tap_stream_id)) {
+      throw new InputError(
+        `${what}: two streams have the tap_stream_id ${JSON.stringify(s.tap_stream_id)}; run --discover again (ids are unique since names with '-' are escaped)`,
+      );
+    }
+    seen.add(s.tap_stream_id);
+  }
+}
+
 /** The streams whose root metadata says `selected: true`, in catalog order. */
 export function selectedStreams(
   catalog: { streams: InputStream[] },
   config: TapConfig,
   what: string,
 ): SelectedStream[] {
+  assertUniqueIds(catalog.streams, what);
   return catalog.streams
     .map((s, i) => ({ s, i }))
     .filter(

@@ -14,6 +14,7 @@ import {
   slotLossFindings,
   stateFindings,
 } from '../sync/log-based/readiness';
+import { inspectLogBasedTables } from '../sync/log-based/table-readiness';
 import type { CheckSection } from './check-report';
 import { pluginFinding } from './plugin-probe';
 import { replicationConnectionFinding } from './replication-connection';
@@ -154,7 +155,11 @@ async function logBasedFindings(
   out.push(...(await stateFindings(client, all, state)));
   out.push(await pluginFinding(client, config.logicalDecodingPlugin, slot, serverReady && !slot));
   if (serverReady) out.push(await replicationConnectionFinding(config));
-  out.push(...(await publicationFindings(client, config, tables)));
+  const own = await inspectLogBasedTables(client, tables);
+  out.push(...own.findings);
+  // An UNLOGGED table cannot be published: its finding says what to do instead.
+  const publishable = tables.filter((t) => !own.unlogged.has(t.tapStreamId));
+  out.push(...(await publicationFindings(client, config, publishable)));
   out.push(...(await replicaIdentityFindings(client, tables)));
   return out;
 }

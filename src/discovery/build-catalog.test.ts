@@ -5,8 +5,23 @@ import { typeRow } from './testing/type-row';
 
 const t = typeRow;
 
+/** Array items: the element, or an array of such, up to PostgreSQL's six dimensions. */
+const deep = (element: object, dims = 6): object =>
+  dims === 1 ? element : { anyOf: [element, { type: ['array'], items: deep(element, dims - 1) }] };
+
 function rel(oid: string, schema: string, name: string, over: Partial<RelationRow> = {}) {
-  return { oid, schema, name, kind: 'r', rowEstimate: 0, primaryKey: [], ...over } as RelationRow;
+  return {
+    oid,
+    schema,
+    name,
+    kind: 'r',
+    rowEstimate: 0,
+    primaryKey: [],
+    unlogged: false,
+    replicaIdentity: over.kind === 'v' || over.kind === 'm' ? 'n' : 'd',
+    replicaIdentityIndex: [],
+    ...over,
+  } as RelationRow;
 }
 
 let attnum = 0;
@@ -103,7 +118,7 @@ describe('buildCatalog', () => {
           line_no: { type: ['integer'], ...i4 },
           total: { type: ['null', 'number'], multipleOf: 0.01 },
           status: { type: ['null', 'string'], enum: ['new', 'paid', null] },
-          tags: { type: ['null', 'array'], items: { type: ['null', 'string'] } },
+          tags: { type: ['null', 'array'], items: deep({ type: ['null', 'string'] }) },
           at: { type: ['null', 'string'], format: 'date-time' },
         },
       },
@@ -118,6 +133,9 @@ describe('buildCatalog', () => {
             'row-count': 1200,
             'valid-replication-keys': ['note', 'order_id', 'line_no', 'total', 'at'],
             'selected-by-default': false,
+            'valid-replication-methods': ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'],
+            'is-unlogged': false,
+            'replica-identity': 'default',
           },
         },
         ...[
@@ -169,7 +187,61 @@ describe('buildCatalog', () => {
         'row-count': rows,
         'valid-replication-keys': keys,
         'selected-by-default': false,
+        'valid-replication-methods': isView
+          ? ['FULL_TABLE', 'INCREMENTAL']
+          : ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'],
+        'is-unlogged': false,
+        ...(isView ? {} : { 'replica-identity': 'default' }),
       },
+    });
+  });
+
+  describe('UNLOGGED tables and replica identity', () => {
+    const one = (over: Partial<RelationRow>) => {
+      const cat = buildCatalog(
+        {
+          relations: [rel('1', 's', 't', { primaryKey: ['id'], ...over })],
+          columns: [c('1', 'id', '23', 'integer'), c('1', 'a', '23', 'integer')],
+          types: [t('23', 'int4', { category: 'N' })],
+        },
+        { database: 'd' },
+      );
+      const s = cat.streams[0]!;
+      const root = s.metadata[0]!.metadata as Record<string, unknown>;
+      const automatic = s.metadata
+        .filter((m) => m.metadata.inclusion === 'automatic')
+        .map((m) => m.breadcrumb[1]);
+      return { s, root, automatic };
+    };
+
+    it('an UNLOGGED table is marked and not offered LOG_BASED', () => {
+      const { root } = one({ unlogged: true });
+      expect(root['is-unlogged']).toBe(true);
+      expect(root['valid-replication-methods']).toEqual(['FULL_TABLE', 'INCREMENTAL']);
+    });
+
+    it.each([
+      ['default: the primary key', { replicaIdentity: 'd' }, ['id'], 'default'],
+      ['full: the primary key', { replicaIdentity: 'f' }, ['id'], 'full'],
+      ['nothing: the primary key', { replicaIdentity: 'n' }, ['id'], 'nothing'],
+      [
+        'using index, no primary key: the index columns',
+        { replicaIdentity: 'i', replicaIdentityIndex: ['a'], primaryKey: [] },
+        ['a'],
+        'index',
+      ],
+      [
+        'using index on other columns than the primary key: the index columns',
+        { replicaIdentity: 'i', replicaIdentityIndex: ['a', 'id'] },
+        ['a', 'id'],
+        'index',
+      ],
+    ] as const)('%s', (_what, over, key, identity) => {
+      const { s, root, automatic } = one(over as Partial<RelationRow>);
+      expect(root['table-key-properties']).toEqual(key);
+      expect(s.key_properties).toEqual(key);
+      expect(root['replica-identity']).toBe(identity);
+      expect(automatic).toEqual(['id', 'a'].filter((col) => key.includes(col as never)));
     });
   });
 

@@ -5,19 +5,16 @@ import type {
   PropertyMetadataEntry,
   StreamMetadataEntry,
 } from '../catalog/catalog-types';
+import { tapStreamId } from '../catalog/stream-id';
 import { jsonSchemaFor } from '../types/json-schema-mapping';
 import { isReplicationKeyType } from '../types/replication-key-types';
 import type { ColumnRow, Introspection, RelationRow, TypeRow } from './introspection';
+import { replicaIdentityOf, streamKey } from './replica-identity';
 import { resolveColumnType, typesByOid } from './resolve-type';
 
 export interface BuildCatalogOptions {
   /** Goes to every stream's `database-name`. */
   readonly database: string;
-}
-
-/** `<schema>-<table>`, as pipelinewise and MeltanoLabs name streams. */
-export function tapStreamId(schema: string, table: string): string {
-  return `${schema}-${table}`;
 }
 
 /** Code-unit order, not localeCompare: the catalog must not depend on the machine's locale. */
@@ -31,7 +28,8 @@ function buildStream(
   types: ReadonlyMap<string, TypeRow>,
   database: string,
 ): CatalogStream {
-  const keys = new Set(rel.primaryKey);
+  const key = streamKey(rel);
+  const keys = new Set(key);
   const resolved = columns.map((c) => ({ column: c, type: resolveColumnType(c, types) }));
   // Object.fromEntries defines own properties, so a column named `__proto__` stays a column.
   const properties: Record<string, JsonSchema> = Object.fromEntries(
@@ -41,10 +39,12 @@ function buildStream(
     ]),
   );
   const isView = rel.kind === 'v' || rel.kind === 'm';
+  // Neither has changes in the WAL: a view is no table, an UNLOGGED table writes no WAL.
+  const logBased = !isView && !rel.unlogged;
   const root: StreamMetadataEntry = {
     breadcrumb: [],
     metadata: {
-      'table-key-properties': [...rel.primaryKey],
+      'table-key-properties': [...key],
       'schema-name': rel.schema,
       'database-name': database,
       'is-view': isView,
@@ -53,6 +53,11 @@ function buildStream(
         .filter(({ type }) => isReplicationKeyType(type))
         .map(({ column }) => column.name),
       'selected-by-default': false,
+      'valid-replication-methods': logBased
+        ? ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED']
+        : ['FULL_TABLE', 'INCREMENTAL'],
+      'is-unlogged': rel.unlogged === true,
+      ...(isView ? {} : { 'replica-identity': replicaIdentityOf(rel, []).kind }),
     },
   };
   const columnEntries: PropertyMetadataEntry[] = resolved.map(({ column, type }) => ({
@@ -71,18 +76,19 @@ function buildStream(
     table_name: rel.name,
     schema: { type: 'object', properties },
     metadata: [root, ...columnEntries],
-    key_properties: [...rel.primaryKey],
+    key_properties: [...key],
     is_view: isView,
   };
 }
 
 /**
  * The catalog (contract §3) from what `queryCatalog` read: one stream per relation, sorted by
- * tap_stream_id (then schema, table: `a-b`.`c` and `a`.`b-c` share an id) for stable output.
+ * tap_stream_id for stable output.
  *
- * No `forced-replication-method` is written: views and materialized views cannot be LOG_BASED,
- * but they can be FULL_TABLE or INCREMENTAL, and forcing one would hide the other; sync rejects
- * LOG_BASED for a view with a clear message instead.
+ * No `forced-replication-method` is written: views, materialized views and UNLOGGED tables cannot
+ * be LOG_BASED, but they can be FULL_TABLE or INCREMENTAL, and forcing one would hide the other.
+ * `valid-replication-methods` leaves LOG_BASED out for them, and a sync refuses it with a clear
+ * message.
  */
 export function buildCatalog(introspection: Introspection, opts: BuildCatalogOptions): Catalog {
   const types = typesByOid(introspection.types);
@@ -92,11 +98,8 @@ export function buildCatalog(introspection: Introspection, opts: BuildCatalogOpt
     if (list) list.push(c);
     else columnsOf.set(c.relationOid, [c]);
   }
-  const relations = [...introspection.relations].sort(
-    (a, b) =>
-      byCodeUnits(tapStreamId(a.schema, a.name), tapStreamId(b.schema, b.name)) ||
-      byCodeUnits(a.schema, b.schema) ||
-      byCodeUnits(a.name, b.name),
+  const relations = [...introspection.relations].sort((a, b) =>
+    byCodeUnits(tapStreamId(a.schema, a.name), tapStreamId(b.schema, b.name)),
   );
   return {
     streams: relations.map((rel) =>

@@ -43,7 +43,7 @@ export const TYPE_ROWS_JSON = `    SELECT coalesce(json_agg(ty), '[]')
 export const CATALOG_QUERY = `
 WITH RECURSIVE
 rel AS (
-  SELECT c.oid, n.nspname, c.relname, c.relkind,
+  SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.relreplident,
          has_table_privilege(c.oid, 'SELECT') AS readable,
          CASE WHEN c.relkind = 'p' THEN (
            SELECT coalesce(sum(greatest(leaf.reltuples, 0)), 0)
@@ -79,6 +79,15 @@ pk AS (
    WHERE con.contype = 'p'
    GROUP BY con.conrelid
 ),
+ident AS (
+  SELECT i.indrelid, json_agg(a.attname ORDER BY key.ord) AS cols
+    FROM pg_index AS i
+    JOIN rel ON rel.oid = i.indrelid
+   CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS key(attnum, ord)
+    JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = key.attnum
+   WHERE i.indisreplident
+   GROUP BY i.indrelid
+),
 typ(oid) AS (
   SELECT DISTINCT atttypid FROM col
   UNION
@@ -93,8 +102,13 @@ SELECT json_build_object(
     SELECT coalesce(json_agg(r ORDER BY r.schema, r.name), '[]')
       FROM (SELECT rel.oid::text AS "oid", rel.nspname AS "schema", rel.relname AS "name",
                    rel.relkind AS "kind", round(rel.row_estimate)::int8 AS "rowEstimate",
-                   coalesce(pk.cols, '[]') AS "primaryKey"
-              FROM rel LEFT JOIN pk ON pk.conrelid = rel.oid) AS r),
+                   coalesce(pk.cols, '[]') AS "primaryKey",
+                   rel.relpersistence = 'u' AS "unlogged",
+                   rel.relreplident::text AS "replicaIdentity",
+                   coalesce(ident.cols, '[]') AS "replicaIdentityIndex"
+              FROM rel
+              LEFT JOIN pk ON pk.conrelid = rel.oid
+              LEFT JOIN ident ON ident.indrelid = rel.oid) AS r),
   'columns', (
     SELECT coalesce(json_agg(c ORDER BY c."relationOid", c."position"), '[]')
       FROM (SELECT attrelid::text AS "relationOid", attnum AS "position", attname AS "name",

@@ -16,7 +16,15 @@ export interface RelationRow {
   readonly rowEstimate: number;
   /** Primary key columns in key order; empty when there is none. */
   readonly primaryKey: readonly string[];
+  /** relpersistence 'u': writes no WAL, so no change of it can be decoded. */
+  readonly unlogged: boolean;
+  /** relreplident: d default (the primary key), f full, i using index, n nothing. Views: n. */
+  readonly replicaIdentity: ReplicaIdentityCode;
+  /** The REPLICA IDENTITY USING INDEX index's columns in index order; empty otherwise. */
+  readonly replicaIdentityIndex: readonly string[];
 }
+
+export type ReplicaIdentityCode = 'd' | 'f' | 'i' | 'n';
 
 export interface ColumnRow {
   readonly relationOid: string;

@@ -1,5 +1,6 @@
 import type { SelectedStream } from '../catalog/stream-selection';
 import { queryCatalog, type Queryable } from '../discovery/catalog-query';
+import { replicaIdentityOf, type ReplicaIdentity } from '../discovery/replica-identity';
 import { resolveColumnType, typesByOid } from '../discovery/resolve-type';
 import { InputError } from '../errors';
 import type { ResolvedType } from '../types/resolved-type';
@@ -19,6 +20,14 @@ export interface StreamColumns {
   readonly types: readonly ResolvedType[];
   /** The table's primary key now (may differ from the catalog's key properties). */
   readonly primaryKey: readonly string[];
+  /**
+   * The table's REPLICA IDENTITY now and the columns an UPDATE's old key or a DELETE carries in
+   * the WAL (pgoutput's 'K' / 'O' tuple, wal2json's identity): with `index` they are not the
+   * primary key, and a LOG_BASED delete can only be keyed by them.
+   */
+  readonly replicaIdentity: ReplicaIdentity;
+  /** An UNLOGGED table: no change of it is ever in the WAL. */
+  readonly unlogged: boolean;
   /**
    * LOG_BASED only: selected columns the table no longer has (dropped since discovery). They stay
    * in the stream's schema and are not read; every other method treats them as an input error.
@@ -84,6 +93,11 @@ export async function resolveStreamColumns(
       ...withKeyColumns(live.stream, resolved),
       retyped: live.retyped,
       primaryKey: rel.primaryKey,
+      replicaIdentity: replicaIdentityOf(
+        rel,
+        cols.map((c) => c.name),
+      ),
+      unlogged: rel.unlogged,
       absent,
       unpopulated: unpopulated.has(rel.oid),
     };

@@ -1,3 +1,4 @@
+import Ajv from 'ajv';
 import type { JsonSchema } from '../catalog/catalog-types';
 import { jsonSchemaFor, TYPE_RULES } from './json-schema-mapping';
 import type { BaseType, ResolvedType } from './resolved-type';
@@ -13,6 +14,16 @@ function pg(name: string, over: Partial<BaseType> = {}, arrayDims = 0): Resolved
 }
 
 const STR: JsonSchema = { type: ['null', 'string'] };
+const INT4: JsonSchema = { type: ['null', 'integer'], minimum: -2147483648, maximum: 2147483647 };
+const INT8: JsonSchema = { type: ['null', 'integer'] };
+
+/** An element, or an array of such, `dims` dimensions deep at most. */
+function deep(element: JsonSchema, dims = 6): JsonSchema {
+  return dims === 1
+    ? element
+    : { anyOf: [element, { type: ['array'], items: deep(element, dims - 1) }] };
+}
+
 const ANY_JSON: JsonSchema = { type: ['null', 'object', 'array', 'string', 'number', 'boolean'] };
 
 // [what, type, expected schema of a nullable column]
@@ -146,42 +157,28 @@ const NULLABLE: readonly [string, ResolvedType, JsonSchema][] = [
   ['unknown user-category type', pg('geometry', { schema: 'public', category: 'U' }), STR],
   ['unknown boolean-category type', pg('flag', { schema: 'public', category: 'B' }), STR],
   ['type dropped meanwhile', pg('gone', { schema: '', category: 'X' }), STR],
-  // arrays: one items per dimension; elements nullable, inner arrays not
-  [
-    'integer[]',
-    pg('int4', {}, 1),
-    {
-      type: ['null', 'array'],
-      items: { type: ['null', 'integer'], minimum: -2147483648, maximum: 2147483647 },
-    },
-  ],
-  ['text[]', pg('text', {}, 1), { type: ['null', 'array'], items: STR }],
+  // arrays: every depth up to PostgreSQL's six dimensions whatever is declared; elements
+  // nullable, inner arrays not
+  ['integer[]', pg('int4', {}, 1), { type: ['null', 'array'], items: deep(INT4) }],
+  ['text[]', pg('text', {}, 1), { type: ['null', 'array'], items: deep(STR) }],
   [
     'numeric(10,2)[]',
     pg('numeric', { precision: 10, scale: 2 }, 1),
-    { type: ['null', 'array'], items: { type: ['null', 'number'], multipleOf: 0.01 } },
+    { type: ['null', 'array'], items: deep({ type: ['null', 'number'], multipleOf: 0.01 }) },
   ],
   [
     'timestamptz[]',
     pg('timestamptz', {}, 1),
-    { type: ['null', 'array'], items: { type: ['null', 'string'], format: 'date-time' } },
+    { type: ['null', 'array'], items: deep({ type: ['null', 'string'], format: 'date-time' }) },
   ],
   [
     'enum[]',
     pg('mood', { schema: 'public', typtype: 'e', category: 'E', enumLabels: ['sad'] }, 1),
-    { type: ['null', 'array'], items: { type: ['null', 'string'], enum: ['sad', null] } },
+    { type: ['null', 'array'], items: deep({ type: ['null', 'string'], enum: ['sad', null] }) },
   ],
-  ['jsonb[]', pg('jsonb', {}, 1), { type: ['null', 'array'], items: ANY_JSON }],
-  [
-    'bigint[][]',
-    pg('int8', {}, 2),
-    { type: ['null', 'array'], items: { type: ['array'], items: { type: ['null', 'integer'] } } },
-  ],
-  [
-    'text[][][]',
-    pg('text', {}, 3),
-    { type: ['null', 'array'], items: { type: ['array'], items: { type: ['array'], items: STR } } },
-  ],
+  ['jsonb[]', pg('jsonb', {}, 1), { type: ['null', 'array'], items: deep(ANY_JSON) }],
+  ['bigint[][]', pg('int8', {}, 2), { type: ['null', 'array'], items: deep(INT8) }],
+  ['text[][][]', pg('text', {}, 3), { type: ['null', 'array'], items: deep(STR) }],
 ];
 
 describe('jsonSchemaFor', () => {
@@ -201,9 +198,36 @@ describe('jsonSchemaFor', () => {
     ],
     ['jsonb', pg('jsonb'), { type: ['object', 'array', 'string', 'number', 'boolean'] }],
     ['timestamptz', pg('timestamptz'), { type: ['string'], format: 'date-time' }],
-    ['integer[]', pg('int8', {}, 1), { type: ['array'], items: { type: ['null', 'integer'] } }],
+    ['integer[]', pg('int8', {}, 1), { type: ['array'], items: deep(INT8) }],
   ] as const)('primary key %s: no null', (_what, type, expected) => {
     expect(jsonSchemaFor(type, { nullable: false })).toEqual(expected);
+  });
+
+  it('an array accepts every depth PostgreSQL stores, whatever was declared, and only its element', () => {
+    const ajv = new Ajv({ strict: false });
+    const int1 = ajv.compile(jsonSchemaFor(pg('int4', {}, 1), { nullable: true }));
+    const six = [[[[[[1, null]]]]]];
+    for (const v of [
+      null,
+      [],
+      [1, null],
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [[[]]],
+      six,
+    ])
+      expect(int1(v)).toBe(true);
+    for (const v of [['x'], [[1, 'x']], [[2 ** 31]], [six], 1]) expect(int1(v)).toBe(false);
+    // An enum element: an array is not checked against the labels.
+    const mood = pg(
+      'mood',
+      { schema: 'public', typtype: 'e', category: 'E', enumLabels: ['a'] },
+      1,
+    );
+    const enum1 = ajv.compile(jsonSchemaFor(mood, { nullable: false }));
+    expect([enum1([['a'], [null]]), enum1([['b']]), enum1(null)]).toEqual([true, false, false]);
   });
 
   it('names every built-in rule with a test', () => {

@@ -180,21 +180,37 @@ export interface PropertyOptions {
   readonly nullable: boolean;
 }
 
+/** PostgreSQL's MAXDIM: no array value has more dimensions. */
+export const MAX_ARRAY_DIMS = 6;
+
 /**
- * The JSON Schema of a column. Arrays nest one `items` per declared dimension; the column may be
- * null, inner arrays cannot (PostgreSQL arrays are rectangular), elements always may.
+ * What sits inside an array of `dims` dimensions at most: an element, or (while dimensions are
+ * left) an array of the same. A finite nesting, not a `$ref`, as Singer targets do not resolve
+ * references.
+ */
+function nestedItems(element: JsonSchema, dims: number): JsonSchema {
+  if (dims <= 1) return element;
+  return { anyOf: [element, { type: ['array'], items: nestedItems(element, dims - 1) }] };
+}
+
+/**
+ * The JSON Schema of a column. An array column accepts every depth PostgreSQL can store, not only
+ * the declared one: PostgreSQL does not enforce declared dimensions (an `int[]` may hold
+ * `{{1,2}}`, and a column made by CREATE TABLE AS declares none), and a record that fails its
+ * schema stops a validating target. The column may be null, inner arrays cannot (PostgreSQL
+ * arrays are rectangular), elements always may.
  *
  * @example
  * jsonSchemaFor(numeric(12,2)[], { nullable: true })
- * // { type: ['null', 'array'], items: { type: ['null', 'number'], multipleOf: 0.01 } }
+ * // { type: ['null', 'array'], items: { anyOf: [
+ * //   { type: ['null', 'number'], multipleOf: 0.01 },
+ * //   { type: ['array'], items: { anyOf: [ … ] } } ] } }   (six dimensions in all)
  */
 export function jsonSchemaFor(type: ResolvedType, { nullable }: PropertyOptions): JsonSchema {
   const scalar = scalarRuleFor(type.base)(type.base);
   if (type.arrayDims === 0) return toJsonSchema(scalar, nullable);
-  let schema = toJsonSchema(scalar, true);
-  for (let d = type.arrayDims; d > 0; d--) {
-    const outer = d === 1;
-    schema = { type: outer && nullable ? ['null', 'array'] : ['array'], items: schema };
-  }
-  return schema;
+  return {
+    type: nullable ? ['null', 'array'] : ['array'],
+    items: nestedItems(toJsonSchema(scalar, true), MAX_ARRAY_DIMS),
+  };
 }

@@ -3,6 +3,7 @@ import { formatReport, isReady } from '../../check/check-report';
 import { loadConfig } from '../../config/load-config';
 import type { Logger } from '../../log/logger';
 import { redact } from '../../log/redact';
+import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
 import { loadState } from '../../state/tap-state';
 import { loadSelectedStreams } from '../../sync/run-sync';
 import type { CliIo } from '../cli-io';
@@ -19,7 +20,7 @@ export async function runCheck(
 ): Promise<number> {
   const { config } = loadConfig(args.config, io.env, log);
   const streams = args.catalog === undefined ? null : loadSelectedStreams(args.catalog, config);
-  const state = loadState(args.state);
+  const state = withLegacyBookmarks(loadState(args.state), streams ?? [], log);
   const sections = await runChecks(config, streams, state);
   for (const l of formatReport(sections)) io.stderr(redact(l));
   return isReady(sections) ? 0 : 1;

@@ -6,6 +6,7 @@ import { estimateRows } from '../../progress/row-estimates';
 import { SyncProgress } from '../../progress/sync-progress';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { SingerWriter } from '../../singer/writer';
+import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
 import { loadState, serializeState } from '../../state/tap-state';
 import { loadSelectedStreams, runSyncStreams } from '../../sync/run-sync';
 import type { CliIo } from '../cli-io';
@@ -20,7 +21,7 @@ export async function runSync(
   // Config, catalog, state and --state-out are all checked before the first byte goes to stdout.
   const { config } = loadConfig(args.config, io.env, log);
   const streams = loadSelectedStreams(args.catalog, config);
-  const state = loadState(args.state);
+  const state = withLegacyBookmarks(loadState(args.state), streams, log);
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);

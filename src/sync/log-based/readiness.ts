@@ -8,6 +8,7 @@ import { compareLsn, formatLsn, parseLsn, type Lsn } from '../../replication/lsn
 import { slotInfo, type SlotInfo } from '../../replication/slot';
 import type { Bookmark, TapState } from '../../state/tap-state';
 import { lsnAheadOfServer, stateLsn } from './offset';
+import { logBasedTableFindings, type LogBasedStreamTable } from './table-readiness';
 import { wal2jsonFinding } from '../../replication/wal2json/plugin-available';
 
 /**
@@ -521,11 +522,13 @@ export async function assertLogBasedReady(
     state: TapState;
     setBookmark(id: string, b: Bookmark): void;
   },
-  scs: readonly { readonly stream: LogBasedTable }[],
+  scs: readonly { readonly stream: LogBasedStreamTable }[],
 ): Promise<void> {
   if (scs.length === 0) return;
   const { client, config } = ctx;
   const tables = scs.map((sc) => sc.stream);
+  // First: an UNLOGGED table or an unkeyable delete is the catalog's problem, whatever the server.
+  assertNoProblem(await logBasedTableFindings(client, tables), ctx.log);
   const slot = await slotInfo(client, config.replicationSlot);
   const findings = await replicationFindings(client, config, slot);
   // --check asks through a probe slot (src/check/plugin-probe.ts); a sync asks the cheaper LOAD.

@@ -1,8 +1,21 @@
+import type { BaseType } from '../../types/resolved-type';
+import { jsonSchemaFor } from '../../types/json-schema-mapping';
 import { absorbs, nullableProperty } from './stream-shape';
 
 const keyTimestamp = (format?: string) => ({
   anyOf: [{ type: ['string'], ...(format ? { format } : {}) }, { type: ['string'] }],
 });
+
+const arrayOf = (name: string, category: string) =>
+  jsonSchemaFor(
+    {
+      sqlType: `${name}[]`,
+      base: { name, schema: 'pg_catalog', typtype: 'b', category } satisfies BaseType,
+      arrayDims: 1,
+      domains: [],
+    },
+    { nullable: true },
+  );
 
 describe('absorbs', () => {
   it.each([
@@ -41,6 +54,15 @@ describe('absorbs', () => {
     ],
     ['key timestamp → key timestamptz', keyTimestamp('date-time'), keyTimestamp('date-time'), true],
     ['key timestamp → key text', keyTimestamp('date-time'), { type: ['string'] }, false],
+    // Discovered array schemas nest every depth under `anyOf`; the element decides.
+    ['int4[] → int8[] (nested items)', arrayOf('int4', 'N'), arrayOf('int8', 'N'), true],
+    ['int4[] → text[] (nested items)', arrayOf('int4', 'N'), arrayOf('text', 'S'), false],
+    [
+      'int4[] of an older catalog → int8[]',
+      { type: ['null', 'array'], items: { type: ['null', 'integer'] } },
+      arrayOf('int8', 'N'),
+      true,
+    ],
   ])('%s', (_n, before, after, expected) => {
     expect(absorbs(before, after)).toBe(expected);
   });

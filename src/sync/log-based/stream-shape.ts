@@ -58,7 +58,13 @@ export function absorbs(wider: Property, next: Property): boolean {
   const ia = before.items as Property | undefined;
   const ib = after.items as Property | undefined;
   if (!ia || !ib) return !ia && !ib;
-  return absorbs(ia, ib);
+  return absorbs(elementOf(ia), elementOf(ib));
+}
+
+/** An array's element schema, whether its items nest deeper arrays (`anyOf`) or not. */
+function elementOf(items: Property): Property {
+  const branches = items.anyOf as readonly Property[] | undefined;
+  return branches?.[0] ?? items;
 }
 
 /**
