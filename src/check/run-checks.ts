@@ -10,6 +10,7 @@ import type { TapState } from '../state/tap-state';
 import {
   publicationFindings,
   replicaIdentityFindings,
+  keyIdentityFindings,
   replicationFindings,
   slotLossFindings,
   stateFindings,
@@ -156,5 +157,6 @@ async function logBasedFindings(
   if (serverReady) out.push(await replicationConnectionFinding(config));
   out.push(...(await publicationFindings(client, config, tables)));
   out.push(...(await replicaIdentityFindings(client, tables)));
+  out.push(...(await keyIdentityFindings(client, tables)));
   return out;
 }

@@ -18,11 +18,19 @@ export interface Run extends TapRun {
   readonly msgs: Message[];
 }
 
-export async function logBasedFixture(prefix: string, setupSql: string): Promise<LogBasedFixture> {
-  const db = await createTestDatabase(prefix);
+/**
+ * `admin`: another server's superuser URL (the wal2json server's); `config`: keys every run and
+ * the discovery get (e.g. `logical_decoding_plugin`).
+ */
+export async function logBasedFixture(
+  prefix: string,
+  setupSql: string,
+  opts: { admin?: string; config?: Record<string, unknown> } = {},
+): Promise<LogBasedFixture> {
+  const db = await createTestDatabase(prefix, opts.admin);
   await db.query(setupSql);
   const files = tempFiles();
-  const base = { ...db.config, logical_poll_total_seconds: 5 };
+  const base = { ...db.config, logical_poll_total_seconds: 5, ...opts.config };
   let catalog = '';
   let n = 0;
   const argv = (state: unknown, config: Record<string, unknown>) => {

@@ -404,6 +404,85 @@ export async function replicaIdentityFindings(
   });
 }
 
+/** A LOG_BASED stream's table and its key; SelectedStream fits. */
+export interface KeyedLogBasedTable extends LogBasedTable {
+  readonly keyProperties: readonly string[];
+}
+
+/**
+ * A DELETE carries only what the replica identity sends (and an UPDATE that changes the key
+ * carries only that as the old key): a key property outside it would be null in every delete, and
+ * the row could never be removed downstream. Nothing can read it afterwards, the row is gone, so
+ * such a stream is refused. Partitioned tables: each partition's identity counts.
+ */
+export async function keyIdentityFindings(
+  client: Queryable,
+  tables: readonly KeyedLogBasedTable[],
+): Promise<Finding[]> {
+  const keyed = tables.filter((t) => t.keyProperties.length > 0);
+  if (keyed.length === 0) return [];
+  const identityIndex = `i.indrelid = leaf.oid
+      AND ((leaf.relreplident = 'i' AND i.indisreplident)
+        OR (leaf.relreplident = 'd' AND i.indisprimary))`;
+  const rows = (
+    await client.query<{
+      ord: string;
+      schema: string;
+      name: string;
+      ident: string;
+      idx: string | null;
+      cols: string;
+    }>(
+      `SELECT t.ord::text AS ord, ln.nspname AS schema, leaf.relname AS name,
+              leaf.relreplident::text AS ident,
+              (SELECT ic.relname FROM pg_catalog.pg_index AS i
+                 JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
+                WHERE ${identityIndex}) AS idx,
+              coalesce((SELECT json_agg(a.attname ORDER BY k.n)
+                          FROM pg_catalog.pg_index AS i
+                         CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+                          JOIN pg_catalog.pg_attribute AS a
+                            ON a.attrelid = leaf.oid AND a.attnum = k.attnum
+                         WHERE ${identityIndex}), '[]')::text AS cols
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema, name, ord)
+         JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
+         JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name
+         CROSS JOIN LATERAL (
+           SELECT tree.relid FROM pg_catalog.pg_partition_tree(c.oid) AS tree
+            WHERE c.relkind = 'p' AND tree.isleaf
+           UNION ALL SELECT c.oid WHERE c.relkind <> 'p') AS part(oid)
+         JOIN pg_catalog.pg_class AS leaf ON leaf.oid = part.oid
+         JOIN pg_catalog.pg_namespace AS ln ON ln.oid = leaf.relnamespace
+        ORDER BY t.ord, 2, 3`,
+      [keyed.map((t) => t.schemaName), keyed.map((t) => t.tableName)],
+    )
+  ).rows;
+  const out: Finding[] = [];
+  for (const r of rows) {
+    const t = keyed[Number(r.ord) - 1]!;
+    const name = `${r.schema}.${r.name}`;
+    // NOTHING, or DEFAULT without a primary key: replicaIdentityFindings says so.
+    if (r.ident === 'n' || (r.ident === 'd' && !r.idx)) continue;
+    if (r.ident === 'f') continue;
+    const cols = JSON.parse(r.cols) as string[];
+    const lacking = t.keyProperties.filter((k) => !cols.includes(k));
+    const identity = `${r.ident === 'i' ? 'USING INDEX' : 'DEFAULT, primary key'} ${r.idx}: ${cols.join(', ')}`;
+    if (lacking.length === 0) {
+      // The primary key is the usual key: replicaIdentityFindings' line says enough.
+      if (r.ident === 'i') out.push(ok(`${t.tapStreamId}: deletes carry the key (${identity})`));
+      continue;
+    }
+    const one = lacking.length === 1;
+    out.push({
+      status: 'problem',
+      what: `${t.tapStreamId}: key ${one ? 'property' : 'properties'} ${lacking.join(', ')} ${one ? 'is' : 'are'} not sent by the replica identity of ${name} (${identity}): deletes and key changes would carry no value for ${one ? 'it' : 'them'}`,
+      fix: `ALTER TABLE ${qualifiedName(r.schema, r.name)} REPLICA IDENTITY FULL;`,
+      then: `or set the stream's table-key-properties to the identity's columns (${cols.join(', ')})`,
+    });
+  }
+  return out;
+}
+
 /** The sync's gate: stops at the first problem, with the SQL that fixes it; logs the warnings. */
 export function assertNoProblem(findings: readonly Finding[], log: Logger): void {
   const problem = firstProblem(findings);
@@ -521,7 +600,7 @@ export async function assertLogBasedReady(
     state: TapState;
     setBookmark(id: string, b: Bookmark): void;
   },
-  scs: readonly { readonly stream: LogBasedTable }[],
+  scs: readonly { readonly stream: KeyedLogBasedTable }[],
 ): Promise<void> {
   if (scs.length === 0) return;
   const { client, config } = ctx;
@@ -542,4 +621,5 @@ export async function assertLogBasedReady(
   assertNoProblem(publication.findings, ctx.log);
   if (publication.create) await client.query(publication.create);
   assertNoProblem(await replicaIdentityFindings(client, tables), ctx.log);
+  assertNoProblem(await keyIdentityFindings(client, tables), ctx.log);
 }

@@ -49,8 +49,18 @@ export class TransactionApplier {
     let window: BufferedEntry[] = [];
     let fetch: BufferedChange[] = [];
     const flush = async () => {
-      if (fetch.length) await this.toast.fetch(fetch, (id) => this.encoder.layout(id));
+      const gone = fetch.length
+        ? await this.toast.fetch(fetch, (id) => this.encoder.layout(id))
+        : null;
+      if (gone?.size) {
+        this.ctx.log.info(
+          `${gone.size} change(s) of the transaction at ${formatLsn(end)} left out: their row no longer exists, so the values the server did not send cannot be read; a later change in the WAL deletes or replaces it`,
+        );
+      }
       for (const e of window) {
+        // Its row was deleted or re-keyed since: that later change, further on in the WAL, is what
+        // the target must end with; a record with unknown values would only be wrong meanwhile.
+        if (gone?.has(e as BufferedChange)) continue;
         const n = this.emit(e, end, at, now);
         count += typeof n === 'number' ? n : await n;
       }
