@@ -59,6 +59,7 @@ export async function streamChanges(
     plugin: config.logicalDecodingPlugin,
     tables: streams.map((s) => ({ schema: s.sc.stream.schemaName, table: s.sc.stream.tableName })),
     pgoutput: { publication: config.publicationName, protoVersion: 1, messages: false },
+    warn: (message) => ctx.log.warn(message),
   });
   const reader = new WalReader(
     config,
