@@ -58,7 +58,10 @@ export interface LayoutColumn {
 export interface RelationLayout {
   readonly id: number;
   readonly target: LogStreamTarget;
-  /** The stream's columns present in the Relation, in the Relation's order. */
+  /**
+   * The stream's columns present in the Relation, in the Relation's order, then its generated
+   * columns the Relation leaves out.
+   */
   readonly columns: readonly LayoutColumn[];
   /**
    * What a value the server did not send is fetched by: the replica identity's columns, or with
