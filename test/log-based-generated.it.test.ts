@@ -120,3 +120,36 @@ describe.each(variants)('LOG_BASED generated columns (%s)', (variant) => {
     }
   });
 });
+
+describe('LOG_BASED virtual generated columns (PostgreSQL 18+)', () => {
+  it('are never published: read by key', async () => {
+    const probe = await logBasedFixture('genvirt', 'SELECT 1', {
+      config: { create_publication: true },
+    });
+    try {
+      const [row] = await probe.db.query<{ v: string }>(
+        `SELECT current_setting('server_version_num') AS v`,
+      );
+      if (Number(row!.v) < 180000) return; // virtual generated columns are new in 18
+      await probe.db.query(
+        `CREATE TABLE virt (id int PRIMARY KEY, qty int, doubled int GENERATED ALWAYS AS (qty * 2) VIRTUAL);
+         INSERT INTO virt (id, qty) VALUES (1, 1)`,
+      );
+      await probe.select({ 'public-virt': {} });
+      const first = await probe.run();
+      expect(first.code).toBe(0);
+      await probe.db.query(
+        `INSERT INTO virt (id, qty) VALUES (2, 5); UPDATE virt SET qty = 3 WHERE id = 1`,
+      );
+      const r = await probe.run(lastState(first.msgs));
+      expect(r.code).toBe(0);
+      expect(recordSchemaErrors([...first.msgs, ...r.msgs])).toEqual([]);
+      expect(records(r.msgs).map((x) => [x.id, x.qty, x.doubled])).toEqual([
+        [2, 5, 10],
+        [1, 3, 6],
+      ]);
+    } finally {
+      await probe.db.drop();
+    }
+  });
+});
