@@ -1,7 +1,7 @@
 import { lastState, replay, type Message } from './support/catalog-helpers';
 import { wal2jsonSkipped } from './support/debian-server';
 import { logBasedFixture, type LogBasedFixture } from './support/log-based-fixture';
-import { invalidRecords } from './support/record-validity';
+import { recordSchemaErrors } from './support/record-schemas';
 
 /**
  * What can happen to a table between two LOG_BASED runs, and to the state handed from one run to
@@ -40,7 +40,7 @@ describe.each(plugins)('LOG_BASED between runs (%s)', (plugin) => {
     const r = await f.run(state, config);
     expect(r.stderr).not.toMatch(/CRITICAL/);
     expect(r.code).toBe(0);
-    expect(invalidRecords(r.msgs)).toEqual([]);
+    expect(recordSchemaErrors(r.msgs)).toEqual([]);
     runs.push(r.msgs);
     return r;
   };
@@ -54,7 +54,7 @@ describe.each(plugins)('LOG_BASED between runs (%s)', (plugin) => {
        CREATE TABLE n (id int PRIMARY KEY, v int4);
        INSERT INTO n VALUES (1, 1), (2, 2);
        CREATE PUBLICATION tap_postgres FOR ALL TABLES;`,
-      plugin,
+      { plugin },
     );
     await f.select({ 'public-t': {}, 'public-n': {} });
     await run(undefined);
@@ -204,7 +204,7 @@ describe('LOG_BASED: a table created again, met in the WAL (pgoutput)', () => {
       expect(r.stderr).toMatch(
         /public-t: public\.t was dropped and created again \(OID \d+, now \d+\)/,
       );
-      expect(invalidRecords(r.msgs)).toEqual([]);
+      expect(recordSchemaErrors(r.msgs)).toEqual([]);
       expect(held([first.msgs, r.msgs], 'public-t')).toEqual(await source(f, 't'));
     } finally {
       await f.db.drop();

@@ -1,5 +1,5 @@
 import { lastState, parseMessages, records, selectStreams } from './support/catalog-helpers';
-import { invalidRecords } from './support/record-validation';
+import { recordSchemaErrors } from './support/record-schemas';
 import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
@@ -58,7 +58,7 @@ describe('FULL_TABLE and INCREMENTAL against a changed database', () => {
           { id: 1, v: '1', w: 1, note: 'one', at: '2024-01-01T00:00:00+00:00' },
           { id: 2, v: 'abc', w: 3000000000, note: 'two', at: '2024-01-02T00:00:00+00:00' },
         ]);
-        expect(invalidRecords(msgs)).toEqual([]);
+        expect(recordSchemaErrors(msgs)).toEqual([]);
         const props = msgs.find((m) => m.type === 'SCHEMA')!.schema!.properties as Record<
           string,
           unknown

@@ -4,7 +4,7 @@ import type { Lsn } from './lsn';
 import type { PgoutputMessage } from './pgoutput/messages';
 import { parsePgoutput } from './pgoutput/parser';
 import type { PgoutputStartOptions, PluginStartOptions } from './wal-reader';
-import { queryTableLayouts } from './wal2json/table-layout';
+import { queryPartitions, queryTableLayouts } from './wal2json/table-layout';
 import { Wal2jsonTranslator } from './wal2json/translator';
 
 /**
@@ -43,11 +43,17 @@ export async function prepareDecoding(
         decode: (payload) => [parsePgoutput(payload, { inStream: false })],
       };
     case 'wal2json': {
+      const partitions = await queryPartitions(client, request.tables);
       const translator = new Wal2jsonTranslator({
         baselines: await queryTableLayouts(client, request.tables),
+        partitions,
       });
       return {
-        start: { plugin: 'wal2json', tables: request.tables },
+        // wal2json filters by the name a change is stored under: a partitioned table's leaves.
+        start: {
+          plugin: 'wal2json',
+          tables: [...request.tables, ...partitions.map((p) => p.leaf)],
+        },
         decode: (payload, frameLsn) => translator.translate(payload, frameLsn),
       };
     }

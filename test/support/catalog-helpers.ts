@@ -3,6 +3,8 @@ export interface Selection {
   method: 'FULL_TABLE' | 'INCREMENTAL' | 'LOG_BASED';
   replicationKey?: string;
   deselect?: string[];
+  /** Overrides the discovered `table-key-properties`. */
+  keyProperties?: string[];
 }
 
 interface Stream {
@@ -23,6 +25,7 @@ export function selectStreams<C extends { streams: Stream[] }>(
         m.metadata.selected = true;
         m.metadata['replication-method'] = sel.method;
         if (sel.replicationKey) m.metadata['replication-key'] = sel.replicationKey;
+        if (sel.keyProperties) m.metadata['table-key-properties'] = sel.keyProperties;
       } else if (sel.deselect?.includes(m.breadcrumb[1]!)) {
         m.metadata.selected = false;
       }
@@ -58,11 +61,11 @@ export const lastState = (msgs: Message[]) =>
  * What a keyed, version-aware target ends up holding after applying `msgs` in order: upsert by
  * `key`, delete when `_sdc_deleted_at` is set, and on ACTIVATE_VERSION drop the rows an older
  * version wrote (how a re-copied table sheds rows deleted meanwhile); `_sdc_` columns dropped.
- * Keyed by JSON of the key value.
+ * Keyed by JSON of the key value (of the array of values for a composite key).
  */
 export function replay(
   msgs: Message[],
-  key: string,
+  key: string | readonly string[],
   into = new Map<string, Record<string, unknown>>(),
 ) {
   const versions = new Map<string, number | undefined>();
@@ -77,7 +80,7 @@ export function replay(
     }
     if (m.type !== 'RECORD') continue;
     const { _sdc_lsn: _l, _sdc_deleted_at: deleted, ...row } = m.record!;
-    const k = JSON.stringify(row[key]);
+    const k = JSON.stringify(typeof key === 'string' ? row[key] : key.map((c) => row[c]));
     if (deleted) {
       into.delete(k);
       versions.delete(k);

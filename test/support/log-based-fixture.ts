@@ -20,24 +20,30 @@ export interface Run extends TapRun {
 }
 
 /**
- * `plugin` wal2json runs on the wal2json server (debian-server.ts), with every run configured
- * for it.
+ * `plugin: 'wal2json'`: on the wal2json server (debian-server.ts), every run configured for it;
+ * `admin`: another server's superuser URL; `config`: keys every run and the discovery get.
  */
 export async function logBasedFixture(
   prefix: string,
   setupSql: string,
-  plugin: 'pgoutput' | 'wal2json' = 'pgoutput',
+  opts: {
+    plugin?: 'pgoutput' | 'wal2json';
+    admin?: string;
+    config?: Record<string, unknown>;
+  } = {},
 ): Promise<LogBasedFixture> {
+  const wal2json = opts.plugin === 'wal2json';
   const db = await createTestDatabase(
     prefix,
-    plugin === 'wal2json' ? wal2jsonServerUrl() : undefined,
+    opts.admin ?? (wal2json ? wal2jsonServerUrl() : undefined),
   );
   await db.query(setupSql);
   const files = tempFiles();
   const base = {
     ...db.config,
     logical_poll_total_seconds: 5,
-    ...(plugin === 'wal2json' ? { logical_decoding_plugin: 'wal2json' } : {}),
+    ...(wal2json ? { logical_decoding_plugin: 'wal2json' } : {}),
+    ...opts.config,
   };
   let catalog = '';
   let n = 0;

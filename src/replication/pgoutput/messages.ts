@@ -146,6 +146,11 @@ export interface TruncateMessage extends Streamed {
   readonly tag: 'truncate';
   readonly options: TruncateOptions;
   readonly relationIds: readonly number[];
+  /**
+   * Only these partitions of the (partitioned) tables were truncated: the wal2json translator's
+   * report; pgoutput publishes nothing for them.
+   */
+  readonly partitions?: readonly string[];
 }
 
 /** 'M': `pg_logical_emit_message` (only with the `messages` option, PG 14+). */

@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import type { ReplicaIdentity } from '../pgoutput/messages';
+import type { Partition } from './translator';
 
 export interface LayoutColumn {
   readonly name: string;
@@ -27,7 +28,8 @@ export interface TableLayout {
 
 interface CatalogColumn {
   name: string;
-  type_oid: number;
+  /** json_build_object writes an oid as a string (only numeric types become JSON numbers). */
+  type_oid: string | number;
   typmod: number;
   typlen: number;
   is_key: boolean;
@@ -80,10 +82,38 @@ export async function queryTableLayouts(
     replicaIdentity: row.replident as ReplicaIdentity,
     columns: (JSON.parse(row.columns) as CatalogColumn[]).map((c) => ({
       name: c.name,
-      typeOid: c.type_oid,
+      typeOid: Number(c.type_oid),
       typmod: c.typmod,
       isKey: c.is_key,
       fixedLength: c.typlen > 0,
     })),
+  }));
+}
+
+/**
+ * The leaf partitions of the partitioned tables among `tables`, at any depth, as the session
+ * starts. A partition attached later is not among them: its changes reach the stream from the next
+ * run on.
+ */
+export async function queryPartitions(
+  client: ClientBase,
+  tables: readonly { readonly schema: string; readonly table: string }[],
+): Promise<Partition[]> {
+  if (tables.length === 0) return [];
+  const r = await client.query<{ rs: string; rt: string; ls: string; lt: string }>(
+    `SELECT w.schema AS rs, w.name AS rt, ln.nspname AS ls, leaf.relname AS lt
+       FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+       JOIN pg_catalog.pg_namespace AS n ON n.nspname = w.schema
+       JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = w.name
+      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.oid) AS tree
+       JOIN pg_catalog.pg_class AS leaf ON leaf.oid = tree.relid
+       JOIN pg_catalog.pg_namespace AS ln ON ln.oid = leaf.relnamespace
+      WHERE c.relkind = 'p' AND tree.isleaf
+      ORDER BY 1, 2, 3, 4`,
+    [tables.map((t) => t.schema), tables.map((t) => t.table)],
+  );
+  return r.rows.map((row) => ({
+    root: { schema: row.rs, table: row.rt },
+    leaf: { schema: row.ls, table: row.lt },
   }));
 }

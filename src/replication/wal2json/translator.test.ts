@@ -255,6 +255,51 @@ describe('Wal2jsonTranslator', () => {
     expect((out[2] as { relationId: number }).relationId).toBe(rel.relationId);
   });
 
+  describe('a partitioned table', () => {
+    const PARTS = [
+      { leaf: { schema: 'public', table: 't_a' }, root: { schema: 'public', table: 't' } },
+      { leaf: { schema: 'public', table: 't_b_1' }, root: { schema: 'public', table: 't' } },
+    ];
+    const BEGIN = `{"action":"B",${TX},"lsn":"0/1526700","nextlsn":"0/1526800"}`;
+    const COMMIT = `{"action":"C",${TX},"lsn":"0/1526700","nextlsn":"0/1526800"}`;
+    const truncate = (table: string) =>
+      `{"action":"T",${TX},"lsn":"0/1526698","schema":"public","table":"${table}"}`;
+    const run = (messages: readonly string[]) => {
+      const t = new Wal2jsonTranslator({ baselines: [TABLE], partitions: PARTS });
+      return { out: messages.flatMap((m) => t.translate(Buffer.from(m, 'utf8'), FRAME)) };
+    };
+
+    it("a leaf's changes come under the root's relation", () => {
+      const { out } = run([
+        BEGIN,
+        change('I', 't_b_1', `"columns":[${ID1},${col('n', 1700, '2')},${col('big', 25, '"x"')}]`),
+        COMMIT,
+      ]);
+      expect(out.map((m) => m.tag)).toEqual(['begin', 'relation', 'insert', 'commit']);
+      expect((out[2] as { relationId: number }).relationId).toBe(16384);
+    });
+
+    it('every leaf, or the parent, truncated: one truncate of the root', () => {
+      for (const names of [
+        ['t_a', 't_b_1'],
+        ['t', 't_a', 't_b_1'],
+      ]) {
+        const { out } = run([BEGIN, ...names.map(truncate), COMMIT]);
+        expect(out.filter((m) => m.tag === 'truncate')).toEqual([
+          { tag: 'truncate', options: expect.anything(), relationIds: [16384] },
+        ]);
+      }
+    });
+
+    it('some leaves truncated: at the commit, a truncate of the root naming those partitions', () => {
+      const { out } = run([BEGIN, truncate('t_a'), COMMIT]);
+      expect(out.map((m) => m.tag)).toEqual(['begin', 'relation', 'truncate', 'commit']);
+      expect(out.filter((m) => m.tag === 'truncate')).toEqual([
+        expect.objectContaining({ relationIds: [16384], partitions: ['public.t_a'] }),
+      ]);
+    });
+  });
+
   it('rejects output it does not understand', () => {
     expect(() => translate(['{"action":"X"}'])).toThrow(/unknown action "X"/);
     expect(() => translate(['{"action":"I","xid":1}'])).toThrow(/unexpected wal2json output/);

@@ -20,9 +20,23 @@ import { isFixedLengthOid, type LayoutColumn, type TableLayout } from './table-l
 
 const BYTEA = 17;
 
+/** A table by schema and name. */
+export interface TableName {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** A leaf partition of a selected partitioned table (at any depth). */
+export interface Partition {
+  readonly leaf: TableName;
+  readonly root: TableName;
+}
+
 export interface Wal2jsonTranslatorOptions {
   /** The selected tables as the catalog has them when streaming starts. */
   readonly baselines: readonly TableLayout[];
+  /** The selected partitioned tables' leaves when streaming starts. */
+  readonly partitions?: readonly Partition[];
 }
 
 interface TableState {
@@ -45,10 +59,23 @@ const tableKey = (schema: string, table: string) => JSON.stringify([schema, tabl
 export class Wal2jsonTranslator {
   private readonly tables = new Map<string, TableState>();
   private nextSyntheticId = 0xffff_0000;
+  /** Leaf partition → its selected root: wal2json names the leaf a row is stored in. */
+  private readonly roots = new Map<string, TableName>();
+  /** Each selected root's number of leaves. */
+  private readonly leafCount = new Map<string, number>();
+  /** Per root, the leaves a TRUNCATE of the current transaction named so far. */
+  private truncatedLeaves = new Map<string, { root: TableName; leaves: TableName[] }>();
+  /** Roots the current transaction truncated as a whole. */
+  private truncatedRoots = new Set<string>();
 
   constructor(options: Wal2jsonTranslatorOptions) {
     for (const b of options.baselines) {
       this.tables.set(tableKey(b.schema, b.table), { layout: b, announced: false });
+    }
+    for (const p of options.partitions ?? []) {
+      this.roots.set(tableKey(p.leaf.schema, p.leaf.table), p.root);
+      const k = tableKey(p.root.schema, p.root.table);
+      this.leafCount.set(k, (this.leafCount.get(k) ?? 0) + 1);
     }
   }
 
@@ -72,31 +99,27 @@ export class Wal2jsonTranslator {
 
   private boundary(m: Wal2jsonBoundary, frameLsn: Lsn): PgoutputMessage[] {
     const commitTime = commitTimeMicros(m.timestamp);
+    const partial = m.action === 'C' ? this.partialTruncates() : [];
     if (m.action === 'B') {
       this.pendingBegin = { tag: 'begin', finalLsn: m.lsn, commitTime, xid: m.xid };
       return [];
     }
-    const empty = this.pendingBegin !== undefined;
+    const begin = this.pendingBegin;
     this.pendingBegin = undefined;
-    if (empty) return [];
+    if (begin && partial.length === 0) return [];
     // nextlsn is the commit record's end, as pgoutput's end_lsn; equal to the frame's LSN.
     const endLsn = m.nextLsn !== INVALID_LSN ? m.nextLsn : frameLsn;
-    return [{ tag: 'commit', flags: 0, commitLsn: m.lsn, endLsn, commitTime }];
+    return [
+      ...(begin ? [begin] : []),
+      ...partial,
+      { tag: 'commit', flags: 0, commitLsn: m.lsn, endLsn, commitTime },
+    ];
   }
 
   private content(m: Exclude<Wal2jsonRecord, Wal2jsonBoundary>): PgoutputMessage[] {
     switch (m.action) {
-      case 'T': {
-        const out: PgoutputMessage[] = [];
-        const state = this.state(m.schema, m.table);
-        if (!state.announced) out.push(this.announce(state));
-        out.push({
-          tag: 'truncate',
-          options: { cascade: false, restartIdentity: false },
-          relationIds: [state.layout.relationId],
-        });
-        return out;
-      }
+      case 'T':
+        return this.truncate(m.schema, m.table);
       case 'M':
         return [
           {
@@ -113,9 +136,71 @@ export class Wal2jsonTranslator {
     }
   }
 
+  /**
+   * A TRUNCATE names every table it empties: the parent and each leaf for a partitioned table.
+   * The stream is truncated when the parent or every leaf is; a TRUNCATE of some leaves only
+   * empties part of the stream, which a table-wide truncate downstream would overdo: it is reported
+   * at the commit.
+   */
+  private truncate(schema: string, table: string): PgoutputMessage[] {
+    const key = tableKey(schema, table);
+    const root = this.roots.get(key);
+    if (!root) {
+      if (this.leafCount.has(key)) {
+        if (this.truncatedRoots.has(key)) return [];
+        this.truncatedRoots.add(key);
+        this.truncatedLeaves.delete(key);
+      }
+      return this.truncateTable(schema, table);
+    }
+    const rootKey = tableKey(root.schema, root.table);
+    if (this.truncatedRoots.has(rootKey)) return [];
+    const seen = this.truncatedLeaves.get(rootKey) ?? { root, leaves: [] };
+    seen.leaves.push({ schema, table });
+    this.truncatedLeaves.set(rootKey, seen);
+    if (seen.leaves.length < this.leafCount.get(rootKey)!) return [];
+    this.truncatedLeaves.delete(rootKey);
+    this.truncatedRoots.add(rootKey);
+    return this.truncateTable(root.schema, root.table);
+  }
+
+  private truncateTable(schema: string, table: string): PgoutputMessage[] {
+    const out: PgoutputMessage[] = [];
+    const state = this.state(schema, table);
+    if (!state.announced) out.push(this.announce(state));
+    out.push({
+      tag: 'truncate',
+      options: { cascade: false, restartIdentity: false },
+      relationIds: [state.layout.relationId],
+    });
+    return out;
+  }
+
+  /**
+   * The transaction's TRUNCATEs of some partitions only, as truncates of their table that name
+   * the partitions: the stream cannot empty just those rows, so it is copied again instead.
+   */
+  private partialTruncates(): PgoutputMessage[] {
+    const out: PgoutputMessage[] = [];
+    for (const { root, leaves } of this.truncatedLeaves.values()) {
+      const state = this.state(root.schema, root.table);
+      if (!state.announced) out.push(this.announce(state));
+      out.push({
+        tag: 'truncate',
+        options: { cascade: false, restartIdentity: false },
+        relationIds: [state.layout.relationId],
+        partitions: leaves.map((l) => `${l.schema}.${l.table}`),
+      });
+    }
+    this.truncatedLeaves = new Map();
+    this.truncatedRoots = new Set();
+    return out;
+  }
+
   private change(m: Wal2jsonChange): PgoutputMessage[] {
     const out: PgoutputMessage[] = [];
-    const state = this.state(m.schema, m.table);
+    const root = this.roots.get(tableKey(m.schema, m.table));
+    const state = root ? this.state(root.schema, root.table) : this.state(m.schema, m.table);
     const shown = m.columns ?? (state.layout.columns.length ? undefined : m.identity);
     if (shown) {
       const next = reconcile(state.layout, shown, m.action === 'U');

@@ -6,6 +6,8 @@ const target: LogStreamTarget = {
   schemaName: 'public',
   tableName: 'docs',
   deselected: new Set(['secret']),
+  keyProperties: ['id'],
+  generated: new Set(),
 };
 
 const relation: RelationMessage = {
@@ -64,14 +66,57 @@ describe('ChangeEncoder', () => {
       { texts: ['1', null, '3'], missing: [1], key: ['1'], deleted: false },
     ],
   ])('%s', (_n, change, expected) => {
-    expect(encoder.decode(change)).toMatchObject(expected);
+    expect(encoder.decode(change)).toMatchObject([expected]);
+  });
+
+  it.each([
+    ['the old key tuple (K, REPLICA IDENTITY DEFAULT)', { key: t('1', null, null, null) }],
+    ['the old row (O, REPLICA IDENTITY FULL)', { old: t('1', 's', 'old body', '2') }],
+  ])('an update that changed the key: the old key removed first, from %s', (_n, old) => {
+    const out = encoder.decode({
+      tag: 'update',
+      relationId: 4_000_000_000,
+      ...old,
+      newTuple: t('10001', 's', 'U', '3'),
+    });
+    expect(out).toMatchObject([
+      { texts: ['1', null, null], missing: [], key: null, deleted: true },
+      { texts: ['10001', 'old' in old ? 'old body' : null, '3'], deleted: false },
+    ]);
+  });
+
+  it('an update of a FULL row whose key stayed: no removal', () => {
+    const out = encoder.decode({
+      tag: 'update',
+      relationId: 4_000_000_000,
+      old: t('1', 's', 'b', '2'),
+      newTuple: t('1', 's', 'b', '3'),
+    });
+    expect(out).toHaveLength(1);
+  });
+
+  it('a generated column the Relation leaves out is read by key, and null in a delete', () => {
+    const e = new ChangeEncoder([{ ...target, generated: new Set(['total']) }]);
+    e.relation(relation);
+    const [ins] = e.decode({
+      tag: 'insert',
+      relationId: 4_000_000_000,
+      newTuple: t('1', 's', 'b', '2'),
+    });
+    expect(ins).toMatchObject({ texts: ['1', 'b', '2', null], missing: [3], key: ['1'] });
+    const [del] = e.decode({
+      tag: 'delete',
+      relationId: 4_000_000_000,
+      key: t('1', null, null, null),
+    });
+    expect(del).toMatchObject({ texts: ['1', null, null, null], missing: [], deleted: true });
   });
 
   it('skips tables no stream selected, and changes before their Relation', () => {
     expect(
       encoder.decode({ tag: 'insert', relationId: 7, newTuple: t('1', 's', 'b', '1') }),
-    ).toBeNull();
-    expect(encoder.decode({ tag: 'insert', relationId: 8, newTuple: t('1') })).toBeNull();
+    ).toEqual([]);
+    expect(encoder.decode({ tag: 'insert', relationId: 8, newTuple: t('1') })).toEqual([]);
   });
 
   it('a repeated Relation keeps its layout; a changed one makes a new layout', () => {
@@ -81,20 +126,20 @@ describe('ChangeEncoder', () => {
       tag: 'insert',
       relationId: 4_000_000_000,
       newTuple: t('1', 's', 'b', '1'),
-    })!;
+    })[0]!;
     e.relation({ ...relation });
     const same = e.decode({
       tag: 'insert',
       relationId: 4_000_000_000,
       newTuple: t('1', 's', 'b', '1'),
-    })!;
+    })[0]!;
     expect(same.layoutId).toBe(first.layoutId);
     e.relation({ ...relation, columns: relation.columns.filter((c) => c.name !== 'amount') });
     const dropped = e.decode({
       tag: 'insert',
       relationId: 4_000_000_000,
       newTuple: t('1', 's', 'b'),
-    })!;
+    })[0]!;
     expect(dropped.layoutId).not.toBe(first.layoutId);
     expect(dropped.texts).toEqual(['1', 'b']);
     expect(e.layout(dropped.layoutId).columns.map((c) => c.name)).toEqual(['id', 'body']);

@@ -1,3 +1,4 @@
+import type { StreamColumns } from '../stream-columns';
 import type {
   DeleteMessage,
   InsertMessage,
@@ -14,12 +15,36 @@ export interface LogStreamTarget {
   readonly tableName: string;
   /** Columns the catalog lists but does not select. */
   readonly deselected: ReadonlySet<string>;
+  /** The stream's key (the catalog's key properties): what a key change must remove downstream. */
+  readonly keyProperties: readonly string[];
+  /**
+   * Selected generated columns. pgoutput leaves them out of its Relation before PostgreSQL 18
+   * (and on 18 without `publish_generated_columns`): they are then read by key like unchanged
+   * TOAST values.
+   */
+  readonly generated: ReadonlySet<string>;
+}
+
+/** The decoder's view of a LOG_BASED stream; `columns`: the table's columns as the server has them. */
+export function logStreamTarget(
+  sc: StreamColumns,
+  columns: ReadonlyMap<string, { readonly generated: boolean }> | undefined,
+): LogStreamTarget {
+  const st = sc.stream;
+  return {
+    tapStreamId: st.tapStreamId,
+    schemaName: st.schemaName,
+    tableName: st.tableName,
+    deselected: new Set(st.deselected),
+    keyProperties: st.keyProperties,
+    generated: new Set(st.columns.filter((c) => columns?.get(c)?.generated)),
+  };
 }
 
 /** One column a stream takes from a Relation. */
 export interface LayoutColumn {
   readonly name: string;
-  /** Position in the Relation's tuples. */
+  /** Position in the Relation's tuples; -1 for a generated column the Relation leaves out. */
   readonly sourceIndex: number;
   readonly typeOid: number;
   readonly typmod: number;
@@ -35,17 +60,25 @@ export interface RelationLayout {
   /** The Relation's `relationId`: the table's OID under pgoutput, a synthetic number otherwise. */
   readonly relationOid: number;
   readonly target: LogStreamTarget;
-  /** The stream's columns present in the Relation, in the Relation's order. */
+  /**
+   * The stream's columns present in the Relation, in the Relation's order, then its generated
+   * columns the Relation leaves out.
+   */
   readonly columns: readonly LayoutColumn[];
-  /** The replica identity's columns: what an unchanged TOAST value is fetched by. */
+  /**
+   * What a value the server did not send is fetched by: the replica identity's columns, or with
+   * REPLICA IDENTITY FULL (every column) the stream's key when it has one.
+   */
   readonly keyNames: readonly string[];
   readonly keyIndex: readonly number[];
+  /** The stream's key properties: their positions in `columns` and in the Relation's tuples. */
+  readonly streamKey: readonly { readonly column: number; readonly sourceIndex: number }[];
 }
 
 /**
  * One insert, update or delete, as PostgreSQL text per layout column, before conversion.
- * `missing` lists the positions of unchanged TOAST values the server did not send and no old
- * tuple carried (their text is null until fetched by `key`; never emitted as null).
+ * `missing` lists the positions of values the server did not send: unchanged TOAST values no old
+ * tuple carried, and generated columns pgoutput leaves out (null until fetched by `key`).
  */
 export interface BufferedChange {
   readonly kind: 'change';
@@ -53,7 +86,7 @@ export interface BufferedChange {
   readonly deleted: boolean;
   readonly texts: (string | null)[];
   readonly missing: readonly number[];
-  /** The replica identity key's texts (the new ones for an update), set only when `missing` is. */
+  /** The `keyNames` texts to fetch by (the new ones for an update), set only when `missing` is. */
   readonly key: readonly (string | null)[] | null;
 }
 
@@ -61,6 +94,8 @@ export interface BufferedChange {
 export interface BufferedTruncate {
   readonly kind: 'truncate';
   readonly layoutIds: readonly number[];
+  /** Only some partitions were truncated (TruncateMessage.partitions). */
+  readonly partial?: boolean;
 }
 
 export type BufferedEntry = BufferedChange | BufferedTruncate;
@@ -104,18 +139,38 @@ export class ChangeEncoder {
       return;
     }
     const columns: LayoutColumn[] = [];
-    const keyNames: string[] = [];
-    const keyIndex: number[] = [];
+    const identity: number[] = [];
     msg.columns.forEach((c, i) => {
       if (!target.deselected.has(c.name)) {
         columns.push({ name: c.name, sourceIndex: i, typeOid: c.typeOid, typmod: c.typmod });
       }
-      if (c.isKey) {
-        keyNames.push(c.name);
-        keyIndex.push(i);
-      }
+      if (c.isKey) identity.push(i);
     });
-    const next = { target, relationOid: msg.relationId, columns, keyNames, keyIndex };
+    const sent = new Set(msg.columns.map((c) => c.name));
+    // The type stays the one the stream already knows (OID 0).
+    for (const name of target.generated) {
+      if (!sent.has(name)) columns.push({ name, sourceIndex: -1, typeOid: 0, typmod: -1 });
+    }
+    const streamKey = target.keyProperties.flatMap((k) => {
+      const column = columns.findIndex((c) => c.name === k && c.sourceIndex >= 0);
+      return column < 0 ? [] : [{ column, sourceIndex: columns[column]!.sourceIndex }];
+    });
+    // Comparing every column (FULL) to find a row is slow and fails on types without equality
+    // (json, point): the stream's key finds the same row when the table has one.
+    const byStreamKey =
+      msg.replicaIdentity === 'f' &&
+      streamKey.length > 0 &&
+      streamKey.length === target.keyProperties.length;
+    const keyIndex = byStreamKey ? streamKey.map((k) => k.sourceIndex) : identity;
+    const keyNames = keyIndex.map((i) => msg.columns[i]!.name);
+    const next = {
+      target,
+      relationOid: msg.relationId,
+      columns,
+      keyNames,
+      keyIndex,
+      streamKey,
+    };
     const before = this.current.get(msg.relationId);
     // The server repeats a Relation (each session, and a decoder may send one per change): only
     // a different shape makes a new layout.
@@ -131,10 +186,24 @@ export class ChangeEncoder {
     return l;
   }
 
-  /** The change's texts in its layout's column order; null when no selected stream wants it. */
-  decode(change: InsertMessage | UpdateMessage | DeleteMessage): BufferedChange | null {
+  /**
+   * The change's texts in its layout's column order; none when no selected stream wants it. An
+   * update that moved its row to another key comes as two: the removal of the old key, then the
+   * row under its new key.
+   */
+  decode(change: InsertMessage | UpdateMessage | DeleteMessage): BufferedChange[] {
     const layout = this.current.get(change.relationId);
-    if (!layout) return null;
+    if (!layout) return [];
+    const row = this.row(layout, change);
+    if (change.tag !== 'update') return [row];
+    const removal = this.oldKeyRemoval(layout, change.old ?? change.key, change.newTuple);
+    return removal ? [removal, row] : [row];
+  }
+
+  private row(
+    layout: RelationLayout,
+    change: InsertMessage | UpdateMessage | DeleteMessage,
+  ): BufferedChange {
     const deleted = change.tag === 'delete';
     const image: Tuple | undefined =
       change.tag === 'delete' ? (change.old ?? change.key) : change.newTuple;
@@ -142,6 +211,12 @@ export class ChangeEncoder {
     const texts: (string | null)[] = [];
     const missing: number[] = [];
     layout.columns.forEach(({ sourceIndex: i }, j) => {
+      if (i < 0) {
+        // A generated column the server did not send: read by key, unless the row is gone.
+        texts.push(null);
+        if (!deleted) missing.push(j);
+        return;
+      }
       const v = image?.[i];
       if (v?.kind === 'text') texts.push(v.text);
       else if (v?.kind === 'unchanged') {
@@ -163,12 +238,42 @@ export class ChangeEncoder {
     return { kind: 'change', layoutId: layout.id, deleted, texts, missing, key };
   }
 
+  /**
+   * The old key's removal when an update changed the stream's key. The server sends the old key
+   * ('K') only when a replica identity column changed, or the whole old row ('O', FULL): without
+   * either the key did not change.
+   */
+  private oldKeyRemoval(
+    layout: RelationLayout,
+    old: Tuple | undefined,
+    next: Tuple,
+  ): BufferedChange | null {
+    if (!old || layout.streamKey.length === 0) return null;
+    const moved = layout.streamKey.some(({ sourceIndex: i }) => {
+      const a = old[i];
+      const b = next[i];
+      return (
+        a?.kind === 'text' && b?.kind !== 'unchanged' && !(b?.kind === 'text' && b.text === a.text)
+      );
+    });
+    if (!moved) return null;
+    const texts: (string | null)[] = layout.columns.map(() => null);
+    for (const { column, sourceIndex } of layout.streamKey) {
+      const a = old[sourceIndex];
+      if (a?.kind === 'text') texts[column] = a.text;
+    }
+    return { kind: 'change', layoutId: layout.id, deleted: true, texts, missing: [], key: null };
+  }
+
   /** The selected tables a TRUNCATE names, as their current layouts; null when none. */
   truncate(msg: TruncateMessage): BufferedTruncate | null {
     const layoutIds = msg.relationIds
       .map((r) => this.current.get(r))
       .filter((l): l is RelationLayout => !!l)
       .map((l) => l.id);
-    return layoutIds.length ? { kind: 'truncate', layoutIds } : null;
+    if (layoutIds.length === 0) return null;
+    return msg.partitions
+      ? { kind: 'truncate', layoutIds, partial: true }
+      : { kind: 'truncate', layoutIds };
   }
 }

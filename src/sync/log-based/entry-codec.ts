@@ -6,11 +6,12 @@ import type { BufferedEntry } from './change-encoder';
  * - change: tag 0 (1 when deleted), layout id u32, texts (u16 count, each i32 byte length or -1
  *   for null, then UTF-8), missing positions (u16 count, u16 each), key texts (u16 count, 0xffff
  *   when there is no key);
- * - truncate: tag 2, u16 count, u32 layout id each.
+ * - truncate: tag 2 (3 when of some partitions only), u16 count, u32 layout id each.
  */
 const TAG_CHANGE = 0;
 const TAG_DELETE = 1;
 const TAG_TRUNCATE = 2;
+const TAG_PARTIAL_TRUNCATE = 3;
 const NO_KEY = 0xffff;
 
 /** Appends entries to a reusable chunk; full chunks go to `sink`. */
@@ -38,7 +39,7 @@ export class EntryWriter {
     const start = this.len;
     this.len += 4;
     if (e.kind === 'truncate') {
-      this.buf.writeUInt8(TAG_TRUNCATE, this.len++);
+      this.buf.writeUInt8(e.partial ? TAG_PARTIAL_TRUNCATE : TAG_TRUNCATE, this.len++);
       this.buf.writeUInt16LE(e.layoutIds.length, this.len);
       this.len += 2;
       for (const id of e.layoutIds) {
@@ -106,12 +107,14 @@ export class EntryWriter {
 export function decodeEntry(buf: Buffer, start: number): BufferedEntry {
   let p = start;
   const tag = buf.readUInt8(p++);
-  if (tag === TAG_TRUNCATE) {
+  if (tag === TAG_TRUNCATE || tag === TAG_PARTIAL_TRUNCATE) {
     const n = buf.readUInt16LE(p);
     p += 2;
     const layoutIds: number[] = [];
     for (let i = 0; i < n; i++, p += 4) layoutIds.push(buf.readUInt32LE(p));
-    return { kind: 'truncate', layoutIds };
+    return tag === TAG_PARTIAL_TRUNCATE
+      ? { kind: 'truncate', layoutIds, partial: true }
+      : { kind: 'truncate', layoutIds };
   }
   const layoutId = buf.readUInt32LE(p);
   p += 4;

@@ -214,6 +214,8 @@ async function slotFindings(
 
 interface PublicationRow {
   viaroot: string;
+  /** PostgreSQL 18+: 's' when stored generated columns are published, 'n' when not; else null. */
+  gencols: string | null;
   ins: string;
   upd: string;
   del: string;
@@ -227,6 +229,8 @@ interface TableRow {
   published: string;
   /** Partitioned tables: are its partitions published (under their own names)? */
   parts_published: string;
+  /** Has a stored generated column. */
+  gencols: string;
 }
 
 /**
@@ -259,9 +263,11 @@ async function inspectPublication(
   const q = quoteIdent(pub);
   const p = (
     await client.query<PublicationRow>(
+      // pubgencols exists from PostgreSQL 18: read through the row's JSON, null before.
       `SELECT pubviaroot::text AS viaroot, pubinsert::text AS ins, pubupdate::text AS upd,
-              pubdelete::text AS del, pubtruncate::text AS trunc
-         FROM pg_catalog.pg_publication WHERE pubname = $1`,
+              pubdelete::text AS del, pubtruncate::text AS trunc,
+              to_jsonb(p) ->> 'pubgencols' AS gencols
+         FROM pg_catalog.pg_publication AS p WHERE pubname = $1`,
       [pub],
     )
   ).rows[0];
@@ -278,7 +284,10 @@ async function inspectPublication(
                    JOIN pg_catalog.pg_publication_tables AS pt
                      ON pt.pubname = $1 AND pt.schemaname = ln.nspname
                     AND pt.tablename = leaf.relname
-                  WHERE tree.isleaf))::text AS parts_published
+                  WHERE tree.isleaf))::text AS parts_published,
+              EXISTS (SELECT 1 FROM pg_catalog.pg_attribute AS a
+                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                         AND a.attgenerated = 's')::text AS gencols
          FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(schema, name, ord)
          LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
          LEFT JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name
@@ -290,8 +299,16 @@ async function inspectPublication(
   const missing = rows.filter((r) => r.published !== 'true' && r.parts_published !== 'true');
   const list = (rs: readonly TableRow[]) =>
     rs.map((r) => qualifiedName(r.schema, r.name)).join(', ');
+  const generated = rows.filter((r) => r.gencols === 'true');
+  // PostgreSQL 18 can publish stored generated columns; before, the tap reads them by key.
+  const canPublishGenerated =
+    generated.length > 0 &&
+    Number(
+      (await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`))
+        .rows[0]!.v,
+    ) >= 180000;
   if (!p) {
-    const sql = createPublicationSql(pub, rows);
+    const sql = createPublicationSql(pub, rows, canPublishGenerated);
     if (config.createPublication) {
       return {
         findings: [ok(`publication '${pub}' does not exist; the run creates it: ${sql}`)],
@@ -320,6 +337,13 @@ async function inspectPublication(
       status: 'problem',
       what: `publication '${pub}' publishes the partitions of ${list(partitioned)} under their own names, not as the partitioned table`,
       fix: `ALTER PUBLICATION ${q} SET (publish_via_partition_root = true);`,
+    });
+  }
+  if (canPublishGenerated && p.gencols !== 's') {
+    out.push({
+      status: 'warning',
+      what: `publication '${pub}' does not publish the generated columns of ${list(generated)}: the tap reads them by key, so a record carries the row's value when it is read, not as of its change`,
+      fix: `ALTER PUBLICATION ${q} SET (publish_generated_columns = stored);`,
     });
   }
   const ops = (
@@ -351,12 +375,18 @@ async function inspectPublication(
   return { findings: out, create: null };
 }
 
-function createPublicationSql(pub: string, rows: readonly TableRow[]): string {
+function createPublicationSql(
+  pub: string,
+  rows: readonly TableRow[],
+  publishGenerated: boolean,
+): string {
   const tables = rows.map((r) => qualifiedName(r.schema, r.name)).join(', ');
-  const viaRoot = rows.some((r) => r.kind === 'p')
-    ? ' WITH (publish_via_partition_root = true)'
-    : '';
-  return `CREATE PUBLICATION ${quoteIdent(pub)} FOR TABLE ${tables}${viaRoot};`;
+  const options = [
+    ...(rows.some((r) => r.kind === 'p') ? ['publish_via_partition_root = true'] : []),
+    ...(publishGenerated ? ['publish_generated_columns = stored'] : []),
+  ];
+  const withOptions = options.length ? ` WITH (${options.join(', ')})` : '';
+  return `CREATE PUBLICATION ${quoteIdent(pub)} FOR TABLE ${tables}${withOptions};`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { WalReader } from '../../replication/wal-reader';
 import { statusIntervalMs } from '../../replication/status-interval';
 import { pgEpochMicrosToRfc3339 } from '../../values';
 import type { SyncContext } from '../sync-context';
-import { ChangeEncoder } from './change-encoder';
+import { ChangeEncoder, logStreamTarget } from './change-encoder';
 import { saveBookmark, streamId, type LogStream } from './log-stream';
 import type { LogOffset } from './offset';
 import { StreamShape } from './stream-shape';
@@ -27,17 +27,17 @@ export async function streamChanges(
 ): Promise<number> {
   const config = ctx.config;
   const byId = new Map(streams.map((s) => [streamId(s), s]));
-  const encoder = new ChangeEncoder(
-    streams.map((s) => ({
-      tapStreamId: s.sc.stream.tapStreamId,
-      schemaName: s.sc.stream.schemaName,
-      tableName: s.sc.stream.tableName,
-      deselected: new Set(s.sc.stream.deselected),
-    })),
-  );
   const baselines = await currentColumnTypes(
     ctx.client,
     streams.map((s) => [s.sc.stream.schemaName, s.sc.stream.tableName] as const),
+  );
+  const encoder = new ChangeEncoder(
+    streams.map((s) =>
+      logStreamTarget(
+        s.sc,
+        baselines.get(JSON.stringify([s.sc.stream.schemaName, s.sc.stream.tableName])),
+      ),
+    ),
   );
   const lookup = new TypeLookup(ctx.client);
   const shapes = new Map(
@@ -139,8 +139,7 @@ export async function streamChanges(
           case 'insert':
           case 'update':
           case 'delete': {
-            const change = encoder.decode(msg);
-            if (change) buffer.append(change);
+            for (const change of encoder.decode(msg)) buffer.append(change);
             break;
           }
           case 'truncate': {

@@ -10,15 +10,18 @@ const BATCH_BUDGET_BYTES = 32 * 1024 * 1024;
 const MAX_PARAMETERS = 65_000;
 
 /**
- * Unchanged TOAST values the server did not send and no old tuple carried (REPLICA IDENTITY
- * DEFAULT or USING INDEX): the rows' current values, read by key, never null. Changes are handed
- * over in batches (see `batchKeys`) and each batch costs one query per table; the batch shrinks
- * when the values are large, so memory stays bounded whatever their size.
+ * Values the server did not send: unchanged TOAST values no old tuple carried (REPLICA IDENTITY
+ * DEFAULT or USING INDEX) and generated columns pgoutput leaves out. They are the rows' current
+ * values, read by key. Changes are handed over in batches (see `batchKeys`) and each batch costs
+ * one query per table; the batch shrinks when the values are large, so memory stays bounded
+ * whatever their size.
  */
 export class ToastFetcher {
   /** Queries run so far (logged; a test checks the batching through it). */
   queries = 0;
   values = 0;
+  /** Changes left out because their row was gone when read. */
+  gone = 0;
   private keysPerBatch = MAX_KEYS_PER_QUERY;
 
   constructor(private readonly client: Queryable) {}
@@ -28,10 +31,16 @@ export class ToastFetcher {
     return this.keysPerBatch;
   }
 
+  /**
+   * Fills in the changes' missing values. Returns the changes whose row no longer exists (deleted,
+   * or moved to another key, since): nothing tells their values, and a later change in the WAL
+   * removes or replaces the row downstream.
+   */
   async fetch(
     changes: readonly BufferedChange[],
     layoutOf: (id: number) => RelationLayout,
-  ): Promise<void> {
+  ): Promise<Set<BufferedChange>> {
+    const gone = new Set<BufferedChange>();
     const byLayout = new Map<number, BufferedChange[]>();
     for (const c of changes) {
       const list = byLayout.get(c.layoutId);
@@ -41,7 +50,7 @@ export class ToastFetcher {
     let bytes = 0;
     let keys = 0;
     for (const [id, list] of byLayout) {
-      const r = await this.fetchLayout(layoutOf(id), list);
+      const r = await this.fetchLayout(layoutOf(id), list, gone);
       bytes += r.bytes;
       keys += r.keys;
     }
@@ -52,11 +61,14 @@ export class ToastFetcher {
         Math.min(MAX_KEYS_PER_QUERY, Math.floor(BATCH_BUDGET_BYTES / perKey)),
       );
     }
+    this.gone += gone.size;
+    return gone;
   }
 
   private async fetchLayout(
     layout: RelationLayout,
     changes: readonly BufferedChange[],
+    gone: Set<BufferedChange>,
   ): Promise<{ bytes: number; keys: number }> {
     const t = layout.target;
     const table = qualifiedName(t.schemaName, t.tableName);
@@ -66,7 +78,7 @@ export class ToastFetcher {
     ];
     if (keyNames.length === 0 || missingNames.some((n) => keyNames.includes(n))) {
       throw new RuntimeError(
-        `${t.tapStreamId}: an update left a TOASTed column unchanged and ${t.schemaName}.${t.tableName} has no replica identity key to read it by; run \`ALTER TABLE ${table} REPLICA IDENTITY FULL;\``,
+        `${t.tapStreamId}: a change did not carry ${missingNames.join(', ')} (an unchanged TOASTed value, or a generated column) and ${t.schemaName}.${t.tableName} has no replica identity key to read it by; run \`ALTER TABLE ${table} REPLICA IDENTITY FULL;\``,
       );
     }
     const byKey = new Map<string, BufferedChange[]>();
@@ -103,10 +115,13 @@ export class ToastFetcher {
         rowMode: 'array',
       });
       this.queries += 1;
+      const found = new Set<string>();
       for (const raw of r.rows) {
         const row = raw as (string | null)[];
-        const list = byKey.get(JSON.stringify(row.slice(0, nk)));
+        const k = JSON.stringify(row.slice(0, nk));
+        const list = byKey.get(k);
         if (!list) continue;
+        found.add(k);
         for (const c of list) {
           for (const j of c.missing) {
             const v = row[nk + missingNames.indexOf(layout.columns[j]!.name)] ?? null;
@@ -116,7 +131,7 @@ export class ToastFetcher {
           }
         }
       }
-      // A key with no row: deleted since, and its Delete follows later in the stream.
+      for (const k of chunk) if (!found.has(k)) for (const c of byKey.get(k)!) gone.add(c);
     }
     return { bytes, keys: keys.length };
   }

@@ -51,8 +51,18 @@ export class TransactionApplier {
     let window: BufferedEntry[] = [];
     let fetch: BufferedChange[] = [];
     const flush = async () => {
-      if (fetch.length) await this.toast.fetch(fetch, (id) => this.encoder.layout(id));
+      const gone = fetch.length
+        ? await this.toast.fetch(fetch, (id) => this.encoder.layout(id))
+        : null;
+      if (gone?.size) {
+        this.ctx.log.info(
+          `${gone.size} change(s) of the transaction at ${formatLsn(end)} left out: their row no longer exists, so the values the server did not send cannot be read; a later change in the WAL deletes or replaces it`,
+        );
+      }
       for (const e of window) {
+        // Its row was deleted or re-keyed since: that later change, further on in the WAL, is what
+        // the target must end with; a record with unknown values would only be wrong meanwhile.
+        if (gone?.has(e as BufferedChange)) continue;
         const n = this.emit(e, end, at, now);
         count += typeof n === 'number' ? n : await n;
       }
@@ -93,7 +103,13 @@ export class TransactionApplier {
   private emit(e: BufferedEntry, end: Lsn, at: string, now: Date): number | Promise<number> {
     if (e.kind === 'truncate') {
       const hit = new Set(e.layoutIds.map((id) => this.streamOf(id)));
-      for (const s of hit) if (!this.offset.covers(streamId(s), end)) this.truncate(s, end);
+      for (const s of hit) {
+        if (this.offset.covers(streamId(s), end)) continue;
+        // Emptying the whole stream would drop the other partitions' rows downstream.
+        if (e.partial)
+          this.copyAgain(s, `a TRUNCATE of some of its partitions committed at ${formatLsn(end)}`);
+        else this.truncate(s, end);
+      }
       return 0;
     }
     const layout = this.encoder.layout(e.layoutId);

@@ -48,14 +48,32 @@ export class TypeLookup {
   }
 }
 
-/** The current type of every column of `tables` (schema, table), keyed by `[schema, table]` JSON. */
+/** A column as the server has it when streaming starts. */
+export interface CurrentColumn {
+  readonly typeOid: number;
+  readonly typmod: number;
+  /** GENERATED ALWAYS AS (stored, or virtual on PostgreSQL 18). */
+  readonly generated: boolean;
+}
+
+/**
+ * The current type of every column of `tables` (schema, table), and whether it is generated,
+ * keyed by `[schema, table]` JSON.
+ */
 export async function currentColumnTypes(
   client: Queryable,
   tables: readonly (readonly [string, string])[],
-): Promise<Map<string, Map<string, { typeOid: number; typmod: number }>>> {
-  const r = await client.query<{ s: string; t: string; name: string; oid: string; typmod: number }>(
+): Promise<Map<string, Map<string, CurrentColumn>>> {
+  const r = await client.query<{
+    s: string;
+    t: string;
+    name: string;
+    oid: string;
+    typmod: number;
+    generated: string;
+  }>(
     `SELECT n.nspname AS s, c.relname AS t, a.attname AS name, a.atttypid::text AS oid,
-            a.atttypmod AS typmod
+            a.atttypmod AS typmod, (a.attgenerated <> '')::text AS generated
        FROM unnest($1::text[], $2::text[]) AS w(s, t)
        JOIN pg_catalog.pg_namespace AS n ON n.nspname = w.s
        JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = w.t
@@ -63,12 +81,16 @@ export async function currentColumnTypes(
       WHERE a.attnum > 0 AND NOT a.attisdropped`,
     [tables.map((x) => x[0]), tables.map((x) => x[1])],
   );
-  const out = new Map<string, Map<string, { typeOid: number; typmod: number }>>();
+  const out = new Map<string, Map<string, CurrentColumn>>();
   for (const row of r.rows) {
     const k = JSON.stringify([row.s, row.t]);
     let cols = out.get(k);
     if (!cols) out.set(k, (cols = new Map()));
-    cols.set(row.name, { typeOid: Number(row.oid), typmod: Number(row.typmod) });
+    cols.set(row.name, {
+      typeOid: Number(row.oid),
+      typmod: Number(row.typmod),
+      generated: row.generated === 'true',
+    });
   }
   return out;
 }
