@@ -211,3 +211,106 @@ describe('LOG_BASED: a table created again, met in the WAL (pgoutput)', () => {
     }
   });
 });
+
+describe('LOG_BASED: columns renamed or added with values', () => {
+  let f: LogBasedFixture;
+  const runs: Message[][] = [];
+  const run = async () => {
+    const r = await f.run(lastState(runs.flat()));
+    expect(r.stderr).not.toMatch(/CRITICAL/);
+    expect(r.code).toBe(0);
+    expect(recordSchemaErrors(r.msgs)).toEqual([]);
+    runs.push(r.msgs);
+    return r;
+  };
+  /** The target's rows as JSON of the source's current columns (the target may keep old ones). */
+  const target = async () => {
+    const cols = (
+      await f.db.query<{ c: string }>(
+        `SELECT attname AS c FROM pg_attribute WHERE attrelid = 'public.t'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      )
+    ).map((x) => x.c);
+    const rows = [
+      ...replay(
+        runs.flat().filter((m) => m.stream === 'public-t'),
+        'id',
+      ).values(),
+    ];
+    return rows
+      .map((r) => JSON.stringify(cols.map((c) => (r[c] === undefined ? null : r[c]))))
+      .sort();
+  };
+  const source = async () =>
+    (await f.db.query<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM t`))
+      .map((x) => JSON.stringify(Object.values(JSON.parse(x.j) as Record<string, unknown>)))
+      .sort();
+
+  beforeAll(async () => {
+    f = await logBasedFixture(
+      'columns',
+      `CREATE TABLE t (id int PRIMARY KEY, v text);
+       INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 10) i;
+       CREATE PUBLICATION tap_postgres FOR ALL TABLES;`,
+    );
+    await f.select({ 'public-t': {} });
+    await run();
+  });
+  afterAll(async () => {
+    await f.db.drop();
+  });
+
+  it('ADD COLUMN without a default: a new SCHEMA, no copy (every existing row holds null)', async () => {
+    await f.db.query(`ALTER TABLE t ADD COLUMN e text`);
+    await f.db.query(`UPDATE t SET e = 'set' WHERE id = 1`);
+    const r = await run();
+    expect(r.msgs.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([]);
+    expect(await target()).toEqual(await source());
+  });
+
+  it('ADD COLUMN with a default between runs: copied again, every row has it', async () => {
+    await f.db.query(`ALTER TABLE t ADD COLUMN d int DEFAULT 7`);
+    await f.db.query(`UPDATE t SET v = 'changed' WHERE id = 2`);
+    const r = await run();
+    expect(r.stderr).toMatch(
+      /column 'd' was added with a default \(or generated\) since the last run/,
+    );
+    expect(r.msgs.filter((m) => m.type === 'ACTIVATE_VERSION')).toHaveLength(1);
+    expect(await target()).toEqual(await source());
+  });
+
+  it('RENAME COLUMN between runs: copied again under the new name', async () => {
+    await f.db.query(`ALTER TABLE t RENAME COLUMN v TO w`);
+    await f.db.query(`UPDATE t SET w = 'renamed' WHERE id = 3`);
+    const r = await run();
+    expect(r.stderr).toMatch(/column 'v' was renamed to 'w' since the last run/);
+    expect(await target()).toEqual(await source());
+    const next = await run();
+    expect(next.msgs.filter((m) => m.type === 'RECORD')).toEqual([]);
+  });
+
+  it('ADD COLUMN with a default while a run streams: copied again at its end', async () => {
+    const pending = f.spawn(lastState(runs.flat()), {
+      break_at_end_lsn: false,
+      logical_poll_total_seconds: 3,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await f.db.query(`ALTER TABLE t ADD COLUMN g int DEFAULT 5`);
+    await f.db.query(`UPDATE t SET w = 'during' WHERE id = 4`);
+    const r = await pending;
+    expect(r.stderr).not.toMatch(/CRITICAL/);
+    expect(r.code).toBe(0);
+    expect(recordSchemaErrors(r.msgs)).toEqual([]);
+    runs.push(r.msgs);
+    expect(r.stderr).toMatch(/column 'g' was added with a default \(or generated\)/);
+    expect(await target()).toEqual(await source());
+  });
+
+  it('a generated column added between runs (pgoutput before 18 does not even name it): copied again', async () => {
+    await f.db.query(`ALTER TABLE t ADD COLUMN h int GENERATED ALWAYS AS (id * 2) STORED`);
+    const r = await run();
+    expect(r.stderr).toMatch(
+      /column 'h' was added with a default \(or generated\) since the last run/,
+    );
+    expect(await target()).toEqual(await source());
+  });
+});

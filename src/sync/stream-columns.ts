@@ -1,5 +1,7 @@
 import type { SelectedStream } from '../catalog/stream-selection';
 import { queryCatalog, type Queryable } from '../discovery/catalog-query';
+import type { ColumnRow } from '../discovery/introspection';
+import { jsonSchemaFor } from '../types/json-schema-mapping';
 import { replicaIdentityOf, type ReplicaIdentity } from '../discovery/replica-identity';
 import { resolveColumnType, typesByOid } from '../discovery/resolve-type';
 import { InputError } from '../errors';
@@ -38,6 +40,35 @@ export interface StreamColumns {
    * empty result, so the sync skips it instead of failing the run.
    */
   readonly unpopulated: boolean;
+}
+
+/**
+ * LOG_BASED: the table's columns added since discovery (neither selected nor deselected in the
+ * catalog). Changes carry them, so the stream has them from its first SCHEMA and its copies
+ * read them: a column that first appeared mid-stream would be null in the target for every row
+ * no later change touched.
+ */
+function addedColumns(
+  stream: SelectedStream,
+  cols: readonly ColumnRow[],
+  types: ReturnType<typeof typesByOid>,
+): { stream: SelectedStream; types: ResolvedType[] } | null {
+  const listed = new Set([...stream.columns, ...stream.deselected]);
+  const extra = cols.filter((c) => !listed.has(c.name));
+  if (extra.length === 0) return null;
+  const extraTypes = extra.map((c) => resolveColumnType(c, types));
+  const properties = { ...((stream.schema.properties ?? {}) as Record<string, unknown>) };
+  extra.forEach((c, i) => {
+    properties[c.name] = jsonSchemaFor(extraTypes[i]!, { nullable: true });
+  });
+  return {
+    stream: {
+      ...stream,
+      columns: [...stream.columns, ...extra.map((c) => c.name)],
+      schema: { ...stream.schema, properties },
+    },
+    types: extraTypes,
+  };
 }
 
 /** The type given to a column that is gone: it is never read, and its values are text if seen. */
@@ -88,9 +119,12 @@ export async function resolveStreamColumns(
       }
       return resolveColumnType(col, types);
     });
-    const live = withLiveTypes(stream, resolved, new Set(absent));
+    const withExtras = stream.method === 'LOG_BASED' ? addedColumns(stream, cols, types) : null;
+    const read = withExtras ? withExtras.stream : stream;
+    const allTypes = withExtras ? [...resolved, ...withExtras.types] : resolved;
+    const live = withLiveTypes(read, allTypes, new Set(absent));
     return {
-      ...withKeyColumns(live.stream, resolved),
+      ...withKeyColumns(live.stream, allTypes),
       retyped: live.retyped,
       primaryKey: rel.primaryKey,
       replicaIdentity: replicaIdentityOf(

@@ -21,7 +21,12 @@ type Plan = { readonly resume: Lsn } | { readonly copy: string | null };
  * Why a stream cannot continue from its bookmark (`copy`, with the reason when it had one), or
  * the position it continues from.
  */
-function planStream(b: Bookmark, slotExists: boolean, live: TableIdentity | undefined): Plan {
+function planStream(
+  b: Bookmark,
+  slotExists: boolean,
+  live: TableIdentity | undefined,
+  deselected: readonly string[],
+): Plan {
   const lsn = bookmarkLsn(b);
   if (!lsn) return { copy: null };
   // pipelinewise and singer-io write the LSN when their first copy starts and keep `xmin` until
@@ -32,7 +37,7 @@ function planStream(b: Bookmark, slotExists: boolean, live: TableIdentity | unde
     };
   }
   if (!slotExists) return { copy: null }; // only with resnapshot_on_slot_loss (readiness.ts)
-  const changed = live ? identityChange(b, live) : null;
+  const changed = live ? identityChange(b, live, deselected) : null;
   return changed ? { copy: changed } : { resume: lsn };
 }
 
@@ -72,7 +77,7 @@ export async function syncLogBased(
     const id = sc.stream.tapStreamId;
     const b = bookmarkFor(ctx.state, id, 'LOG_BASED', null);
     const identity = identities.get(identityKey(sc.stream.schemaName, sc.stream.tableName));
-    const plan = planStream(b, !!existing, identity);
+    const plan = planStream(b, !!existing, identity, sc.stream.deselected);
     if ('copy' in plan && plan.copy) {
       ctx.log.warn(`${id}: ${plan.copy}: the table is copied again under a new version`);
     }

@@ -27,6 +27,6 @@ export function saveBookmark(ctx: SyncContext, offset: LogOffset, s: LogStream):
     version: s.version,
     ...offset.bookmark(streamId(s)),
     xmin: null,
-    ...identityBookmark(s.identity),
+    ...identityBookmark(s.identity, s.sc.stream.deselected),
   });
 }

@@ -7,6 +7,7 @@ import { jsonString, recordBodyConverter, type ValuePolicy } from '../../values'
 import { keyPropertySchema } from '../key-properties';
 import type { StreamColumns } from '../stream-columns';
 import type { BufferedChange, RelationLayout } from './change-encoder';
+import type { ColumnOrigin } from './table-identity';
 import type { TypeLookup } from './type-lookup';
 
 type Property = Readonly<Record<string, unknown>>;
@@ -119,6 +120,16 @@ export function fitsWithin(inner: Property, outer: Property): boolean {
   return !ii || !oi ? ii === oi : fitsWithin(ii, oi);
 }
 
+/** Why a column met mid-stream cannot simply be added to the schema. */
+const ORIGIN_WHY: Record<Exclude<ColumnOrigin, 'added'>, (c: string) => string> = {
+  renamed: (c) =>
+    `column '${c}' was renamed while streaming: rows no change touched keep their values under the old name only`,
+  filled: (c) =>
+    `column '${c}' was added with a default (or generated) while streaming: rows no change touched hold values the change stream does not send`,
+  gone: (c) =>
+    `column '${c}' appeared while streaming and is gone again (renamed or dropped): its rows cannot be told from the changes`,
+};
+
 /** A column's type as the server identifies it (pg_attribute.atttypid / atttypmod). */
 export interface ColumnTypeId {
   readonly typeOid: number;
@@ -155,6 +166,9 @@ export class StreamShape {
     private readonly lookup: TypeLookup,
     private readonly policy: ValuePolicy,
     private readonly log: Logger,
+    /** How a column the run did not know at its start came to be (table-identity.ts). */
+    private readonly origin: (column: string) => Promise<ColumnOrigin> = () =>
+      Promise.resolve('added'),
   ) {
     const st = sc.stream;
     this.order = [...st.columns];
@@ -199,6 +213,8 @@ export class StreamShape {
         continue;
       }
       if (!known) {
+        const origin = await this.origin(col.name);
+        if (origin !== 'added') throw new ShapeNeedsCopy(ORIGIN_WHY[origin](col.name));
         const type = await this.lookup.resolve(col.typeOid, col.typmod);
         this.order.push(col.name);
         this.types.set(col.name, type);

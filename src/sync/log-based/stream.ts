@@ -9,6 +9,7 @@ import { ChangeEncoder, logStreamTarget } from './change-encoder';
 import { saveBookmark, streamId, type LogStream } from './log-stream';
 import type { LogOffset } from './offset';
 import { StreamShape } from './stream-shape';
+import { columnOrigin, liveColumn } from './table-identity';
 import { TransactionApplier } from './transaction-applier';
 import { TransactionBuffer } from './transaction-buffer';
 import { currentColumnTypes, TypeLookup } from './type-lookup';
@@ -44,7 +45,15 @@ export async function streamChanges(
     streams.map((s) => {
       const st = s.sc.stream;
       const baseline = baselines.get(JSON.stringify([st.schemaName, st.tableName])) ?? new Map();
-      return [s, new StreamShape(s.sc, s.sent, baseline, lookup, ctx.policy, ctx.log)] as const;
+      const start = s.identity;
+      const origin = async (column: string) =>
+        start
+          ? columnOrigin(start, await liveColumn(ctx.client, st.schemaName, st.tableName, column))
+          : ('added' as const);
+      return [
+        s,
+        new StreamShape(s.sc, s.sent, baseline, lookup, ctx.policy, ctx.log, origin),
+      ] as const;
     }),
   );
   const apply = new TransactionApplier(

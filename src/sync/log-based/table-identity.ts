@@ -12,6 +12,13 @@ export interface TableIdentity {
   readonly oid: number;
   /** Partitioned tables: a digest of the leaf partitions and their storage; null otherwise. */
   readonly partitions: string | null;
+  /** Each column's attnum: a rename keeps it, an added column gets a new one. */
+  readonly columns: Readonly<Record<string, number>>;
+  /**
+   * Columns whose existing rows may hold a value no change sent: a default (fast default, or one
+   * that rewrote the table) or a generated column.
+   */
+  readonly filled: ReadonlySet<string>;
 }
 
 interface Row {
@@ -19,6 +26,8 @@ interface Row {
   name: string;
   oid: string;
   leaves: string | null;
+  /** JSON: [[name, attnum, filled], …]. */
+  cols: string;
 }
 
 /** The live identity of each table, by `[schema, table]` JSON key; absent when it does not exist. */
@@ -34,7 +43,11 @@ export async function tableIdentities(
                                            ORDER BY leaf.oid), '')
                   FROM pg_catalog.pg_partition_tree(c.oid) AS tree
                   JOIN pg_catalog.pg_class AS leaf ON leaf.oid = tree.relid
-                 WHERE tree.isleaf) END AS leaves
+                 WHERE tree.isleaf) END AS leaves,
+              (SELECT coalesce(json_agg(json_build_array(a.attname, a.attnum,
+                                                         a.atthasdef OR a.atthasmissing)), '[]')
+                 FROM pg_catalog.pg_attribute AS a
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text AS cols
          FROM unnest($1::text[], $2::text[]) AS t(schema, name)
          JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
          JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name`,
@@ -42,27 +55,77 @@ export async function tableIdentities(
     )
   ).rows;
   return new Map(
-    rows.map((r) => [
-      identityKey(r.schema, r.name),
-      {
+    rows.map((r) => {
+      const cols = JSON.parse(r.cols) as [string, number, boolean][];
+      const identity: TableIdentity = {
         oid: Number(r.oid),
         // A digest keeps STATE small for tables with thousands of partitions.
         partitions:
           r.leaves === null
             ? null
             : createHash('sha256').update(r.leaves).digest('hex').slice(0, 16),
-      },
-    ]),
+        columns: Object.fromEntries(cols.map(([n, a]) => [n, a])),
+        filled: new Set(cols.filter(([, , f]) => f).map(([n]) => n)),
+      };
+      return [identityKey(r.schema, r.name), identity];
+    }),
   );
 }
 
 export const identityKey = (schema: string, table: string): string =>
   JSON.stringify([schema, table]);
 
-/** The bookmark fields that record an identity. */
-export function identityBookmark(id: TableIdentity | undefined): Record<string, unknown> {
+/** The bookmark fields that record an identity; `deselected` columns are not the stream's. */
+export function identityBookmark(
+  id: TableIdentity | undefined,
+  deselected: readonly string[],
+): Record<string, unknown> {
   if (!id) return {};
-  return { table_oid: id.oid, ...(id.partitions === null ? {} : { partitions: id.partitions }) };
+  const columns = Object.fromEntries(
+    Object.entries(id.columns).filter(([n]) => !deselected.includes(n)),
+  );
+  return {
+    table_oid: id.oid,
+    ...(id.partitions === null ? {} : { partitions: id.partitions }),
+    columns,
+  };
+}
+
+/**
+ * How a column the stream did not know when the run started came to be, by its attnum now
+ * (`live` null: it is gone again): `added` empty for every existing row, or else rows no
+ * change touched hold values the stream never saw.
+ */
+export type ColumnOrigin = 'added' | 'filled' | 'renamed' | 'gone';
+
+export function columnOrigin(
+  start: TableIdentity,
+  live: { attnum: number; filled: boolean } | null,
+): ColumnOrigin {
+  if (!live) return 'gone';
+  const max = Math.max(0, ...Object.values(start.columns));
+  if (live.attnum <= max) return 'renamed';
+  return live.filled ? 'filled' : 'added';
+}
+
+/** A column of a table as it is now, by name. */
+export async function liveColumn(
+  client: Queryable,
+  schema: string,
+  table: string,
+  name: string,
+): Promise<{ attnum: number; filled: boolean } | null> {
+  const r = await client.query<{ attnum: string; filled: string }>(
+    `SELECT a.attnum::text AS attnum, (a.atthasdef OR a.atthasmissing)::text AS filled
+       FROM pg_catalog.pg_attribute AS a
+       JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
+       JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0
+        AND NOT a.attisdropped`,
+    [schema, table, name],
+  );
+  const row = r.rows[0];
+  return row ? { attnum: Number(row.attnum), filled: row.filled === 'true' } : null;
 }
 
 /**
@@ -72,6 +135,7 @@ export function identityBookmark(id: TableIdentity | undefined): Record<string, 
 export function identityChange(
   bookmark: Readonly<Record<string, unknown>>,
   live: TableIdentity,
+  deselected: readonly string[],
 ): string | null {
   const oid = bookmark.table_oid;
   if (typeof oid === 'number' && oid !== live.oid) {
@@ -80,6 +144,25 @@ export function identityChange(
   const parts = bookmark.partitions;
   if (typeof parts === 'string' && live.partitions !== null && parts !== live.partitions) {
     return 'a partition was attached, detached or truncated since the last run (PostgreSQL does not send these through the partitioned table)';
+  }
+  const before = bookmark.columns;
+  if (before && typeof before === 'object' && !Array.isArray(before)) {
+    const stored = before as Record<string, unknown>;
+    const byAttnum = new Map(Object.entries(stored).map(([n, a]) => [a, n]));
+    const max = Math.max(
+      0,
+      ...Object.values(stored).filter((a): a is number => typeof a === 'number'),
+    );
+    for (const [name, attnum] of Object.entries(live.columns)) {
+      if (deselected.includes(name)) continue;
+      const was = byAttnum.get(attnum);
+      if (was !== undefined && was !== name) {
+        return `column '${was}' was renamed to '${name}' since the last run: rows no change touched since would keep their values under the old name only`;
+      }
+      if (attnum > max && live.filled.has(name)) {
+        return `column '${name}' was added with a default (or generated) since the last run: rows no change touched since hold values the change stream does not send`;
+      }
+    }
   }
   return null;
 }
