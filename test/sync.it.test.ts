@@ -349,8 +349,8 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
       ['FULL_TABLE', undefined],
       ['INCREMENTAL', 'select'],
     ] as const)('%s quotes every identifier', async (method, replicationKey) => {
-      // A '-' in the schema name is escaped in the id (src/catalog/stream-id.ts).
-      const id = 'Mixed Schema%2DWeird "Name"; DROP TABLE public.big; --';
+      // The '-'s in the table name are escaped in the id (src/catalog/stream-id.ts).
+      const id = 'Mixed Schema-Weird "Name"; DROP TABLE public.big; %2D%2D';
       const k = catalogFile(`hostile-${method}.json`, {
         [id]: { method, ...(replicationKey ? { replicationKey } : {}) },
       });
