@@ -14,7 +14,10 @@ import { adminUrl, createTestDatabase, type TestDatabase } from './support/test-
  * printed so far gives what a FULL_TABLE copy of the tables gives now.
  *
  * TAP_POSTGRES_HISTORY_RUNS=<n>: histories per decoder (default 5).
- * TAP_POSTGRES_HISTORY_STEPS=all | kind,kind,…: the step kinds to draw from (default ENABLED_STEPS).
+ * TAP_POSTGRES_HISTORY_STEPS: the step kinds to draw from: `all`, `each` (every kind alone with
+ *   insert, update and delete, one test each), or `kind,kind;kind,…` (one test per set); default
+ *   ENABLED_STEPS.
+ * TAP_POSTGRES_HISTORY_SECONDS=<s>: time for each test's histories and the shrinking of a failure.
  * TAP_POSTGRES_HISTORY_SEED=<seed>: replay the histories of a reported seed.
  */
 
@@ -68,14 +71,21 @@ const NOT_YET: readonly Kind[] = [
 
 const DML: readonly Kind[] = ['insert', 'update', 'update-pk', 'delete'];
 
-function enabledKinds(env = process.env.TAP_POSTGRES_HISTORY_STEPS): readonly Kind[] {
-  if (!env) return ENABLED_STEPS;
-  if (env === 'all') return STEP_KINDS;
-  const kinds = env.split(',').map((k) => k.trim());
-  for (const k of kinds)
-    if (!(STEP_KINDS as readonly string[]).includes(k))
-      throw new Error(`TAP_POSTGRES_HISTORY_STEPS: unknown step kind '${k}'`);
-  return kinds as Kind[];
+/** Always drawn with `each`: the kind under test needs rows to act on and changes to carry. */
+const BASE: readonly Kind[] = ['insert', 'update', 'delete'];
+
+/** The sets of step kinds to run, each its own test per decoder. */
+function kindSets(env = process.env.TAP_POSTGRES_HISTORY_STEPS): Array<readonly Kind[]> {
+  if (!env) return [ENABLED_STEPS];
+  if (env === 'all') return [STEP_KINDS];
+  if (env === 'each') return STEP_KINDS.filter((k) => !BASE.includes(k)).map((k) => [...BASE, k]);
+  return env.split(';').map((set) => {
+    const kinds = set.split(',').map((k) => k.trim());
+    for (const k of kinds)
+      if (!(STEP_KINDS as readonly string[]).includes(k))
+        throw new Error(`TAP_POSTGRES_HISTORY_STEPS: unknown step kind '${k}'`);
+    return kinds as Kind[];
+  });
 }
 
 const TABLES = ['items', 'pairs', 'parted', 'big'] as const;
@@ -444,13 +454,19 @@ class History {
 const describeWal2json = wal2jsonSkipped() ? describe.skip : describe;
 const HISTORIES = Number(process.env.TAP_POSTGRES_HISTORY_RUNS ?? 5);
 const SEED = process.env.TAP_POSTGRES_HISTORY_SEED;
-const kinds = enabledKinds();
+const SETS = kindSets();
 const totals = { histories: 0, steps: 0, runs: 0 };
-// A failing history is shrunk by running it again and again: leave time for that to report.
-const TIMEOUT_MS = Math.max(150_000, HISTORIES * 40_000);
+// A failing history is shrunk by running it again and again; fast-check stops that in time to
+// report the smallest failing history found so far.
+const BUDGET_MS =
+  Number(process.env.TAP_POSTGRES_HISTORY_SECONDS ?? 0) * 1000 ||
+  Math.max(120_000, HISTORIES * 30_000);
 
-async function histories(plugin: 'pgoutput' | 'wal2json', admin: () => string): Promise<void> {
-  const started = Date.now();
+async function histories(
+  plugin: 'pgoutput' | 'wal2json',
+  admin: () => string,
+  kinds: readonly Kind[],
+): Promise<void> {
   await fc.assert(
     fc.asyncProperty(
       fc.array(stepArbitrary(kinds), { minLength: 1, maxLength: 8 }),
@@ -466,6 +482,9 @@ async function histories(plugin: 'pgoutput' | 'wal2json', admin: () => string): 
           totals.histories += 1;
           totals.steps += steps.length;
           totals.runs += h.runs;
+        } catch (e) {
+          const sql = h.sql.join(';\n');
+          throw new Error(`${(e as Error).message}\nthe history's SQL:\n${sql.slice(-4000)}`);
         } finally {
           // db.drop cannot drop a slot whose walsender has not exited yet.
           const client = {
@@ -481,30 +500,36 @@ async function histories(plugin: 'pgoutput' | 'wal2json', admin: () => string): 
     {
       numRuns: HISTORIES,
       ...(SEED === undefined ? {} : { seed: Number(SEED) }),
-      interruptAfterTimeLimit: TIMEOUT_MS - 20_000 - (Date.now() - started),
+      interruptAfterTimeLimit: BUDGET_MS,
       markInterruptAsFailure: false,
     },
   );
 }
 
 describe('LOG_BASED histories', () => {
+  const started = Date.now();
   afterAll(() => {
+    const notYet = NOT_YET.filter((k) => !SETS.some((set) => set.includes(k)));
     console.log(
-      `${totals.histories} histories, ${totals.steps} steps, ${totals.runs} tap runs (step kinds: ${kinds.join(', ')}; not yet: ${NOT_YET.filter((k) => !kinds.includes(k)).join(', ') || 'none'})`,
+      `${totals.histories} histories, ${totals.steps} steps, ${totals.runs} tap runs in ` +
+        `${Math.round((Date.now() - started) / 1000)} s (step kinds: ${SETS.map((s) => s.join(',')).join(' | ')}; ` +
+        `not yet enabled: ${notYet.join(', ') || 'none'})`,
     );
   });
 
-  it(
-    'pgoutput: the replay of every run so far equals the tables',
-    () => histories('pgoutput', adminUrl),
-    TIMEOUT_MS,
-  );
-
-  describeWal2json('wal2json', () => {
+  for (const kinds of SETS) {
+    const name = SETS.length === 1 ? '' : ` [${kinds.join(',')}]`;
     it(
-      'wal2json: the replay of every run so far equals the tables',
-      () => histories('wal2json', wal2jsonServerUrl),
-      TIMEOUT_MS,
+      `pgoutput: the replay of every run so far equals the tables${name}`,
+      () => histories('pgoutput', adminUrl, kinds),
+      BUDGET_MS + 30_000,
     );
-  });
+    describeWal2json('wal2json', () => {
+      it(
+        `wal2json: the replay of every run so far equals the tables${name}`,
+        () => histories('wal2json', wal2jsonServerUrl, kinds),
+        BUDGET_MS + 30_000,
+      );
+    });
+  }
 });
