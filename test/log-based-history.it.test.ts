@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import type { ClientBase } from 'pg';
 import { lastState, parseMessages, selectStreams, type Message } from './support/catalog-helpers';
@@ -26,6 +27,7 @@ const STEP_KINDS = [
   'update',
   'update-pk',
   'delete',
+  'partitioned-dml',
   'transaction',
   'add-column',
   'add-generated-column',
@@ -42,41 +44,58 @@ const STEP_KINDS = [
   'replica-identity',
 ] as const;
 type Kind = (typeof STEP_KINDS)[number];
+type Decoder = 'pgoutput' | 'wal2json';
 
-/** What the tap handles today; each other kind breaks an invariant (see NOT_YET). */
-const ENABLED_STEPS: readonly Kind[] = [
-  'insert',
-  'update',
-  'delete',
-  'transaction',
-  'add-column',
-  'drop-column',
-  'retype-int-bigint',
-  'retype-varchar',
-  'truncate-table',
-];
+/**
+ * The step kinds each decoder's histories draw from: what the tap handles today. Each kind below
+ * "enable when fixed" broke an invariant on its own (with insert, update and delete).
+ */
+const ENABLED_STEPS: Record<Decoder, readonly Kind[]> = {
+  pgoutput: [
+    'insert',
+    'update',
+    'delete',
+    'partitioned-dml',
+    'transaction',
+    'add-column',
+    'drop-column',
+    'retype-int-bigint',
+    'retype-varchar',
+    'truncate-table',
+    // enable when fixed:
+    // 'update-pk', 'add-generated-column', 'rename-column', 'retype-int-text',
+    // 'drop-create-table', 'partition-attach', 'partition-detach', 'partition-truncate',
+    // 'replica-identity',
+  ],
+  wal2json: [
+    'insert',
+    'update',
+    'delete',
+    'transaction',
+    'add-column',
+    'drop-column',
+    'retype-int-bigint',
+    'retype-varchar',
+    'truncate-table',
+    // enable when fixed:
+    // 'partitioned-dml', 'update-pk', 'add-generated-column', 'rename-column',
+    // 'retype-int-text', 'drop-create-table', 'partition-attach', 'partition-detach',
+    // 'partition-truncate', 'replica-identity',
+  ],
+};
 
-// enable when fixed
-const NOT_YET: readonly Kind[] = [
-  'update-pk',
-  'add-generated-column',
-  'rename-column',
-  'retype-int-text',
-  'drop-create-table',
-  'partition-attach',
-  'partition-detach',
-  'partition-truncate',
-  'replica-identity',
-];
-
-const DML: readonly Kind[] = ['insert', 'update', 'update-pk', 'delete'];
+/** Insert, update and delete on the partitioned table are their own kind: wal2json loses them. */
+const DML: readonly Kind[] = ['insert', 'update', 'update-pk', 'delete', 'partitioned-dml'];
 
 /** Always drawn with `each`: the kind under test needs rows to act on and changes to carry. */
 const BASE: readonly Kind[] = ['insert', 'update', 'delete'];
 
 /** The sets of step kinds to run, each its own test per decoder. */
-function kindSets(env = process.env.TAP_POSTGRES_HISTORY_STEPS): Array<readonly Kind[]> {
-  if (!env) return [ENABLED_STEPS];
+function kindSets(
+  decoder: Decoder,
+  env = process.env.TAP_POSTGRES_HISTORY_STEPS,
+): Array<readonly Kind[]> {
+  if (!env) return [ENABLED_STEPS[decoder]];
   if (env === 'all') return [STEP_KINDS];
   if (env === 'each') return STEP_KINDS.filter((k) => !BASE.includes(k)).map((k) => [...BASE, k]);
   return env.split(';').map((set) => {
@@ -100,7 +119,9 @@ type Step =
 
 function stepArbitrary(kinds: readonly Kind[]): fc.Arbitrary<Step> {
   const tablesFor = (kind: Kind): readonly TableName[] => {
-    if (kind.startsWith('partition-')) return ['parted'];
+    if (kind.startsWith('partition')) return ['parted'];
+    if (kind === 'insert' || kind === 'update' || kind === 'delete')
+      return ['items', 'pairs', 'big'];
     // A partitioned table's partitions carry its replica identity, and dropping it drops them.
     if (kind === 'drop-create-table' || kind === 'replica-identity')
       return ['items', 'pairs', 'big'];
@@ -120,9 +141,9 @@ function stepArbitrary(kinds: readonly Kind[]): fc.Arbitrary<Step> {
       if (dml.length === 0) continue;
       const op = fc.oneof(...dml.map(simple));
       const ops = fc.array(op, { minLength: 2, maxLength: 3 });
-      arbs.push({ arbitrary: fc.record({ kind: fc.constant('transaction'), ops }), weight: 2 });
+      arbs.push({ arbitrary: fc.record({ kind: fc.constant('transaction'), ops }), weight: 1 });
     } else {
-      arbs.push({ arbitrary: simple(kind), weight: DML.includes(kind) ? 3 : 1 });
+      arbs.push({ arbitrary: simple(kind), weight: 1 });
     }
   }
   const run = fc.constant<Step>({ kind: 'run' });
@@ -187,7 +208,7 @@ class History {
   private readonly model = new Map<TableName, TableModel>(TABLES.map((t) => [t, initialModel(t)]));
   private attached = ['eu', 'us'];
   private counter = 100;
-  private readonly files = tempFiles();
+  readonly files = tempFiles();
   private readonly config: string;
   private readonly all: Message[] = [];
   private readonly schemas = new SchemaChecker();
@@ -198,7 +219,7 @@ class History {
   constructor(
     readonly db: TestDatabase,
     readonly slot: string,
-    plugin: 'pgoutput' | 'wal2json',
+    plugin: Decoder,
   ) {
     this.config = this.files.write('config.json', {
       ...db.config,
@@ -293,6 +314,10 @@ class History {
       }
       case 'delete':
         return `DELETE FROM ${table} WHERE ${this.chosen(table, n, pick)}`;
+      case 'partitioned-dml': {
+        const kind = (['insert', 'update', 'delete'] as const)[pick % 3]!;
+        return this.dmlSql({ ...step, kind });
+      }
       default:
         return null;
     }
@@ -353,8 +378,12 @@ class History {
       case 'drop-create-table': {
         if (table === 'parted') return null;
         this.model.set(table, initialModel(table));
-        const ids = Array.from({ length: n }, (_, i) => i + 1 + pick);
-        return `DROP TABLE ${table}; ${this.createSql(table)}; ${this.insertSql(table, n, ids)}`;
+        // Separate transactions, and n = 1 leaves the new table empty: no change of the new
+        // table need follow the DROP.
+        const ids = Array.from({ length: n - 1 }, (_, i) => i + 1 + pick);
+        return [`DROP TABLE ${table}`, this.createSql(table)]
+          .concat(ids.length ? [this.insertSql(table, ids.length, ids)] : [])
+          .join(';\n-- next transaction\n');
       }
       case 'truncate-table':
         return `TRUNCATE ${table}`;
@@ -402,7 +431,7 @@ class History {
       return this.exec(`BEGIN; ${stmts.join('; ')}; COMMIT`);
     }
     const sql = DML.includes(step.kind) ? this.dmlSql(step) : this.ddlSql(step);
-    if (sql !== null) await this.exec(sql);
+    for (const tx of sql?.split(';\n-- next transaction\n') ?? []) await this.exec(tx);
   }
 
   private async exec(sql: string): Promise<void> {
@@ -454,7 +483,6 @@ class History {
 const describeWal2json = wal2jsonSkipped() ? describe.skip : describe;
 const HISTORIES = Number(process.env.TAP_POSTGRES_HISTORY_RUNS ?? 5);
 const SEED = process.env.TAP_POSTGRES_HISTORY_SEED;
-const SETS = kindSets();
 const totals = { histories: 0, steps: 0, runs: 0 };
 // A failing history is shrunk by running it again and again; fast-check stops that in time to
 // report the smallest failing history found so far.
@@ -463,7 +491,7 @@ const BUDGET_MS =
   Math.max(120_000, HISTORIES * 30_000);
 
 async function histories(
-  plugin: 'pgoutput' | 'wal2json',
+  plugin: Decoder,
   admin: () => string,
   kinds: readonly Kind[],
 ): Promise<void> {
@@ -494,6 +522,7 @@ async function histories(
             () => {},
           );
           await db.drop();
+          rmSync(h.files.dir, { recursive: true, force: true });
         }
       },
     ),
@@ -509,27 +538,27 @@ async function histories(
 describe('LOG_BASED histories', () => {
   const started = Date.now();
   afterAll(() => {
-    const notYet = NOT_YET.filter((k) => !SETS.some((set) => set.includes(k)));
+    const disabled = (d: Decoder) => STEP_KINDS.filter((k) => !ENABLED_STEPS[d].includes(k));
     console.log(
       `${totals.histories} histories, ${totals.steps} steps, ${totals.runs} tap runs in ` +
-        `${Math.round((Date.now() - started) / 1000)} s (step kinds: ${SETS.map((s) => s.join(',')).join(' | ')}; ` +
-        `not yet enabled: ${notYet.join(', ') || 'none'})`,
+        `${Math.round((Date.now() - started) / 1000)} s` +
+        (process.env.TAP_POSTGRES_HISTORY_STEPS
+          ? ` (step kinds: ${process.env.TAP_POSTGRES_HISTORY_STEPS})`
+          : `; not enabled yet: pgoutput ${disabled('pgoutput').join(', ')}; wal2json ${disabled('wal2json').join(', ')}`),
     );
   });
 
-  for (const kinds of SETS) {
-    const name = SETS.length === 1 ? '' : ` [${kinds.join(',')}]`;
-    it(
-      `pgoutput: the replay of every run so far equals the tables${name}`,
-      () => histories('pgoutput', adminUrl, kinds),
-      BUDGET_MS + 30_000,
-    );
-    describeWal2json('wal2json', () => {
+  const tests = (decoder: Decoder, admin: () => string) => {
+    const sets = kindSets(decoder);
+    for (const kinds of sets) {
+      const name = sets.length === 1 ? '' : ` [${kinds.join(',')}]`;
       it(
-        `wal2json: the replay of every run so far equals the tables${name}`,
-        () => histories('wal2json', wal2jsonServerUrl, kinds),
+        `${decoder}: the replay of every run so far equals the tables${name}`,
+        () => histories(decoder, admin, kinds),
         BUDGET_MS + 30_000,
       );
-    });
-  }
+    }
+  };
+  tests('pgoutput', adminUrl);
+  describeWal2json('wal2json', () => tests('wal2json', wal2jsonServerUrl));
 });
