@@ -14,7 +14,7 @@ import { adminUrl, createTestDatabase, type TestDatabase } from './support/test-
  * run: each RECORD validates against the last SCHEMA of its stream, and replaying everything
  * printed so far gives what a FULL_TABLE copy of the tables gives now.
  *
- * TAP_POSTGRES_HISTORY_RUNS=<n>: histories per decoder (default 5).
+ * TAP_POSTGRES_HISTORY_RUNS=<n>: histories per decoder (default 10, about 8 s each decoder).
  * TAP_POSTGRES_HISTORY_STEPS: the step kinds to draw from: `all`, `each` (every kind alone with
  *   insert, update and delete, one test each), or `kind,kind;kind,…` (one test per set); default
  *   ENABLED_STEPS.
@@ -481,7 +481,7 @@ class History {
 }
 
 const describeWal2json = wal2jsonSkipped() ? describe.skip : describe;
-const HISTORIES = Number(process.env.TAP_POSTGRES_HISTORY_RUNS ?? 5);
+const HISTORIES = Number(process.env.TAP_POSTGRES_HISTORY_RUNS ?? 10);
 const SEED = process.env.TAP_POSTGRES_HISTORY_SEED;
 const totals = { histories: 0, steps: 0, runs: 0 };
 // A failing history is shrunk by running it again and again; fast-check stops that in time to
@@ -497,7 +497,7 @@ async function histories(
 ): Promise<void> {
   await fc.assert(
     fc.asyncProperty(
-      fc.array(stepArbitrary(kinds), { minLength: 1, maxLength: 8 }),
+      fc.array(stepArbitrary(kinds), { minLength: 1, maxLength: 14 }),
       async (steps) => {
         const db = await createTestDatabase('hist', admin());
         const slot = `hist_${db.name}`;
