@@ -41,7 +41,9 @@ const STEP_KINDS = [
   'partition-detach',
   'partition-truncate',
   'truncate-table',
-  'replica-identity',
+  'replica-identity-full',
+  'replica-identity-default',
+  'replica-identity-index',
 ] as const;
 type Kind = (typeof STEP_KINDS)[number];
 type Decoder = 'pgoutput' | 'wal2json';
@@ -62,10 +64,12 @@ const ENABLED_STEPS: Record<Decoder, readonly Kind[]> = {
     'retype-int-bigint',
     'retype-varchar',
     'truncate-table',
+    'replica-identity-full',
+    'replica-identity-default',
     // enable when fixed:
     // 'update-pk', 'add-generated-column', 'rename-column', 'retype-int-text',
     // 'drop-create-table', 'partition-attach', 'partition-detach', 'partition-truncate',
-    // 'replica-identity',
+    // 'replica-identity-index',
   ],
   wal2json: [
     'insert',
@@ -77,10 +81,12 @@ const ENABLED_STEPS: Record<Decoder, readonly Kind[]> = {
     'retype-int-bigint',
     'retype-varchar',
     'truncate-table',
+    'replica-identity-full',
+    'replica-identity-default',
     // enable when fixed:
     // 'partitioned-dml', 'update-pk', 'add-generated-column', 'rename-column',
     // 'retype-int-text', 'drop-create-table', 'partition-attach', 'partition-detach',
-    // 'partition-truncate', 'replica-identity',
+    // 'partition-truncate', 'replica-identity-index',
   ],
 };
 
@@ -123,8 +129,8 @@ function stepArbitrary(kinds: readonly Kind[]): fc.Arbitrary<Step> {
     if (kind === 'insert' || kind === 'update' || kind === 'delete')
       return ['items', 'pairs', 'big'];
     // A partitioned table's partitions carry its replica identity, and dropping it drops them.
-    if (kind === 'drop-create-table' || kind === 'replica-identity')
-      return ['items', 'pairs', 'big'];
+    if (kind === 'drop-create-table' || kind.startsWith('replica-identity-'))
+      return kind === 'replica-identity-index' ? ['items'] : ['items', 'pairs', 'big'];
     return TABLES;
   };
   const simple = (kind: Exclude<Kind, 'transaction'>) =>
@@ -387,11 +393,12 @@ class History {
       }
       case 'truncate-table':
         return `TRUNCATE ${table}`;
-      case 'replica-identity': {
-        const modes =
-          table === 'items' ? ['DEFAULT', 'FULL', 'USING INDEX items_uid'] : ['DEFAULT', 'FULL'];
-        return `ALTER TABLE ${table} REPLICA IDENTITY ${modes[pick % modes.length]}`;
-      }
+      case 'replica-identity-full':
+        return `ALTER TABLE ${table} REPLICA IDENTITY FULL`;
+      case 'replica-identity-default':
+        return `ALTER TABLE ${table} REPLICA IDENTITY DEFAULT`;
+      case 'replica-identity-index':
+        return `ALTER TABLE items REPLICA IDENTITY USING INDEX items_uid`;
       case 'partition-attach': {
         const region = one(PARTITIONS.filter((p) => !this.attached.includes(p)));
         if (!region) return null;
