@@ -14,12 +14,13 @@ import { adminUrl, createTestDatabase, type TestDatabase } from './support/test-
  * run: each RECORD validates against the last SCHEMA of its stream, and replaying everything
  * printed so far gives what a FULL_TABLE copy of the tables gives now.
  *
- * TAP_POSTGRES_HISTORY_RUNS=<n>: histories per decoder (default 10, about 8 s each decoder).
+ * TAP_POSTGRES_HISTORY_RUNS=<n>: histories per decoder (default 10: seconds, not minutes).
  * TAP_POSTGRES_HISTORY_STEPS: the step kinds to draw from: `all`, `each` (every kind alone with
  *   insert, update and delete, one test each), or `kind,kind;kind,…` (one test per set); default
  *   ENABLED_STEPS.
  * TAP_POSTGRES_HISTORY_SECONDS=<s>: time for each test's histories and the shrinking of a failure.
- * TAP_POSTGRES_HISTORY_SEED=<seed>: replay the histories of a reported seed.
+ * TAP_POSTGRES_HISTORY_SEED=<seed>: replay the histories of a reported seed (with the same
+ *   TAP_POSTGRES_HISTORY_STEPS: the kinds shape what a seed draws).
  */
 
 const STEP_KINDS = [
