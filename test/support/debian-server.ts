@@ -61,6 +61,16 @@ export function missingBinaries(binDir = BIN_DIR): string | null {
   return null;
 }
 
+/** Whether the server binaries know a setting: an unknown one stops the server at start. */
+function knowsSetting(name: string, binDir = BIN_DIR): boolean {
+  const described = execFileSync(join(binDir, 'postgres'), ['--describe-config'], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    ...runAs(),
+  });
+  return described.split('\n').some((l) => l.startsWith(`${name}\t`));
+}
+
 /** PostgreSQL refuses to run as root: as root, the binaries run as the OS user `postgres`. */
 function runAs(): { uid: number; gid: number } | Record<string, never> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
@@ -99,6 +109,10 @@ async function startDebianServer(): Promise<Wal2jsonServer> {
     max_wal_senders: 20,
     fsync: 'off',
     full_page_writes: 'off',
+    // Builds that have this setting refuse any plugin not listed, superusers' slots included.
+    ...(knowsSetting('output_plugin_libraries')
+      ? { output_plugin_libraries: 'pgoutput,test_decoding,wal2json' }
+      : {}),
   };
   const flags = Object.entries(settings)
     .map(([k, v]) => `-c ${k}=${v}`)
