@@ -67,10 +67,15 @@ const ENABLED_STEPS: Record<Decoder, readonly Kind[]> = {
     'truncate-table',
     'replica-identity-full',
     'replica-identity-default',
-    // enable when fixed:
-    // 'update-pk', 'add-generated-column', 'rename-column', 'retype-int-text',
-    // 'drop-create-table', 'partition-attach', 'partition-detach', 'partition-truncate',
-    // 'replica-identity-index',
+    'update-pk',
+    'add-generated-column',
+    'rename-column',
+    'retype-int-text',
+    'drop-create-table',
+    'partition-attach',
+    'partition-detach',
+    'partition-truncate',
+    'replica-identity-index',
   ],
   wal2json: [
     'insert',
@@ -84,14 +89,20 @@ const ENABLED_STEPS: Record<Decoder, readonly Kind[]> = {
     'truncate-table',
     'replica-identity-full',
     'replica-identity-default',
-    // enable when fixed:
-    // 'partitioned-dml', 'update-pk', 'add-generated-column', 'rename-column',
-    // 'retype-int-text', 'drop-create-table', 'partition-attach', 'partition-detach',
-    // 'partition-truncate', 'replica-identity-index',
+    'partitioned-dml',
+    'update-pk',
+    'add-generated-column',
+    'rename-column',
+    'retype-int-text',
+    'drop-create-table',
+    'partition-attach',
+    'partition-detach',
+    'partition-truncate',
+    'replica-identity-index',
   ],
 };
 
-/** Insert, update and delete on the partitioned table are their own kind: wal2json loses them. */
+/** Insert, update and delete on the partitioned table are their own kind. */
 const DML: readonly Kind[] = ['insert', 'update', 'update-pk', 'delete', 'partitioned-dml'];
 
 /** Always drawn with `each`: the kind under test needs rows to act on and changes to carry. */

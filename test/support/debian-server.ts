@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -117,18 +117,6 @@ async function startDebianServer(): Promise<Wal2jsonServer> {
   const flags = Object.entries(settings)
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(' ');
-  // Minor releases since 15.20 load only listed output plugins (output_plugin_libraries); older
-  // ones refuse to start with a setting they do not know, so it is set only where it exists.
-  const described = execFileSync(join(BIN_DIR, 'postgres'), ['--describe-config'], {
-    encoding: 'utf8',
-    ...opts,
-  });
-  if (/^output_plugin_libraries\t/m.test(described)) {
-    appendFileSync(
-      join(dataDir, 'postgresql.conf'),
-      "\noutput_plugin_libraries = 'pgoutput, test_decoding, wal2json'\n",
-    );
-  }
   const log = join(parent, 'server.log');
   await run(
     join(BIN_DIR, 'pg_ctl'),

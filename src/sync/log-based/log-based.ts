@@ -4,7 +4,7 @@ import { createSlotExportingSnapshot, currentWalLsn, slotInfo } from '../../repl
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
-import { saveBookmark, streamId, type LogStream } from './log-stream';
+import { columnKinds, saveBookmark, streamId, type LogStream } from './log-stream';
 import { bookmarkLsn, LogOffset } from './offset';
 import { assertLogBasedReady } from './readiness';
 import { copyStreams } from './snapshot';
@@ -25,8 +25,9 @@ function planStream(
   b: Bookmark,
   slotExists: boolean,
   live: TableIdentity | undefined,
-  deselected: readonly string[],
+  sc: StreamColumns,
 ): Plan {
+  const keyProperties = sc.stream.keyProperties;
   const lsn = bookmarkLsn(b);
   if (!lsn) return { copy: null };
   // pipelinewise and singer-io write the LSN when their first copy starts and keep `xmin` until
@@ -37,7 +38,24 @@ function planStream(
     };
   }
   if (!slotExists) return { copy: null }; // only with resnapshot_on_slot_loss (readiness.ts)
-  const changed = live ? identityChange(b, live, deselected) : null;
+  const keys = b.key_properties;
+  if (Array.isArray(keys) && keys.join('\u0000') !== keyProperties.join('\u0000')) {
+    return {
+      copy: `its key properties changed since the last run (${JSON.stringify(keys)}, now ${JSON.stringify(keyProperties)}): a target keyed by the old ones cannot match its rows`,
+    };
+  }
+  const kinds = b.column_kinds;
+  if (kinds && typeof kinds === 'object' && !Array.isArray(kinds)) {
+    for (const [column, kind] of Object.entries(columnKinds(sc))) {
+      const was = (kinds as Record<string, unknown>)[column];
+      if (typeof was === 'string' && was !== kind) {
+        return {
+          copy: `column '${column}' changed type since the last run (JSON ${was}, now ${kind}): the target's values are in the old type`,
+        };
+      }
+    }
+  }
+  const changed = live ? identityChange(b, live, sc.stream.deselected) : null;
   return changed ? { copy: changed } : { resume: lsn };
 }
 
@@ -77,7 +95,7 @@ export async function syncLogBased(
     const id = sc.stream.tapStreamId;
     const b = bookmarkFor(ctx.state, id, 'LOG_BASED', null);
     const identity = identities.get(identityKey(sc.stream.schemaName, sc.stream.tableName));
-    const plan = planStream(b, !!existing, identity, sc.stream.deselected);
+    const plan = planStream(b, !!existing, identity, sc);
     if ('copy' in plan && plan.copy) {
       ctx.log.warn(`${id}: ${plan.copy}: the table is copied again under a new version`);
     }

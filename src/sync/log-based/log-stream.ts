@@ -1,5 +1,6 @@
 import type { StreamOutput } from '../../singer/writer';
 import type { StreamColumns } from '../stream-columns';
+import { jsonKind } from './stream-shape';
 import type { SyncContext } from '../sync-context';
 import type { LogOffset } from './offset';
 import { identityBookmark, type TableIdentity } from './table-identity';
@@ -28,5 +29,24 @@ export function saveBookmark(ctx: SyncContext, offset: LogOffset, s: LogStream):
     ...offset.bookmark(streamId(s)),
     xmin: null,
     ...identityBookmark(s.identity, s.sc.stream.deselected),
+    key_properties: s.sc.stream.keyProperties,
+    column_kinds: columnKinds(s.sc),
   });
+}
+
+/**
+ * Each present column's JSON kind (stream-shape.ts `jsonKind`) as the stream's SCHEMA has it: the
+ * next run compares, as a type change no change in the WAL shows (`ALTER … TYPE` with no write
+ * since) still leaves the target's values in the old JSON type.
+ */
+export function columnKinds(sc: StreamColumns): Record<string, string> {
+  const props = (sc.stream.schema.properties ?? {}) as Record<
+    string,
+    Readonly<Record<string, unknown>>
+  >;
+  return Object.fromEntries(
+    sc.stream.columns
+      .filter((c) => !sc.absent.includes(c) && props[c])
+      .map((c) => [c, jsonKind(props[c]!)]),
+  );
 }

@@ -69,6 +69,21 @@ function elementOf(items: Property): Property {
 }
 
 /**
+ * A property's JSON types and format at every array level, bounds aside: two properties with the
+ * same kind absorb each other (`absorbs`).
+ */
+export function jsonKind(p: Property): string {
+  const first = firstBranch(p);
+  const types = typesOf(first)
+    .filter((t) => t !== 'null')
+    .sort()
+    .join('|');
+  const format = typeof first.format === 'string' ? `/${first.format}` : '';
+  const items = first.items as Property | undefined;
+  return `${types}${format}${items ? `[${jsonKind(items)}]` : ''}`;
+}
+
+/**
  * A change the stream's schema cannot carry (a column's JSON type changed): the stream is copied
  * again under a new version with the table's current types instead.
  */
