@@ -314,3 +314,34 @@ describe('LOG_BASED: columns renamed or added with values', () => {
     expect(await target()).toEqual(await source());
   });
 });
+
+describe('LOG_BASED: a type change met in the WAL', () => {
+  it("a state without column_kinds (an older tap's): the change in the old type stops the stream, and it is copied again", async () => {
+    const f = await logBasedFixture(
+      'retyped',
+      `CREATE TABLE t (id int PRIMARY KEY, v int);
+       INSERT INTO t SELECT i, i FROM generate_series(1, 5) i;
+       CREATE PUBLICATION tap_postgres FOR ALL TABLES;`,
+    );
+    try {
+      await f.select({ 'public-t': {} });
+      const first = await f.run();
+      expect(first.code).toBe(0);
+      const s = lastState(first.msgs)!;
+      const { column_kinds: _k, ...older } = s.bookmarks['public-t']!;
+      await f.db.query(`INSERT INTO t VALUES (6, 6)`);
+      await f.db.query(`ALTER TABLE t ALTER COLUMN v TYPE text`);
+      await f.db.query(`INSERT INTO t VALUES (7, 'seven')`);
+      const r = await f.run({ ...s, bookmarks: { 'public-t': older } });
+      expect(r.stderr).not.toMatch(/CRITICAL/);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(
+        /public-t: column 'v' is integer in a change and text in the stream's schema \(null, string\), which cannot carry it: the table is copied again/,
+      );
+      expect(recordSchemaErrors(r.msgs)).toEqual([]);
+      expect(held([first.msgs, r.msgs], 'public-t')).toEqual(await source(f, 't'));
+    } finally {
+      await f.db.drop();
+    }
+  });
+});
