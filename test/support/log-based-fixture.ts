@@ -1,5 +1,12 @@
 import { wal2jsonServerUrl } from './debian-server';
-import { parseMessages, selectStreams, type Message, type Selection } from './catalog-helpers';
+import {
+  lastState,
+  parseMessages,
+  selectStreams,
+  type Message,
+  type Selection,
+} from './catalog-helpers';
+import { recordSchemaErrors } from './record-schemas';
 import { runTap, spawnTap, tempFiles, type TapRun } from './run-tap';
 import { createTestDatabase, type TestDatabase } from './test-db';
 
@@ -71,6 +78,28 @@ export async function logBasedFixture(
     async spawn(state, config = {}, env = {}) {
       const r = await spawnTap(argv(state, config), env);
       return { ...r, msgs: parseMessages(r.stdout) };
+    },
+  };
+}
+
+/**
+ * Runs that each resume from the last STATE of the ones before, as a scheduler would; each must
+ * succeed with every RECORD valid under its SCHEMA. `runs` is everything a target received.
+ */
+export function resumingRuns(f: LogBasedFixture): {
+  readonly runs: Message[][];
+  run(config?: Record<string, unknown>): Promise<Run>;
+} {
+  const runs: Message[][] = [];
+  return {
+    runs,
+    async run(config = {}) {
+      const r = await f.run(lastState(runs.flat()), config);
+      expect(r.stderr).not.toMatch(/CRITICAL/);
+      expect(r.code).toBe(0);
+      expect(recordSchemaErrors(r.msgs)).toEqual([]);
+      runs.push(r.msgs);
+      return r;
     },
   };
 }

@@ -8,7 +8,7 @@ import { compareLsn, formatLsn, parseLsn, type Lsn } from '../../replication/lsn
 import { slotInfo, type SlotInfo } from '../../replication/slot';
 import type { Bookmark, TapState } from '../../state/tap-state';
 import { lsnAheadOfServer, stateLsn } from './offset';
-import { logBasedTableFindings, type LogBasedStreamTable } from './table-readiness';
+import { LEAVES_FROM, logBasedTableFindings, type LogBasedStreamTable } from './table-readiness';
 import { wal2jsonFinding } from '../../replication/wal2json/plugin-available';
 
 /**
@@ -404,15 +404,7 @@ export async function replicaIdentityFindings(
               EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS con
                        WHERE con.conrelid = leaf.oid AND con.contype = 'p')::text AS pk,
               (leaf.oid <> c.oid)::text AS leaf
-         FROM unnest($1::text[], $2::text[]) AS t(schema, name)
-         JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
-         JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name
-         CROSS JOIN LATERAL (
-           SELECT tree.relid FROM pg_catalog.pg_partition_tree(c.oid) AS tree
-            WHERE c.relkind = 'p' AND tree.isleaf
-           UNION ALL SELECT c.oid WHERE c.relkind <> 'p') AS part(oid)
-         JOIN pg_catalog.pg_class AS leaf ON leaf.oid = part.oid
-         JOIN pg_catalog.pg_namespace AS ln ON ln.oid = leaf.relnamespace
+         ${LEAVES_FROM}
         ORDER BY 1, 2`,
       [tables.map((t) => t.schemaName), tables.map((t) => t.tableName)],
     )

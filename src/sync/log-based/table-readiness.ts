@@ -30,6 +30,21 @@ interface LeafRow {
   idx: string;
 }
 
+/**
+ * Each table named by `$1` (schemas) and `$2` (names), `t.ord` its position, as its leaf
+ * partitions (`leaf`, in schema `ln`), or itself when it is not partitioned (`c`: the table).
+ */
+export const LEAVES_FROM = `
+  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema, name, ord)
+  JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
+  JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name
+ CROSS JOIN LATERAL (
+   SELECT tree.relid FROM pg_catalog.pg_partition_tree(c.oid) AS tree
+    WHERE c.relkind = 'p' AND tree.isleaf
+   UNION ALL SELECT c.oid WHERE c.relkind <> 'p') AS part(oid)
+  JOIN pg_catalog.pg_class AS leaf ON leaf.oid = part.oid
+  JOIN pg_catalog.pg_namespace AS ln ON ln.oid = leaf.relnamespace`;
+
 const LEAVES_SQL = `
 SELECT t.ord::text AS ord, ln.nspname AS schema, leaf.relname AS name,
        (leaf.relpersistence = 'u')::text AS unlogged, leaf.relreplident::text AS ident,
@@ -45,15 +60,7 @@ SELECT t.ord::text AS ord, ln.nspname AS schema, leaf.relname AS name,
                    JOIN pg_catalog.pg_attribute AS a
                      ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                   WHERE i.indrelid = leaf.oid AND i.indisreplident), '[]')::text AS idx
-  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema, name, ord)
-  JOIN pg_catalog.pg_namespace AS n ON n.nspname = t.schema
-  JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = t.name
- CROSS JOIN LATERAL (
-   SELECT tree.relid FROM pg_catalog.pg_partition_tree(c.oid) AS tree
-    WHERE c.relkind = 'p' AND tree.isleaf
-   UNION ALL SELECT c.oid WHERE c.relkind <> 'p') AS part(oid)
-  JOIN pg_catalog.pg_class AS leaf ON leaf.oid = part.oid
-  JOIN pg_catalog.pg_namespace AS ln ON ln.oid = leaf.relnamespace
+${LEAVES_FROM}
  ORDER BY t.ord, 2, 3`;
 
 export interface TableInspection {
