@@ -192,12 +192,24 @@ export class ChangeEncoder {
    * row under its new key.
    */
   decode(change: InsertMessage | UpdateMessage | DeleteMessage): BufferedChange[] {
+    const out: BufferedChange[] = [];
+    this.decodeInto(change, (c) => out.push(c));
+    return out;
+  }
+
+  /** `decode` without an array per change: a backlog decodes millions of them. */
+  decodeInto(
+    change: InsertMessage | UpdateMessage | DeleteMessage,
+    sink: (c: BufferedChange) => void,
+  ): void {
     const layout = this.current.get(change.relationId);
-    if (!layout) return [];
+    if (!layout) return;
     const row = this.row(layout, change);
-    if (change.tag !== 'update') return [row];
-    const removal = this.oldKeyRemoval(layout, change.old ?? change.key, change.newTuple);
-    return removal ? [removal, row] : [row];
+    if (change.tag === 'update') {
+      const removal = this.oldKeyRemoval(layout, change.old ?? change.key, change.newTuple);
+      if (removal) sink(removal);
+    }
+    sink(row);
   }
 
   private row(

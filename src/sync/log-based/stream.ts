@@ -5,7 +5,7 @@ import { WalReader } from '../../replication/wal-reader';
 import { statusIntervalMs } from '../../replication/status-interval';
 import { pgEpochMicrosToRfc3339 } from '../../values';
 import type { SyncContext } from '../sync-context';
-import { ChangeEncoder, logStreamTarget } from './change-encoder';
+import { ChangeEncoder, logStreamTarget, type BufferedChange } from './change-encoder';
 import { saveBookmark, streamId, type LogStream } from './log-stream';
 import type { LogOffset } from './offset';
 import { StreamShape } from './stream-shape';
@@ -91,6 +91,7 @@ export async function streamChanges(
   await reader.start(offset.startPosition());
   await offset.confirmCommitted(reader);
 
+  const append = (c: BufferedChange) => buffer.append(c);
   const checkpoint = async () => {
     for (const s of streams) saveBookmark(ctx, offset, s);
     ctx.emitState();
@@ -148,7 +149,7 @@ export async function streamChanges(
           case 'insert':
           case 'update':
           case 'delete': {
-            for (const change of encoder.decode(msg)) buffer.append(change);
+            encoder.decodeInto(msg, append);
             break;
           }
           case 'truncate': {
