@@ -100,7 +100,9 @@ describe.each(plugins)('LOG_BASED between runs (%s)', (plugin) => {
       Number(
         (
           await f.db.query<{ n: string }>(
-            `SELECT coalesce(sum(total_txns), 0)::text AS n FROM pg_stat_replication_slots`,
+            `SELECT coalesce(sum(total_txns), 0)::text AS n FROM pg_stat_replication_slots
+              WHERE slot_name IN (SELECT slot_name FROM pg_replication_slots
+                                   WHERE database = current_database())`,
           )
         )[0]!.n,
       );

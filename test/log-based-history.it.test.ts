@@ -571,7 +571,10 @@ describe('LOG_BASED histories', () => {
         `${Math.round((Date.now() - started) / 1000)} s` +
         (process.env.TAP_POSTGRES_HISTORY_STEPS
           ? ` (step kinds: ${process.env.TAP_POSTGRES_HISTORY_STEPS})`
-          : `; not enabled yet: pgoutput ${disabled('pgoutput').join(', ')}; wal2json ${disabled('wal2json').join(', ')}`),
+          : (['pgoutput', 'wal2json'] as const)
+              .filter((d) => disabled(d).length > 0)
+              .map((d) => `; not enabled on ${d}: ${disabled(d).join(', ')}`)
+              .join('')),
     );
   });
 
