@@ -1,6 +1,17 @@
 import type { ClientBase } from 'pg';
 import type { ReplicaIdentity } from '../pgoutput/messages';
-import type { Partition } from './translator';
+
+/** A table by schema and name. */
+export interface TableName {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** A leaf partition of a selected partitioned table (at any depth). */
+export interface Partition {
+  readonly leaf: TableName;
+  readonly root: TableName;
+}
 
 export interface LayoutColumn {
   readonly name: string;

@@ -16,21 +16,17 @@ import {
   type Wal2jsonColumn,
   type Wal2jsonValue,
 } from './messages';
-import { isFixedLengthOid, type LayoutColumn, type TableLayout } from './table-layout';
+import {
+  isFixedLengthOid,
+  type LayoutColumn,
+  type Partition,
+  type TableLayout,
+  type TableName,
+} from './table-layout';
 
 const BYTEA = 17;
 
-/** A table by schema and name. */
-export interface TableName {
-  readonly schema: string;
-  readonly table: string;
-}
-
-/** A leaf partition of a selected partitioned table (at any depth). */
-export interface Partition {
-  readonly leaf: TableName;
-  readonly root: TableName;
-}
+export type { Partition, TableName };
 
 export interface Wal2jsonTranslatorOptions {
   /** The selected tables as the catalog has them when streaming starts. */

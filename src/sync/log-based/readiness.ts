@@ -8,7 +8,12 @@ import { compareLsn, formatLsn, parseLsn, type Lsn } from '../../replication/lsn
 import { slotInfo, type SlotInfo } from '../../replication/slot';
 import type { Bookmark, TapState } from '../../state/tap-state';
 import { lsnAheadOfServer, stateLsn } from './offset';
-import { LEAVES_FROM, logBasedTableFindings, type LogBasedStreamTable } from './table-readiness';
+import {
+  LEAVES_FROM,
+  logBasedTableFindings,
+  type LogBasedStreamTable,
+  type LogBasedTable,
+} from './table-readiness';
 import { wal2jsonFinding } from '../../replication/wal2json/plugin-available';
 
 /**
@@ -18,12 +23,7 @@ import { wal2jsonFinding } from '../../replication/wal2json/plugin-available';
  * disagree.
  */
 
-/** A LOG_BASED stream's table; SelectedStream fits. */
-export interface LogBasedTable {
-  readonly tapStreamId: string;
-  readonly schemaName: string;
-  readonly tableName: string;
-}
+export type { LogBasedTable };
 
 const SETTINGS_SQL = `
 SELECT current_setting('wal_level') AS wal_level,

@@ -7,7 +7,6 @@ import {
 import type { ReplicaIdentityCode } from '../../discovery/introspection';
 import { qualifiedName } from '../../db/quote';
 import { ok, type Finding } from '../../readiness/finding';
-import type { LogBasedTable } from './readiness';
 
 /**
  * What a LOG_BASED stream needs from its own table, as findings shared by `--check` and the sync
@@ -15,6 +14,13 @@ import type { LogBasedTable } from './readiness';
  * its key properties are among the columns its replica identity puts in the WAL, or deletes and
  * key updates would arrive without their key. Partitioned tables: each partition counts.
  */
+/** A LOG_BASED stream's table; SelectedStream fits. */
+export interface LogBasedTable {
+  readonly tapStreamId: string;
+  readonly schemaName: string;
+  readonly tableName: string;
+}
+
 export interface LogBasedStreamTable extends LogBasedTable {
   readonly keyProperties: readonly string[];
 }
