@@ -361,7 +361,10 @@ class History {
         const name = `c${++this.counter}`;
         const type = ['int', 'text', 'varchar(12)'][pick % 3]!;
         m.extras.set(name, { type });
-        return `ALTER TABLE ${table} ADD COLUMN ${name} ${type}`;
+        // Every other one with a default: existing rows then hold a value no change sends.
+        const dflt =
+          Math.floor(pick / 3) % 2 === 1 ? (type === 'int' ? ' DEFAULT 7' : " DEFAULT 'dflt'") : '';
+        return `ALTER TABLE ${table} ADD COLUMN ${name} ${type}${dflt}`;
       }
       case 'add-generated-column': {
         const name = `g${++this.counter}`;
