@@ -1,6 +1,6 @@
 /**
  * Every failure the tap reports is one of these. The class says whose fault it is and therefore
- * the exit code (contract §1): 2 for bad usage or invalid input, detected before anything is
+ * the exit code: 2 for bad usage or invalid input, detected before anything is
  * emitted; 1 for a failure while running. Only `bin/` turns them into `process.exit`.
  */
 export abstract class TapError extends Error {

@@ -1,7 +1,7 @@
 import type { ReplicationMethod } from '../config/tap-config';
 
 /**
- * The Singer catalog (contract §3) as discovery emits it. Users hand it back with their own keys
+ * The Singer catalog as discovery emits it. Users hand it back with their own keys
  * added (`selected`, `replication-method`, …) and sometimes with keys of other taps, so every
  * object also admits unknown keys; `schemas/catalog.schema.json` is the validated input shape.
  */

@@ -64,7 +64,7 @@ function asMethod(v: unknown, where: string): ReplicationMethod | null {
 }
 
 /**
- * Contract §3: the method comes from `replication-method`, else `forced-replication-method`, else
+ * The method comes from `replication-method`, else `forced-replication-method`, else
  * the top-level `replication_method` (Meltano SDK), else the config's default.
  */
 function methodOf(

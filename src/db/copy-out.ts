@@ -22,7 +22,7 @@ interface PgConnection {
  * Runs `COPY … TO STDOUT` and hands every CopyData payload to `onData` as a range of the socket's
  * own chunk. Why by hand rather than pg-copy-streams: that library cuts each row's message into a
  * Buffer of its own and concatenates them again for every chunk, about a fifth of a narrow
- * FULL_TABLE's CPU (profile, issue 6); here a payload is only copied when the socket cut it in two.
+ * FULL_TABLE's CPU (a profile); here a payload is only copied when the socket cut it in two.
  *
  * Same wiring as pg-copy-streams' copy-to: as the active query it takes the socket from pg's
  * parser until CopyDone or an ErrorResponse, then gives pg the rest of the bytes, so pg reads

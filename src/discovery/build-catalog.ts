@@ -82,7 +82,7 @@ function buildStream(
 }
 
 /**
- * The catalog (contract §3) from what `queryCatalog` read: one stream per relation, sorted by
+ * The catalog from what `queryCatalog` read: one stream per relation, sorted by
  * tap_stream_id for stable output.
  *
  * No `forced-replication-method` is written: views, materialized views and UNLOGGED tables cannot

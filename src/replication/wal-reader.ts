@@ -6,7 +6,7 @@ import { clientConfig } from '../db/connect';
 import { formatLsn, INVALID_LSN, lsnFromBigInt, parseLsn, type Lsn } from './lsn';
 import { wal2jsonOptions, type Wal2jsonStartOptions } from './wal2json/start-options';
 
-/** One XLogData frame: its start LSN (see postgres-cdc-facts.md) and the plugin's raw message. */
+/** One XLogData frame: its start LSN (docs/replication-facts.md) and the plugin's raw message. */
 export interface WalData {
   readonly kind: 'data';
   readonly lsn: Lsn;
@@ -81,7 +81,7 @@ const STATUS_INTERVAL_MS = 10_000;
  * Reads a logical slot as a pull stream of frames. The only position ever reported to the server
  * is `confirmed` (write = flush = apply), set by `confirm()`: never what was merely received.
  * pg-logical-replication's automatic acknowledgement is off, and its timer too, because both
- * acknowledge the last *received* LSN (postgres-cdc-facts.md).
+ * acknowledge the last *received* LSN (docs/replication-facts.md).
  */
 export class WalReader {
   private readonly service: LogicalReplicationService;

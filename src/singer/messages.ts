@@ -1,4 +1,4 @@
-/** Singer message shapes (contract §4). RECORD lines are built by `writer.ts` without objects. */
+/** Singer message shapes. RECORD lines are built by `writer.ts` without objects. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
 export interface SchemaMessage {

@@ -47,7 +47,7 @@ async function probe(
 
 /**
  * Every selected stream's bookmark, checked against the live table before anything is emitted
- * (contract §1: invalid state is exit 2 with no output): the INCREMENTAL value and the FULL_TABLE
+ * (invalid state is exit 2 with no output): the INCREMENTAL value and the FULL_TABLE
  * resume key must be values of their columns, a LOG_BASED position a valid LSN. A bookmark the
  * sync would ignore (another method or key: it starts over) is not checked.
  */

@@ -9,7 +9,7 @@ export { RawJson };
 
 export type BookmarkValue = string | number | boolean | null | RawJson;
 
-/** One stream's bookmark (contract §5, pipelinewise-compatible keys). */
+/** One stream's bookmark (pipelinewise-compatible keys). */
 export interface Bookmark {
   readonly last_replication_method?: ReplicationMethod;
   readonly version?: number | null;

@@ -8,7 +8,7 @@ import type { StreamColumns } from './stream-columns';
 import { STATE_EVERY_RECORDS, type SyncContext } from './sync-context';
 
 /**
- * FULL_TABLE (contract §6). Tables with a primary key are read in keyset batches
+ * FULL_TABLE. Tables with a primary key are read in keyset batches
  * (`WHERE (pk) > (last) ORDER BY pk LIMIT n`): each batch walks the key's index, so nothing sorts
  * the whole table (the Python taps' ORDER BY xmin does), no transaction stays open for the whole
  * copy, and an interrupted run resumes after `last_pk_fetched` without re-reading what its STATE

@@ -17,7 +17,7 @@ function asParameter(v: BookmarkValue | undefined): string | null {
 }
 
 /**
- * INCREMENTAL (contract §6): `WHERE key >= bookmark ORDER BY key`, bookmark = the last emitted key
+ * INCREMENTAL: `WHERE key >= bookmark ORDER BY key`, bookmark = the last emitted key
  * value as it appeared in the RECORD (so a bigint or numeric key keeps every digit), or
  * PostgreSQL's text where the RECORD could not carry it (`infinity`, `NaN`, a BC date). `>=` makes the
  * boundary at-least-once: rows sharing the bookmark's value are sent again rather than risk losing

@@ -51,7 +51,7 @@ export function loadSelectedStreams(path: string, config: TapConfig): SelectedSt
   return streams;
 }
 
-/** An interrupted run resumes with the stream it was syncing (contract §5). */
+/** An interrupted run resumes with the stream it was syncing. */
 export function syncOrder(streams: readonly SelectedStream[], state: TapState): SelectedStream[] {
   const current = streams.find((s) => s.tapStreamId === state.currently_syncing);
   return current ? [current, ...streams.filter((s) => s !== current)] : [...streams];

@@ -4,7 +4,7 @@ import type { ValueKind } from './value-kind';
 /**
  * Byte-level fast paths of the text converters in this folder, for the shapes that dominate real
  * tables. Why by hand: decoding every field into a JS string, converting it and encoding the line
- * back to UTF-8 was most of a FULL_TABLE sync's CPU (profile, issue 6); copying bytes from
+ * back to UTF-8 was most of a FULL_TABLE sync's CPU (a profile); copying bytes from
  * PostgreSQL's output straight into the output buffer does the same job several times faster.
  *
  * A fast path writes a value's JSON into `out` from `p` and returns the index after it, or -1

@@ -1,6 +1,6 @@
 /**
  * Value conversion: PostgreSQL's text output → JSON fragments, one table for every replication
- * method (contract §7).
+ * method.
  */
 export type { TextConverter, UnrepresentableListener } from './conversion-context';
 export { converterFor, recordBodyConverter, type ColumnToConvert } from './converter';

@@ -78,7 +78,7 @@ function isNonFinite(t: string): boolean {
  * numeric, float4, float8: the digits as printed. numeric never uses exponents and keeps its
  * scale (`-0.00100`); floats under extra_float_digits=3 print the shortest text that reads back
  * to the same double (`5e-324`, `1.7976931348623157e+308`). NaN and ±Infinity have no JSON
- * spelling and become null (contract §7), reported as unrepresentable; in a key column, whose
+ * spelling and become null, reported as unrepresentable; in a key column, whose
  * value must stay distinct from every other, they are the strings `"NaN"`, `"Infinity"`,
  * `"-Infinity"`.
  */

@@ -21,7 +21,7 @@ export function isTemporalOutOfRangePolicy(v: unknown): v is TemporalOutOfRangeP
   return (TEMPORAL_OUT_OF_RANGE_POLICIES as readonly unknown[]).includes(v);
 }
 
-/** Choices value conversion leaves to the user; everything else is fixed by contract §7. */
+/** Choices value conversion leaves to the user; everything else is fixed by the type mapping (docs/reference.md). */
 export interface ValuePolicy {
   readonly temporalOutOfRange: TemporalOutOfRangePolicy;
 }
@@ -36,7 +36,7 @@ export interface ValuePolicy {
  *   silent: converters report every such value (see `converterFor`'s `onUnrepresentable`) so the
  *   sync can log a per-column count naming this setting. Users whose target keeps the text (a
  *   PostgreSQL target parses `infinity` and BC back) can choose `string`.
- * Numeric and float NaN / ±Infinity are always null (contract §7): JSON has no spelling for them.
+ * Numeric and float NaN / ±Infinity are always null: JSON has no spelling for them.
  * None of this applies to key properties, which are never null (`ResolvedType.keyColumn`).
  */
 export const DEFAULT_VALUE_POLICY: ValuePolicy = Object.freeze({ temporalOutOfRange: 'null' });

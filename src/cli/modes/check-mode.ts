@@ -10,7 +10,7 @@ import type { CliIo } from '../cli-io';
 import type { CliArgs } from '../parse-args';
 
 /**
- * `--check` (contract §1, §6): a readable report on stderr, nothing on stdout; exit 0 when a sync
+ * `--check`: a readable report on stderr, nothing on stdout; exit 0 when a sync
  * would work, 1 when something must be fixed first, 2 for an invalid config, catalog or state.
  */
 export async function runCheck(

@@ -291,7 +291,7 @@ const UNCHANGED: TupleValue = Object.freeze({ kind: 'unchanged' });
 
 /**
  * wal2json prints a real, double or numeric NaN or ±Infinity as null (JSON has no spelling for
- * them); the tap emits those as null too (contract §7), so the record is the same as pgoutput's.
+ * them); the tap emits those as null too, so the record is the same as pgoutput's.
  */
 function tupleValue(c: Wal2jsonColumn): TupleValue {
   return c.value === null ? NULL : { kind: 'text', text: valueText(c.value, c.typeOid) };

@@ -60,7 +60,7 @@ function planStream(
 }
 
 /**
- * LOG_BASED (contract §6) for every LOG_BASED stream of the run, over one replication connection.
+ * LOG_BASED for every LOG_BASED stream of the run, over one replication connection.
  * This module decides, per stream, whether it resumes from its bookmark or its table is copied;
  * the copy is in snapshot.ts, the streaming in stream.ts, and every LSN rule in offset.ts.
  *
