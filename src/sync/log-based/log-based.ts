@@ -6,7 +6,7 @@ import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
 import { columnKinds, saveBookmark, streamId, type LogStream } from './log-stream';
 import { bookmarkLsn, LogOffset } from './offset';
-import { assertLogBasedReady } from './readiness';
+import { assertLogBasedReady, serverWalLsn } from './readiness';
 import { copyStreams } from './snapshot';
 import { logBasedSchema } from './stream-shape';
 import { streamChanges } from './stream';
@@ -112,7 +112,7 @@ export async function syncLogBased(
     resumed,
     ctx.incoming,
     existing?.confirmedFlushLsn ?? null,
-    await currentWalLsn(ctx.client),
+    await serverWalLsn(ctx.client),
   );
   if (ctx.testMode === 'schema') return 0;
 
