@@ -4,7 +4,7 @@ import { createSlotExportingSnapshot, currentWalLsn, slotInfo } from '../../repl
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
-import { columnKinds, saveBookmark, streamId, type LogStream } from './log-stream';
+import { saveBookmark, streamFacts, streamId, type LogStream } from './log-stream';
 import { bookmarkLsn, LogOffset } from './offset';
 import { assertLogBasedReady, serverWalLsn } from './readiness';
 import { copyStreams } from './snapshot';
@@ -27,7 +27,6 @@ function planStream(
   live: TableIdentity | undefined,
   sc: StreamColumns,
 ): Plan {
-  const keyProperties = sc.stream.keyProperties;
   const lsn = bookmarkLsn(b);
   if (!lsn) return { copy: null };
   // pipelinewise and singer-io write the LSN when their first copy starts and keep `xmin` until
@@ -38,24 +37,7 @@ function planStream(
     };
   }
   if (!slotExists) return { copy: null }; // only with resnapshot_on_slot_loss (readiness.ts)
-  const keys = b.key_properties;
-  if (Array.isArray(keys) && keys.join('\u0000') !== keyProperties.join('\u0000')) {
-    return {
-      copy: `its key properties changed since the last run (${JSON.stringify(keys)}, now ${JSON.stringify(keyProperties)}): a target keyed by the old ones cannot match its rows`,
-    };
-  }
-  const kinds = b.column_kinds;
-  if (kinds && typeof kinds === 'object' && !Array.isArray(kinds)) {
-    for (const [column, kind] of Object.entries(columnKinds(sc))) {
-      const was = (kinds as Record<string, unknown>)[column];
-      if (typeof was === 'string' && was !== kind) {
-        return {
-          copy: `column '${column}' changed type since the last run (JSON ${was}, now ${kind}): the target's values are in the old type`,
-        };
-      }
-    }
-  }
-  const changed = live ? identityChange(b, live, sc.stream.deselected) : null;
+  const changed = identityChange(b, live, streamFacts(sc));
   return changed ? { copy: changed } : { resume: lsn };
 }
 
@@ -169,7 +151,7 @@ function openStream(
     _sdc_deleted_at: _d,
     ...sent
   } = schema.properties as Record<string, Readonly<Record<string, unknown>>>;
-  return { sc, out, version, sent, identity, recopy: null };
+  return { sc, out, version, sent, identity, facts: streamFacts(sc), recopy: null };
 }
 
 /**

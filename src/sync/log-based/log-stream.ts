@@ -3,7 +3,7 @@ import type { StreamColumns } from '../stream-columns';
 import { jsonKind } from './stream-shape';
 import type { SyncContext } from '../sync-context';
 import type { LogOffset } from './offset';
-import { identityBookmark, type TableIdentity } from './table-identity';
+import { identityBookmark, type StreamFacts, type TableIdentity } from './table-identity';
 
 /** One LOG_BASED stream of the run: its columns and where its records go. */
 export interface LogStream {
@@ -15,6 +15,8 @@ export interface LogStream {
   readonly sent: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The table's OID and partitions when the run started (recorded in the bookmark). */
   identity: TableIdentity | undefined;
+  /** What the bookmark records of the stream besides its table (table-identity.ts). */
+  readonly facts: StreamFacts;
   /** Why the stream must be copied again before the run ends (null: it need not). */
   recopy: string | null;
 }
@@ -28,25 +30,23 @@ export function saveBookmark(ctx: SyncContext, offset: LogOffset, s: LogStream):
     version: s.version,
     ...offset.bookmark(streamId(s)),
     xmin: null,
-    ...identityBookmark(s.identity, s.sc.stream.deselected),
-    key_properties: s.sc.stream.keyProperties,
-    column_kinds: columnKinds(s.sc),
+    ...identityBookmark(s.identity, s.facts),
   });
 }
 
-/**
- * Each present column's JSON kind (stream-shape.ts `jsonKind`) as the stream's SCHEMA has it: the
- * next run compares, as a type change no change in the WAL shows (`ALTER … TYPE` with no write
- * since) still leaves the target's values in the old JSON type.
- */
-export function columnKinds(sc: StreamColumns): Record<string, string> {
+/** The stream's facts its bookmark records (table-identity.ts), computed once per stream. */
+export function streamFacts(sc: StreamColumns): StreamFacts {
   const props = (sc.stream.schema.properties ?? {}) as Record<
     string,
     Readonly<Record<string, unknown>>
   >;
-  return Object.fromEntries(
-    sc.stream.columns
-      .filter((c) => !sc.absent.includes(c) && props[c])
-      .map((c) => [c, jsonKind(props[c]!)]),
-  );
+  return {
+    deselected: sc.stream.deselected,
+    keyProperties: sc.stream.keyProperties,
+    kinds: Object.fromEntries(
+      sc.stream.columns
+        .filter((c) => !sc.absent.includes(c) && props[c])
+        .map((c) => [c, jsonKind(props[c]!)]),
+    ),
+  };
 }

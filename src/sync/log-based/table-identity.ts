@@ -75,19 +75,33 @@ export async function tableIdentities(
 export const identityKey = (schema: string, table: string): string =>
   JSON.stringify([schema, table]);
 
-/** The bookmark fields that record an identity; `deselected` columns are not the stream's. */
+/**
+ * What a stream makes of its table, recorded next to the identity: columns it does not read, its
+ * key properties, and each column's JSON kind (stream-shape.ts `jsonKind`), because a type change
+ * no change in the WAL shows (`ALTER … TYPE` with no write since) still leaves the target's
+ * values in the old JSON type, and a target keyed by old key properties cannot match rows.
+ */
+export interface StreamFacts {
+  readonly deselected: readonly string[];
+  readonly keyProperties: readonly string[];
+  readonly kinds: Readonly<Record<string, string>>;
+}
+
+/** The bookmark fields that record an identity and the stream's facts. */
 export function identityBookmark(
   id: TableIdentity | undefined,
-  deselected: readonly string[],
+  facts: StreamFacts,
 ): Record<string, unknown> {
-  if (!id) return {};
+  const stream = { key_properties: facts.keyProperties, column_kinds: facts.kinds };
+  if (!id) return stream;
   const columns = Object.fromEntries(
-    Object.entries(id.columns).filter(([n]) => !deselected.includes(n)),
+    Object.entries(id.columns).filter(([n]) => !facts.deselected.includes(n)),
   );
   return {
     table_oid: id.oid,
     ...(id.partitions === null ? {} : { partitions: id.partitions }),
     columns,
+    ...stream,
   };
 }
 
@@ -134,9 +148,24 @@ export async function liveColumn(
  */
 export function identityChange(
   bookmark: Readonly<Record<string, unknown>>,
-  live: TableIdentity,
-  deselected: readonly string[],
+  live: TableIdentity | undefined,
+  facts: StreamFacts,
 ): string | null {
+  const keys = bookmark.key_properties;
+  if (Array.isArray(keys) && keys.join('\u0000') !== facts.keyProperties.join('\u0000')) {
+    return `its key properties changed since the last run (${JSON.stringify(keys)}, now ${JSON.stringify(facts.keyProperties)}): a target keyed by the old ones cannot match its rows`;
+  }
+  const kinds = bookmark.column_kinds;
+  if (kinds && typeof kinds === 'object' && !Array.isArray(kinds)) {
+    for (const [column, kind] of Object.entries(facts.kinds)) {
+      const was = (kinds as Record<string, unknown>)[column];
+      if (typeof was === 'string' && was !== kind) {
+        return `column '${column}' changed type since the last run (JSON ${was}, now ${kind}): the target's values are in the old type`;
+      }
+    }
+  }
+  if (!live) return null;
+  const deselected = facts.deselected;
   const oid = bookmark.table_oid;
   if (typeof oid === 'number' && oid !== live.oid) {
     return `the table was dropped and created again since the last run (OID ${oid}, now ${live.oid})`;
