@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { parseMessages, records, selectStreams, type Message } from './support/catalog-helpers';
+import { describeNeeding } from './support/requirements';
 import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
@@ -34,7 +35,7 @@ function mage(args: string[]): Promise<Run> {
   });
 }
 
-describe('the Mage adapter (integrations/mage)', () => {
+describeNeeding('python3')('the Mage adapter (integrations/mage)', () => {
   let db: TestDatabase;
   /** Mage's own config keys: username, database, schema. */
   let mageConfig: Record<string, unknown>;

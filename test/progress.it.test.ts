@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseMessages, records, selectStreams } from './support/catalog-helpers';
 import { BIN, runTap, spawnTap, tempFiles } from './support/run-tap';
+import { itNeeding } from './support/requirements';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 interface Metric {
@@ -137,16 +138,19 @@ describe('progress on stderr', () => {
     expect(existsSync(join(files.dir, 'missing'))).toBe(false);
   });
 
-  it('draws progress bars when stderr is a terminal (under script(1))', async () => {
-    const out = join(files.dir, 'tty.jsonl');
-    const cmd = `${process.execPath} ${BIN} --config ${config} --catalog ${catalog} > ${out}`;
-    const { stdout } = await promisify(execFile)('script', ['-qec', cmd, '/dev/null'], {
-      env: { PATH: process.env.PATH, TERM: 'xterm', COLUMNS: '120' },
-    });
-    expect(stdout).toContain('\x1b[2K');
-    expect(stdout).toMatch(/public-slow +\[[·█░]+\] .*rows\/s/);
-    expect(stdout).toMatch(/public-items +\[[█░]+\] +\d+% {2}[\d,]+\/~500 rows/);
-    // Singer messages still go to stdout only.
-    expect(records(parseMessages(readFileSync(out, 'utf8')), 'public-slow')).toHaveLength(100);
-  });
+  itNeeding('script')(
+    'draws progress bars when stderr is a terminal (under script(1))',
+    async () => {
+      const out = join(files.dir, 'tty.jsonl');
+      const cmd = `${process.execPath} ${BIN} --config ${config} --catalog ${catalog} > ${out}`;
+      const { stdout } = await promisify(execFile)('script', ['-qec', cmd, '/dev/null'], {
+        env: { PATH: process.env.PATH, TERM: 'xterm', COLUMNS: '120' },
+      });
+      expect(stdout).toContain('\x1b[2K');
+      expect(stdout).toMatch(/public-slow +\[[·█░]+\] .*rows\/s/);
+      expect(stdout).toMatch(/public-items +\[[█░]+\] +\d+% {2}[\d,]+\/~500 rows/);
+      // Singer messages still go to stdout only.
+      expect(records(parseMessages(readFileSync(out, 'utf8')), 'public-slow')).toHaveLength(100);
+    },
+  );
 });

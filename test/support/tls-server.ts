@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedServer } from '../../src/embedded/embedded-server';
+import { serverOsUser } from '../../src/embedded/server-os-user';
 import type { StartedServer } from './global-setup';
 
 /**
@@ -84,11 +85,8 @@ function makeServerCert(dir: string): void {
 /** PostgreSQL refuses a key file others can read, and as root the server runs as `postgres`. */
 function handKeyToServer(keyFile: string): void {
   chmodSync(keyFile, 0o600);
-  if (typeof process.getuid === 'function' && process.getuid() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(keyFile, uid, gid);
-  }
+  const user = serverOsUser();
+  if (user) chownSync(keyFile, user.uid, user.gid);
 }
 
 export async function startTlsServer(): Promise<StartedServer> {
