@@ -92,7 +92,7 @@ describeWal2json('wal2json', () => {
     firstRuns.wal2json = await run('wal2json');
     firstRuns.pgoutput = await run('pgoutput');
     const slots = await db.query<{ slot_name: string; plugin: string }>(
-      'SELECT slot_name, plugin FROM pg_replication_slots ORDER BY slot_name',
+      'SELECT slot_name, plugin FROM pg_replication_slots WHERE database = current_database() ORDER BY slot_name',
     );
     expect(slots).toEqual([
       { slot_name: 'slot_pgoutput', plugin: 'pgoutput' },
