@@ -9,8 +9,9 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY schemas ./schemas
 COPY src ./src
-# npm ci installs the dev dependencies the build needs; npm pack runs the build (prepare).
-RUN npm ci --no-audit --no-fund && npm pack --pack-destination /tmp
+# npm ci installs the dev dependencies the build needs (their install scripts fetch nothing it
+# needs: the embedded PostgreSQL is for tests only); npm pack runs the build (prepack).
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm pack --pack-destination /tmp
 
 FROM node:20-bookworm-slim
 COPY --from=pack /tmp/tap-postgres-*.tgz /tmp/

@@ -34,7 +34,7 @@ describe('the packed tarball', () => {
       INSERT INTO items SELECT g, g * 1.0000000001, '2026-01-01Z'::timestamptz + g * interval '1 day'
       FROM generate_series(1, 50) g`);
     // dist/ is built by `npm test` before jest starts; packing must not rebuild it under the
-    // other tests' feet, so the prepare script is skipped here.
+    // other tests' feet, so the prepack script is skipped here.
     const { stdout } = await run(
       'npm',
       ['pack', '--ignore-scripts', '--json', '--pack-destination', files.dir],
