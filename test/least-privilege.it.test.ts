@@ -13,10 +13,10 @@ import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
  * Issue 8, least privilege: a role with exactly CONNECT on the database, USAGE on the schema,
- * SELECT on the chosen tables and REPLICATION (the grants README lists) runs every mode, with a
- * publication the administrator created. And every reader is a READ ONLY transaction: a table whose
- * row-level security policy tries to write (through a SECURITY DEFINER function) cannot be read by
- * any replication method, and nothing is written.
+ * SELECT on the chosen tables and REPLICATION (the grants docs/security.md lists) runs every mode,
+ * with a publication the administrator created. And every reader is a READ ONLY transaction: a
+ * table whose row-level security policy tries to write (through a SECURITY DEFINER function) cannot
+ * be read by any replication method, and nothing is written.
  */
 const ROLE = 'tap_least_priv';
 const PASSWORD = 'least-priv-pw-31c4';
@@ -61,7 +61,7 @@ describe('least privilege', () => {
       CREATE POLICY every_read_writes ON app.guarded FOR SELECT USING (app.audit_write());
       CREATE PUBLICATION tap_postgres FOR TABLE app.orders, app.guarded;
 
-      -- Exactly the grants the README lists.
+      -- Exactly the grants docs/security.md lists.
       GRANT CONNECT ON DATABASE "${db.name}" TO ${ROLE};
       GRANT USAGE ON SCHEMA app TO ${ROLE};
       GRANT SELECT ON app.orders, app.guarded TO ${ROLE};

@@ -7,7 +7,7 @@ import { runTap } from './support/run-tap';
 const FILE = join(__dirname, '..', 'meltano', 'meltano.yml');
 const HEADER = `# Meltano plugin definition of tap-postgres, generated from \`tap-postgres --about\`
 # (test/meltano.test.ts fails when the two differ; UPDATE_EXAMPLES=1 npx jest test/meltano.test.ts
-# rewrites it). Copy the extractor into your project's meltano.yml; see README.md#meltano.
+# rewrites it). Copy the extractor into your project's meltano.yml; see docs/meltano.md.
 `;
 
 interface About {

@@ -7,16 +7,20 @@ import { describeNeeding } from './support/requirements';
 import { BIN, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
-const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+const ROOT = join(__dirname, '..');
+/** The README's examples first (they write selected.json and state.json), then the other page's. */
+const DOCS = ['README.md', 'docs/shell-pipelines.md'].map((f) =>
+  readFileSync(join(ROOT, f), 'utf8'),
+);
 const FIXTURE_BIN = join(__dirname, 'fixtures', 'bin');
 
-/** The README's shell blocks marked `<!-- tested: name -->`, in order. */
+/** The shell blocks marked `<!-- tested: name -->` in README.md and docs/shell-pipelines.md. */
 function testedBlocks(): Array<{ name: string; script: string }> {
   const re = /<!-- tested: ([\w-]+) -->\n```sh\n([\s\S]*?)```/g;
-  return [...README.matchAll(re)].map((m) => ({ name: m[1]!, script: m[2]! }));
+  return DOCS.flatMap((doc) => [...doc.matchAll(re)]).map((m) => ({ name: m[1]!, script: m[2]! }));
 }
 
-describeNeeding('jq')("the README's shell examples", () => {
+describeNeeding('jq')('the shell examples of README.md and docs/shell-pipelines.md', () => {
   let db: TestDatabase;
   let dir: string;
   let env: NodeJS.ProcessEnv;
@@ -47,7 +51,7 @@ describeNeeding('jq')("the README's shell examples", () => {
   });
 
   it('are all found, each once', () => {
-    expect(blocks.map((b) => b.name)).toEqual(['select', 'count', 'jsonl', 'postgres', 'tee']);
+    expect(blocks.map((b) => b.name)).toEqual(['select', 'jsonl', 'postgres', 'count', 'tee']);
   });
 
   it('select: discovers and selects every stream with jq', async () => {

@@ -6,12 +6,13 @@ import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 const DOC = join(__dirname, '..', 'docs', 'reference.md');
+const CONFIG_DOC = join(__dirname, '..', 'docs', 'configuration.md');
 const update = Boolean(process.env.UPDATE_EXAMPLES);
 
 function between(text: string, start: string, end: string): [number, number] {
   const a = text.indexOf(start);
   const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`docs/reference.md: markers ${start} … ${end} missing`);
+  if (a < 0 || b < a) throw new Error(`markers ${start} … ${end} missing`);
   return [a + start.length, b];
 }
 
@@ -36,20 +37,20 @@ function configTable(): string {
   return ['', '| key | type | default | meaning |', '|---|---|---|---|', ...rows, ''].join('\n');
 }
 
-describe('docs/reference.md', () => {
-  it('lists exactly the config schema, key by key', () => {
-    const doc = readFileSync(DOC, 'utf8');
+describe('docs/configuration.md and docs/reference.md', () => {
+  it('configuration.md lists exactly the config schema, key by key', () => {
+    const doc = readFileSync(CONFIG_DOC, 'utf8');
     const [a, b] = between(doc, '<!-- generated: config -->', '<!-- /generated: config -->');
     const table = configTable();
-    if (update) writeFileSync(DOC, doc.slice(0, a) + table + doc.slice(b));
-    expect(readFileSync(DOC, 'utf8').slice(a, a + table.length)).toBe(table);
+    if (update) writeFileSync(CONFIG_DOC, doc.slice(0, a) + table + doc.slice(b));
+    expect(readFileSync(CONFIG_DOC, 'utf8').slice(a, a + table.length)).toBe(table);
     const documented = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
     expect(new Set(documented)).toEqual(
       new Set(Object.keys(loadSchema('config').properties as object)),
     );
   });
 
-  describe('type mapping table', () => {
+  describe("reference.md's type mapping table", () => {
     let db: TestDatabase;
     beforeAll(async () => {
       db = await createTestDatabase('refdoc');

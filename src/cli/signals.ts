@@ -1,9 +1,9 @@
 /**
- * SIGTERM / SIGINT stop a sync gracefully (README "Stopping a run"): the first signal asks the
- * running stream to stop at its next safe boundary (FULL_TABLE / INCREMENTAL: after a batch and
- * its STATE; LOG_BASED: between transactions), after which the tap emits a final STATE and exits
- * 0. A second signal exits at once with 128 + the signal's number; the last STATE already printed
- * still resumes the run.
+ * SIGTERM / SIGINT stop a sync gracefully (docs/operations.md, "Failures and stopping"): the
+ * first signal asks the running stream to stop at its next safe boundary (FULL_TABLE /
+ * INCREMENTAL: after a batch and its STATE; LOG_BASED: between transactions), after which the tap
+ * emits a final STATE and exits 0. A second signal exits at once with 128 + the signal's number;
+ * the last STATE already printed still resumes the run.
  */
 export class StopRequest {
   private signal: NodeJS.Signals | undefined;

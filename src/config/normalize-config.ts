@@ -98,7 +98,7 @@ function sslOf(raw: Raw): SslOptions | null {
 
 /**
  * Turns a config that passed `schemas/config.schema.json` into the TapConfig every other module
- * reads. Defaults are listed in docs/reference.md.
+ * reads. Defaults are listed in docs/configuration.md.
  */
 export function normalizeConfig(raw: Raw): TapConfig {
   const database = str(pick(raw, 'database'));
