@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the tap against PostgreSQL's own limits, in one run, on one machine (issue 6).
+ * `npm run bench`: the tap against PostgreSQL's own limits, in one run, on one machine.
  *
  * Starts an embedded PostgreSQL (or uses TAP_POSTGRES_BENCH_URL), builds `narrow` and `wide` with
  * generate_series (bench/tables.ts) and measures, alternating and taking medians over

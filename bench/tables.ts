@@ -1,5 +1,5 @@
 /**
- * The benchmark's tables, built with generate_series (issue 6): `narrow` (5 columns) and `wide`
+ * The benchmark's tables, built with generate_series: `narrow` (5 columns) and `wide`
  * (20 columns of every common type family, about 10% NULLs in each nullable column).
  */
 

@@ -9,7 +9,7 @@ import { runTap, spawnTap, tempFiles, type TapRun } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
- * Issue 8, "Bad input": generated malformed and adversarial config, catalog and state documents
+ * Bad input: generated malformed and adversarial config, catalog and state documents
  * and flag combinations, each run through the real CLI against a real database. Whatever comes in,
  * the tap exits 0, 1 or 2 as the contract says, prints exactly one CRITICAL line and no stack
  * trace when it fails, and writes nothing a target could commit before rejecting its input.
@@ -124,7 +124,7 @@ describe('bad input never crashes the tap (property-based)', () => {
   let discovered: Discovered;
   let goodCatalogFile: string;
   let goodStateFile: string;
-  /** Inputs tried, by property (reported at the end; issue 8 asks for the count). */
+  /** Inputs tried, by property (reported at the end). */
   const tried: Record<string, number> = {};
   /** Exit codes seen, by property: shows the generators reach past the first check. */
   const outcomes: Record<string, Record<number, number>> = {};
@@ -180,7 +180,7 @@ describe('bad input never crashes the tap (property-based)', () => {
   afterAll(async () => {
     await db.drop();
     const total = Object.values(tried).reduce((a, b) => a + b, 0);
-    // The count issue 8 asks for, visible in the test output.
+    // The count, visible in the test output.
     console.log(`bad inputs tried: ${total}; exit codes by kind: ${JSON.stringify(outcomes)}`);
   });
 

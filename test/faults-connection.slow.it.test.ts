@@ -5,7 +5,7 @@ import { startTap, killLeftoverTaps } from './support/tap-process';
 afterEach(killLeftoverTaps);
 
 /**
- * Issue 8, fault 2: the server terminates the tap's connections (`pg_terminate_backend`) during a
+ * Fault: the server terminates the tap's connections (`pg_terminate_backend`) during a
  * copy and during streaming. With retries the tap reconnects and resumes from its in-memory
  * bookmarks; without, it exits 1 and the last STATE it printed lets the next run complete. Either
  * way the replay of everything printed equals the table.

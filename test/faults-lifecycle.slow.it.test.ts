@@ -5,7 +5,7 @@ import { startTap, killLeftoverTaps } from './support/tap-process';
 afterEach(killLeftoverTaps);
 
 /**
- * Issue 8, faults 5–7: a consumer that stops reading for longer than wal_sender_timeout, an output
+ * Faults: a consumer that stops reading for longer than wal_sender_timeout, an output
  * pipe that closes (the target died), and SIGTERM / SIGINT. Each ends with a replay of everything
  * the target read that equals the table.
  */

@@ -6,7 +6,7 @@ import { killLeftoverTaps, startTap } from './support/tap-process';
 afterEach(killLeftoverTaps);
 
 /**
- * Issue 8, fault 3: the server restarts (fast shutdown) in the middle of a run, on a server of
+ * Fault: the server restarts (fast shutdown) in the middle of a run, on a server of
  * this file's own. The tap retries (the server refuses connections, then says it is starting up)
  * and completes; without retries it exits 1 with a STATE from which the next run completes.
  */

@@ -12,7 +12,7 @@ import { killWhen, seededRandom, killLeftoverTaps } from './support/tap-process'
 afterEach(killLeftoverTaps);
 
 /**
- * Issue 8, fault 1: the tap SIGKILLed at seeded points (after the k-th RECORD: mid-batch, mid-copy
+ * Fault: the tap SIGKILLed at seeded points (after the k-th RECORD: mid-batch, mid-copy
  * or mid-transaction; after the k-th STATE: right at a checkpoint; or while LOG_BASED waits for
  * changes), then restarted from the last STATE the "target" read. What the target holds after all
  * runs (a keyed, version-aware replay) must equal the table. Only kills of a still-running tap

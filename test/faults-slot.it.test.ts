@@ -5,7 +5,7 @@ import { startTap, killLeftoverTaps } from './support/tap-process';
 afterEach(killLeftoverTaps);
 
 /**
- * Issue 8, fault 4: the replication slot dropped, or advanced past the state's LSN by someone
+ * Fault: the replication slot dropped, or advanced past the state's LSN by someone
  * else. Either loses changes for good: the tap says so (exit 1, how to copy again) before printing
  * any RECORD, and with `resnapshot_on_slot_loss` copies the table again under a new version, whose
  * ACTIVATE_VERSION lets the target shed rows deleted while the changes were lost.

@@ -12,7 +12,7 @@ import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
- * Issue 8, "Security": identifiers from a catalog are always quoted and values always parameters
+ * Security: identifiers from a catalog are always quoted and values always parameters
  * (or, in COPY, escaped literals). Schemas, tables and columns named with quotes, semicolons,
  * `"; DROP TABLE …`, backslashes, unicode, spaces, mixed case and 63 bytes go through discovery and
  * every replication method; every value comes out exactly, and the sentinel table the names try

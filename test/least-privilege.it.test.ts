@@ -12,7 +12,7 @@ import { runTap, tempFiles, type TapRun } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
- * Issue 8, least privilege: a role with exactly CONNECT on the database, USAGE on the schema,
+ * Least privilege: a role with exactly CONNECT on the database, USAGE on the schema,
  * SELECT on the chosen tables and REPLICATION (the grants docs/security.md lists) runs every mode,
  * with a publication the administrator created. And every reader is a READ ONLY transaction: a
  * table whose row-level security policy tries to write (through a SECURITY DEFINER function) cannot

@@ -8,7 +8,7 @@ import { runTap, spawnTap, tempFiles, type TapRun } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
- * Issue 8, secrets: a marker password (and a key) never appears on stdout or stderr: not in logs
+ * Secrets: a marker password (and a key) never appears on stdout or stderr: not in logs
  * at any level, not in errors (wrong password, unreachable host, wrong database, a user named like
  * the password), not in `--about` or `--check`, not in stack traces (TAP_POSTGRES_DEBUG) and not
  * in the output of a crash outside the CLI's own error handling.

@@ -7,7 +7,7 @@ import { ALL_TYPES_SQL } from './support/all-types';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
- * Contract §7 end to end: a row of every type family goes through discovery and a FULL_TABLE sync,
+ * Values (docs/values.md) end to end: a row of every type family goes through discovery and a FULL_TABLE sync,
  * and comes out exactly (raw stdout is checked, so no JSON.parse float rounding hides a loss).
  */
 describe('exact values through FULL_TABLE', () => {

@@ -6,7 +6,7 @@ import { describeNeeding } from './support/requirements';
 import { runTap, tempFiles, type TapRun } from './support/run-tap';
 
 /**
- * Issue 8, TLS, against the TLS-only server of test/support/tls-server.ts (certificate for
+ * TLS, against the TLS-only server of test/support/tls-server.ts (certificate for
  * `localhost` only, signed by a CA made at test time). Its pg_hba.conf accepts nothing but TLS, so
  * every run that succeeds here went through TLS.
  */

@@ -164,7 +164,7 @@ describeWal2json('wal2json', () => {
     const one = raw.find((r) => r.startsWith('{"id":1,') && r.includes('"t":"changed"'))!;
     expect(one).toContain('"n_free":-0.000000000000000000001');
     expect(one).toContain('"b":false');
-    // wal2json prints NaN and Infinity as null, and so does the tap (contract §7).
+    // wal2json prints NaN and Infinity as null, and so does the tap (docs/values.md).
     expect(one).toContain('"n_nan":null');
     expect(one).toContain('"f8_inf":null');
   });

@@ -4,7 +4,7 @@ import type { TapRun } from './run-tap';
 const COMMITTABLE = new Set(['RECORD', 'STATE', 'ACTIVATE_VERSION']);
 
 /**
- * What the contract (§1) promises about any run, whatever its input: an exit code of 0, 1 or 2;
+ * What every run promises (docs/operations.md), whatever its input: an exit code of 0, 1 or 2;
  * on failure exactly one CRITICAL line and no stack trace; on exit 2 nothing at all on stdout; on
  * any failure caused by input, nothing a target could commit. Returns the violations (empty when
  * the run kept the contract), so property tests can report the input that broke it.

@@ -5,7 +5,7 @@ import { Client, type QueryResultRow } from 'pg';
 export interface TestDatabase {
   readonly name: string;
   readonly url: string;
-  /** A tap config (contract §2) that reaches this database. */
+  /** A tap config (docs/configuration.md) that reaches this database. */
   readonly config: {
     host: string;
     port: number;
