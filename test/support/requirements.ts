@@ -55,8 +55,11 @@ export function skipNotice(tests: string, why: string): string {
  * For the global set-up: probes every program once, tells the test workers what is missing
  * through the environment, and prints one line per missing program.
  */
-export function checkRequirements(env: NodeJS.ProcessEnv = process.env): void {
-  for (const [name, r] of Object.entries(REQUIREMENTS) as Array<[RequirementName, Requirement]>) {
+export function checkRequirements(
+  env: NodeJS.ProcessEnv = process.env,
+  requirements: Partial<Record<RequirementName, Requirement>> = REQUIREMENTS,
+): void {
+  for (const [name, r] of Object.entries(requirements) as Array<[RequirementName, Requirement]>) {
     if (present(r)) continue;
     const why = `${r.probe[0]} is missing; ${r.install}`;
     env[missingEnv(name)] = why;
