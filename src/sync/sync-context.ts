@@ -4,6 +4,7 @@ import { StopRequested, type StopRequest } from '../cli/signals';
 import type { TapConfig } from '../config/tap-config';
 import type { Logger } from '../log/logger';
 import { warningsOnce } from '../log/warn-once';
+import { SLOT_WAIT_TIMING, type SlotWaitTiming } from '../replication/slot-creation-wait';
 import type { SingerWriter } from '../singer/writer';
 import type { Bookmark, TapState } from '../state/tap-state';
 import { withBookmark } from '../state/tap-state';
@@ -34,6 +35,8 @@ export class SyncContext {
     readonly testMode: TestMode | undefined,
     private current: TapState,
     private readonly stop?: StopRequest,
+    /** When a LOG_BASED first run says what creating its slot waits for. */
+    readonly slotWait: SlotWaitTiming = SLOT_WAIT_TIMING,
   ) {
     this.incoming = current;
     this.checkLog = warningsOnce(log);
