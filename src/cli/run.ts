@@ -1,5 +1,6 @@
 import type { Terminal } from '../progress/live-area';
 import { main } from './main';
+import { OutputGate } from './output-gate';
 import { installStopSignals, StopRequest } from './signals';
 
 /** stderr as a terminal for progress bars, unless it is not one (a pipe, a file, TERM=dumb). */
@@ -13,16 +14,20 @@ function terminal(): Terminal | undefined {
 
 /**
  * The real process's io: stdout for Singer messages, stderr for log lines. `exit` (bin/'s
- * process.exit) is only used by a second SIGTERM / SIGINT.
+ * process.exit) is only used by a second SIGTERM / SIGINT, once stdout has taken the write under
+ * way and nothing more will follow it.
  */
 export async function run(argv: readonly string[], exit: (code: number) => void): Promise<number> {
   const tty = terminal();
   const stderr = (line: string) => void process.stderr.write(`${line}\n`);
+  const stdout = new OutputGate(process.stdout);
   const stop = new StopRequest();
-  const uninstall = installStopSignals(stop, stderr, exit);
+  const uninstall = installStopSignals(stop, stderr, (code) => {
+    void stdout.close().then(() => exit(code));
+  });
   try {
     return await main(argv, {
-      stdout: process.stdout,
+      stdout,
       stderr,
       env: process.env,
       stop,

@@ -2,8 +2,10 @@
  * SIGTERM / SIGINT stop a sync gracefully (docs/operations.md, "Failures and stopping"): the
  * first signal asks the running stream to stop at its next safe boundary (FULL_TABLE /
  * INCREMENTAL: after a batch and its STATE; LOG_BASED: between transactions), after which the tap
- * emits a final STATE and exits 0. A second signal exits at once with 128 + the signal's number;
- * the last STATE already printed still resumes the run.
+ * emits a final STATE and exits 0. A second signal exits without waiting for that boundary, with
+ * 128 + the signal's number, but only once the write to stdout under way is complete
+ * (src/cli/output-gate.ts): the output ends on a whole line, and the last STATE printed still
+ * resumes the run.
  */
 export class StopRequest {
   private signal: NodeJS.Signals | undefined;
@@ -39,7 +41,9 @@ export function installStopSignals(
   const handlers = (['SIGTERM', 'SIGINT'] as const).map((sig) => {
     const handler = () => {
       if (stop.requested) {
-        say(`WARN ${sig} again: exiting now; the last STATE printed resumes the run`);
+        say(
+          `WARN ${sig} again: exiting once the message being written is complete; the last STATE printed resumes the run`,
+        );
         exit(128 + SIGNAL_NUMBERS[sig]);
         return;
       }

@@ -57,15 +57,22 @@ function assertSlotName(name: string): void {
 }
 
 /**
+ * Called as the slot's creation starts, with the pid of the backend creating it; the function it
+ * returns is called once the creation is over (src/replication/slot-creation-wait.ts).
+ */
+export type CreationWatch = (creatorPid: number) => () => void;
+
+/**
  * `CREATE_REPLICATION_SLOT … LOGICAL plugin` with an exported snapshot, on a replication
  * connection (`replication=database`), which is the only place the snapshot can be exported.
  * PostgreSQL 15 renamed the option: `(SNAPSHOT 'export')`; before, `EXPORT_SNAPSHOT`. Creating a
- * slot waits for running write transactions to finish.
+ * slot waits for running write transactions to finish, which `watch` can report.
  */
 export async function createSlotExportingSnapshot(
   config: TapConfig,
   slotName: string,
   plugin: DecodingPlugin,
+  watch?: CreationWatch,
 ): Promise<ExportedSnapshot> {
   assertSlotName(slotName);
   const client = new Client(clientConfig(config, { replication: 'database' }));
@@ -76,15 +83,21 @@ export async function createSlotExportingSnapshot(
     throw describeConnectError(config, e);
   }
   try {
-    const v = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+    const v = await client.query<{ server_version_num: string; pid: string }>(
+      `SELECT current_setting('server_version_num') AS server_version_num,
+              pg_catalog.pg_backend_pid() AS pid`,
+    );
     const version = Number(v.rows[0]?.server_version_num ?? 0);
     const modern = version >= 150000;
     // The snapshot lives as long as this session stays idle, for the whole copy: a role's
     // idle_session_timeout would end it before a later table's ranged copy imports it.
     if (version >= 140000) await client.query('SET idle_session_timeout = 0');
-    const r = await client.query<{ consistent_point: string; snapshot_name: string }>(
-      `CREATE_REPLICATION_SLOT ${slotName} LOGICAL ${plugin} ${modern ? "(SNAPSHOT 'export')" : 'EXPORT_SNAPSHOT'}`,
-    );
+    const unwatch = watch?.(Number(v.rows[0]!.pid));
+    const r = await client
+      .query<{ consistent_point: string; snapshot_name: string }>(
+        `CREATE_REPLICATION_SLOT ${slotName} LOGICAL ${plugin} ${modern ? "(SNAPSHOT 'export')" : 'EXPORT_SNAPSHOT'}`,
+      )
+      .finally(unwatch);
     const row = r.rows[0];
     if (!row?.snapshot_name) throw new Error('CREATE_REPLICATION_SLOT returned no snapshot');
     return {

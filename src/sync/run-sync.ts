@@ -15,6 +15,7 @@ import { readJsonFile } from '../io/read-json-file';
 import type { Logger } from '../log/logger';
 import { assertValid } from '../schemas/schema-validator';
 import type { SingerWriter } from '../singer/writer';
+import type { SlotWaitTiming } from '../replication/slot-creation-wait';
 import { assertBookmarksUsable } from '../state/bookmark-check';
 import { bookmarkFor, withCurrentlySyncing, type TapState } from '../state/tap-state';
 import { syncFullTable } from './full-table';
@@ -69,6 +70,7 @@ export interface SyncRun {
   readonly testMode: TestMode | undefined;
   readonly observer?: SyncObserver;
   readonly stop?: StopRequest;
+  readonly slotWait?: SlotWaitTiming;
 }
 
 /** Tells the observer when `streams` start and how they ended. */
@@ -98,6 +100,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     run.testMode,
     run.state,
     run.stop,
+    run.slotWait,
   );
   const policy = {
     retries: run.config.connectionRetries,

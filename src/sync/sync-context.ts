@@ -3,6 +3,8 @@ import type { TestMode } from '../cli/parse-args';
 import { StopRequested, type StopRequest } from '../cli/signals';
 import type { TapConfig } from '../config/tap-config';
 import type { Logger } from '../log/logger';
+import { warningsOnce } from '../log/warn-once';
+import { SLOT_WAIT_TIMING, type SlotWaitTiming } from '../replication/slot-creation-wait';
 import type { SingerWriter } from '../singer/writer';
 import type { Bookmark, TapState } from '../state/tap-state';
 import { withBookmark } from '../state/tap-state';
@@ -18,6 +20,11 @@ export class SyncContext {
   readonly incoming: TapState;
   /** Set when the query connection died under the run (see throwIfInterrupted). */
   private lost: Error | undefined;
+  /**
+   * For set-up checks that run more than once in a run (the LOG_BASED gate runs before the first
+   * stream, again when LOG_BASED starts, and again on a retry): each warning is said once.
+   */
+  readonly checkLog: Logger;
 
   constructor(
     private conn: ClientBase,
@@ -28,8 +35,11 @@ export class SyncContext {
     readonly testMode: TestMode | undefined,
     private current: TapState,
     private readonly stop?: StopRequest,
+    /** When a LOG_BASED first run says what creating its slot waits for. */
+    readonly slotWait: SlotWaitTiming = SLOT_WAIT_TIMING,
   ) {
     this.incoming = current;
+    this.checkLog = warningsOnce(log);
     this.watch(conn);
   }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../../log/logger';
 import type { LiveArea } from '../../progress/live-area';
 import { estimateRows } from '../../progress/row-estimates';
 import { SyncProgress } from '../../progress/sync-progress';
+import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { SingerWriter } from '../../singer/writer';
 import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
@@ -54,6 +55,7 @@ export async function runSync(
         testMode: args.test,
         observer: progress,
         ...(io.stop ? { stop: io.stop } : {}),
+        slotWait: slotWaitTiming(io.env),
       });
     } finally {
       progress.close();

@@ -1,6 +1,7 @@
 import { RuntimeError } from '../../errors';
 import type { Lsn } from '../../replication/lsn';
 import { createSlotExportingSnapshot, currentWalLsn, slotInfo } from '../../replication/slot';
+import { watchSlotCreation } from '../../replication/slot-creation-wait';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
@@ -105,6 +106,7 @@ export async function syncLogBased(
         config,
         slotName,
         config.logicalDecodingPlugin,
+        (pid) => watchSlotCreation(ctx.client, ctx.log, slotName, pid, ctx.slotWait),
       );
       try {
         offset.slotCreated(snap.consistentPoint);

@@ -540,7 +540,8 @@ export async function assertLogBasedReady(
   ctx: {
     client: Queryable;
     config: TapConfig;
-    log: Logger;
+    /** Where the warnings go; the gate runs more than once per run, so it should say each once. */
+    checkLog: Logger;
     state: TapState;
     setBookmark(id: string, b: Bookmark): void;
   },
@@ -550,7 +551,7 @@ export async function assertLogBasedReady(
   const { client, config } = ctx;
   const tables = scs.map((sc) => sc.stream);
   // First: an UNLOGGED table or an unkeyable delete is the catalog's problem, whatever the server.
-  assertNoProblem(await logBasedTableFindings(client, tables), ctx.log);
+  assertNoProblem(await logBasedTableFindings(client, tables), ctx.checkLog);
   const slot = await slotInfo(client, config.replicationSlot);
   const findings = await replicationFindings(client, config, slot);
   // --check asks through a probe slot (src/check/plugin-probe.ts); a sync asks the cheaper LOAD.
@@ -559,12 +560,12 @@ export async function assertLogBasedReady(
   }
   findings.push(...slotLossFindings(config, slot, tables, ctx.state));
   findings.push(...(await stateFindings(client, tables, ctx.state)));
-  assertNoProblem(findings, ctx.log);
+  assertNoProblem(findings, ctx.checkLog);
   for (const { id } of lostStreams(config, slot, tables, ctx.state)) {
     ctx.setBookmark(id, { last_replication_method: 'LOG_BASED' });
   }
   const publication = await inspectPublication(client, config, tables);
-  assertNoProblem(publication.findings, ctx.log);
+  assertNoProblem(publication.findings, ctx.checkLog);
   if (publication.create) await client.query(publication.create);
-  assertNoProblem(await replicaIdentityFindings(client, tables), ctx.log);
+  assertNoProblem(await replicaIdentityFindings(client, tables), ctx.checkLog);
 }

@@ -70,7 +70,12 @@ export async function streamChanges(
     ),
   );
   const heartbeat = new Heartbeat(ctx.client, config.heartbeatIntervalSeconds, ctx.log);
-  await logSlotRetention(ctx.client, ctx.log, config.replicationSlot, config.walRetainedWarnMb);
+  await logSlotRetention(
+    ctx.client,
+    ctx.checkLog,
+    config.replicationSlot,
+    config.walRetainedWarnMb,
+  );
   const { start, decode } = await prepareDecoding(ctx.client, {
     plugin: config.logicalDecodingPlugin,
     tables: streams.map((s) => ({ schema: s.sc.stream.schemaName, table: s.sc.stream.tableName })),
