@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/load-config';
-import { connect } from '../../db/connect';
 import { asRuntimeError } from '../../db/database-errors';
 import { discover } from '../../discovery/discover';
+import { connectNegotiatingTls } from '../../db/tls-fallback';
 import type { Logger } from '../../log/logger';
 import { writeDocument, type CliIo } from '../cli-io';
 import type { CliArgs } from '../parse-args';
@@ -14,7 +14,7 @@ export async function runDiscover(
 ): Promise<number> {
   const { config } = loadConfig(args.config, io.env, log);
   const started = Date.now();
-  const client = await connect(config);
+  const { client } = await connectNegotiatingTls(config, log);
   try {
     const catalog = await discover(client, {
       database: config.database,
