@@ -7,6 +7,7 @@ import { estimateRows } from '../../progress/row-estimates';
 import { SyncProgress } from '../../progress/sync-progress';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { SingerWriter } from '../../singer/writer';
+import { logDiscardedBookmarks } from '../../state/bookmark-discard';
 import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
 import { loadState, serializeState } from '../../state/tap-state';
 import { loadSelectedStreams, runSyncStreams } from '../../sync/run-sync';
@@ -23,6 +24,7 @@ export async function runSync(
   const loaded = loadConfig(args.config, io.env, log).config;
   const streams = loadSelectedStreams(args.catalog, loaded);
   const state = withLegacyBookmarks(loadState(args.state), streams, log);
+  logDiscardedBookmarks(state, streams, log);
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
