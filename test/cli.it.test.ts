@@ -1,3 +1,4 @@
+import { CHOICE_OPTIONS } from '../src/cli/choice-options';
 import { freePort } from '../src/embedded/embedded-server';
 import { runTap, spawnTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
@@ -109,9 +110,45 @@ describe('command line', () => {
         ['--config', 'c.json', '--discover', '--format', 'json'],
         /--format only applies/,
       ],
-      ['a bad --format', ['--about', '--format', 'yaml'], /Invalid values/],
+      [
+        '--log-level without a value',
+        ['--config', 'c.json', '--discover', '--log-level'],
+        /Not enough arguments following: log-level/,
+      ],
     ])('%s', async (_name, argv, message) => {
       expectCleanFailure(await runTap(argv), 2, message);
+    });
+
+    it.each([
+      [['--about', '--format', 'yaml'], "--format: 'yaml' is not one of json, markdown"],
+      [
+        ['--config', 'c.json', '--discover', '--log-level', 'trace'],
+        "--log-level: 'trace' is not one of debug, info, warn, error",
+      ],
+      [
+        ['--config', 'c.json', '--discover', '--log-format=xml'],
+        "--log-format: 'xml' is not one of text, json",
+      ],
+    ])(
+      'a value outside the choices: %j names the flag, the value and the choices',
+      async (argv, line) => {
+        const r = await runTap(argv);
+        expectCleanFailure(r, 2, /./);
+        expect(r.stderrLines).toEqual([`CRITICAL ${line} (see --help)`]);
+      },
+    );
+
+    it('every flag with choices is checked and --help lists its choices', async () => {
+      const help = (await runTap(['--help'])).stdout.replace(/\s+/g, ' ');
+      for (const [flag, choices] of Object.entries(CHOICE_OPTIONS)) {
+        expect(help).toContain(`one of ${choices.join(', ')}`);
+        const argv = flag === 'format' ? ['--about'] : ['--config', 'c.json', '--discover'];
+        const r = await runTap([...argv, `--${flag}`, 'nonsense']);
+        expect(r.code).toBe(2);
+        expect(r.stderrLines).toEqual([
+          `CRITICAL --${flag}: 'nonsense' is not one of ${choices.join(', ')} (see --help)`,
+        ]);
+      }
     });
   });
 

@@ -4,6 +4,7 @@ import { parseMessages, records, selectStreams } from './support/catalog-helpers
 import { contractViolations } from './support/output-contract';
 import { describeNeeding } from './support/requirements';
 import { runTap, tempFiles, type TapRun } from './support/run-tap';
+import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
  * TLS, against the TLS-only server of test/support/tls-server.ts (certificate for
@@ -135,10 +136,100 @@ describeNeeding('openssl')('TLS', () => {
     );
   });
 
+  it('sslmode prefer uses TLS when the server offers it, and says nothing about falling back', async () => {
+    const r = await runTap([
+      '--config',
+      config({ host: '127.0.0.1', sslmode: 'prefer', ssl_ca: wrongCa }),
+      '--catalog',
+      catalogFile,
+    ]);
+    expect(contractViolations(r, { allowed: [0] })).toEqual([]);
+    expect(records(parseMessages(r.stdout))).toEqual([{ id: 1, v: 'over TLS' }]);
+    expect(r.stderr).not.toMatch(/sslmode prefer/);
+  });
+
+  it('sslmode allow: the plain connection is refused (hostssl only), so TLS is used', async () => {
+    const r = await discover({ host: '127.0.0.1', sslmode: 'allow' });
+    expect(r.code).toBe(0);
+    expect(r.stderrLines.filter((l) => l.includes('sslmode allow'))).toEqual([
+      expect.stringMatching(
+        /^INFO sslmode allow: 127\.0\.0\.1:\d+ requires TLS; this run's connections use it$/,
+      ),
+    ]);
+  });
+
   it('require (and ssl: true) encrypt but verify nothing: the wrong CA and host still connect', async () => {
     expect((await discover({ host: '127.0.0.1', sslmode: 'require', ssl_ca: wrongCa })).code).toBe(
       0,
     );
     expect((await discover({ host: '127.0.0.1', ssl: true })).code).toBe(0);
+  });
+});
+
+describe('sslmode against a server without TLS', () => {
+  const files = tempFiles();
+  let db: TestDatabase;
+  let catalogFile: string;
+  const FALLBACK =
+    /^WARN sslmode (prefer|allow): TLS is not available at [^ ]+:\d+; connected without it, so this run's connections are unencrypted$/;
+  const config = (patch: Record<string, unknown>) =>
+    files.write(`config-${Math.random()}.json`, { ...db.config, ...patch });
+  const fallbackLines = (r: TapRun) => r.stderrLines.filter((l) => /sslmode|TLS/.test(l));
+
+  beforeAll(async () => {
+    db = await createTestDatabase('plain_tls');
+    await db.query(`CREATE TABLE public.copied (id int PRIMARY KEY, v text);
+      INSERT INTO public.copied VALUES (1, 'copied');
+      CREATE TABLE public.streamed (id int PRIMARY KEY, v text);
+      INSERT INTO public.streamed VALUES (1, 'streamed');
+      CREATE PUBLICATION tap_postgres FOR TABLE public.streamed`);
+    const r = await runTap(['--config', config({}), '--discover']);
+    expect(r.code).toBe(0);
+    catalogFile = files.write(
+      'catalog.json',
+      selectStreams(JSON.parse(r.stdout), {
+        'public-copied': { method: 'FULL_TABLE' },
+        'public-streamed': { method: 'LOG_BASED' },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it.each(['prefer', 'allow'])(
+    'sslmode %s connects without TLS to a server that has none (prefer says so, once)',
+    async (sslmode) => {
+      const r = await runTap(['--config', config({ sslmode }), '--discover']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).streams).toHaveLength(2);
+      const lines = fallbackLines(r);
+      if (sslmode === 'prefer') expect(lines).toEqual([expect.stringMatching(FALLBACK)]);
+      // allow tries the plain connection first: it works, so there is nothing to say.
+      else expect(lines).toEqual([]);
+    },
+  );
+
+  it('sslmode prefer: a sync (COPY and the LOG_BASED replication connection) runs unencrypted', async () => {
+    const r = await runTap(['--config', config({ sslmode: 'prefer' }), '--catalog', catalogFile]);
+    expect(contractViolations(r, { allowed: [0] })).toEqual([]);
+    const msgs = parseMessages(r.stdout);
+    expect(records(msgs, 'public-copied')).toEqual([{ id: 1, v: 'copied' }]);
+    expect(records(msgs, 'public-streamed')).toEqual([
+      expect.objectContaining({ id: 1, v: 'streamed' }),
+    ]);
+    expect(fallbackLines(r)).toEqual([expect.stringMatching(FALLBACK)]);
+    expect(r.stderr).not.toContain(db.config.password);
+  });
+
+  it('sslmode require still fails, with one line saying the server does not accept TLS', async () => {
+    const r = await runTap(['--config', config({ sslmode: 'require' }), '--discover']);
+    expect(contractViolations(r, { allowed: [1] })).toEqual([]);
+    expect(r.stdout).toBe('');
+    expect(r.stderrLines.filter((l) => l.startsWith('CRITICAL'))).toEqual([
+      expect.stringMatching(
+        /^CRITICAL cannot connect to PostgreSQL: the server at [^ ]+:\d+ does not accept TLS connections \(sslmode require\): turn on ssl/,
+      ),
+    ]);
   });
 });

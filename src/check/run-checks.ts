@@ -1,11 +1,12 @@
 import type { Client } from 'pg';
 import type { SelectedStream } from '../catalog/stream-selection';
 import type { TapConfig } from '../config/tap-config';
-import { connect } from '../db/connect';
+import { connectNegotiatingTls } from '../db/tls-fallback';
 import type { Queryable } from '../discovery/catalog-query';
 import { quoteIdent } from '../db/quote';
 import { firstProblem, ok, type Finding } from '../readiness/finding';
 import { slotInfo } from '../replication/slot';
+import type { Logger } from '../log/logger';
 import type { TapState } from '../state/tap-state';
 import {
   publicationFindings,
@@ -29,14 +30,16 @@ const TESTED = { min: 14, max: 18 };
  * discovery and, as warnings, what LOG_BASED would need.
  */
 export async function runChecks(
-  config: TapConfig,
+  given: TapConfig,
   streams: readonly SelectedStream[] | null,
   state: TapState,
+  log: Pick<Logger, 'info' | 'warn'>,
 ): Promise<CheckSection[]> {
-  const where = `${config.host}:${config.port}, database '${config.database}', user '${config.username}'`;
+  const where = `${given.host}:${given.port}, database '${given.database}', user '${given.username}'`;
   let client: Client;
+  let config: TapConfig;
   try {
-    client = await connect(config);
+    ({ client, config } = await connectNegotiatingTls(given, log));
   } catch (e) {
     const what = e instanceof Error ? e.message : String(e);
     return [{ title: `connection (${where})`, findings: [{ status: 'problem', what }] }];

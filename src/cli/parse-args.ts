@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { UsageError } from '../errors';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger';
+import type { LogFormat, LogLevel } from '../log/logger';
+import { describeChoices, invalidChoice } from './choice-options';
 import { PACKAGE } from './package-info';
 
 export type TestMode = 'record' | 'schema';
@@ -72,8 +73,8 @@ function parser() {
     })
     .option('format', {
       type: 'string',
-      choices: ['json', 'markdown'],
-      describe: 'Format of --about',
+      requiresArg: true,
+      describe: `Format of --about: ${describeChoices('format')}`,
     })
     .option('test', {
       type: 'string',
@@ -92,15 +93,20 @@ function parser() {
     })
     .option('log-format', {
       type: 'string',
-      choices: LOG_FORMATS,
+      requiresArg: true,
       default: 'text',
-      describe: 'Log lines on stderr as "LEVEL message" (text) or one JSON object each (json)',
+      describe: `Log lines on stderr as "LEVEL message" (text) or one JSON object each (json): ${describeChoices('log-format')}`,
     })
     .option('log-level', {
       type: 'string',
-      choices: LOG_LEVELS,
+      requiresArg: true,
       default: 'info',
-      describe: 'Least severe log level on stderr',
+      describe: `Least severe log level on stderr: ${describeChoices('log-level')}`,
+    })
+    .check((argv) => {
+      const problem = invalidChoice(argv);
+      if (problem) throw new Error(problem);
+      return true;
     })
     .version(PACKAGE.version)
     .help()

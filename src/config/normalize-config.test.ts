@@ -90,7 +90,8 @@ describe('normalizeConfig', () => {
     ['database wins over dbname', { database: 'a', dbname: 'b', username: 'u' }, { database: 'a' }],
     ['ssl true means require', { ...base, ssl: 'true' }, { ssl: { mode: 'require' } }],
     ['sslmode disable', { ...base, ssl: true, sslmode: 'disable' }, { ssl: null }],
-    ['sslmode prefer is require', { ...base, sslmode: 'prefer' }, { ssl: { mode: 'require' } }],
+    ['sslmode prefer stays prefer', { ...base, sslmode: 'prefer' }, { ssl: { mode: 'prefer' } }],
+    ['sslmode allow stays allow', { ...base, sslmode: 'allow' }, { ssl: { mode: 'allow' } }],
     [
       'verify-full with PEM text',
       { ...base, sslmode: 'verify-full', ssl_ca: '-----BEGIN CERTIFICATE-----\nX' },

@@ -82,9 +82,11 @@ function sslOf(raw: Raw): SslOptions | null {
   const on = bool(raw.ssl, false);
   if (mode === 'disable' || (!on && mode === undefined)) return null;
   const effective: SslOptions['mode'] =
-    mode === 'verify-ca' || mode === 'verify-full' ? mode : 'require';
+    mode === 'verify-ca' || mode === 'verify-full' || mode === 'prefer' || mode === 'allow'
+      ? mode
+      : 'require';
   const ca = pemOrFile(raw, 'ssl_ca');
-  if (effective !== 'require' && !ca) {
+  if ((effective === 'verify-ca' || effective === 'verify-full') && !ca) {
     throw new InputError(`config key 'sslmode' is ${effective} but 'ssl_ca' is not set`);
   }
   const ssl: SslOptions = {

@@ -13,8 +13,12 @@ export const TRUNCATE_HANDLINGS = ['version', 'warn', 'error'] as const;
 export type TruncateHandling = (typeof TRUNCATE_HANDLINGS)[number];
 
 export interface SslOptions {
-  /** require: encrypt, trust any certificate; verify-ca: check the chain; verify-full: and the host. */
-  readonly mode: 'require' | 'verify-ca' | 'verify-full';
+  /**
+   * require: encrypt, trust any certificate; verify-ca: check the chain; verify-full: and the host.
+   * prefer (TLS, else plain) and allow (plain, else TLS) are settled by the run's first connection
+   * (src/db/tls-fallback.ts), which gives every later one require or no TLS.
+   */
+  readonly mode: 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
   /** PEM text (files already read). */
   readonly ca?: string;
   readonly cert?: string;

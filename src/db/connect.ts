@@ -17,16 +17,18 @@ export function clientConfig(
   config: TapConfig,
   extra: Partial<TapClientConfig> = {},
 ): TapClientConfig {
-  const ssl = config.ssl
-    ? {
-        rejectUnauthorized: config.ssl.mode !== 'require',
-        ...(config.ssl.ca ? { ca: config.ssl.ca } : {}),
-        ...(config.ssl.cert ? { cert: config.ssl.cert } : {}),
-        ...(config.ssl.key ? { key: config.ssl.key } : {}),
-        // verify-ca checks the chain but, like libpq, not the host name.
-        ...(config.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
-      }
-    : false;
+  // allow tries a plain connection first, prefer TLS first (src/db/tls-fallback.ts tries the other).
+  const ssl =
+    config.ssl && config.ssl.mode !== 'allow'
+      ? {
+          rejectUnauthorized: config.ssl.mode === 'verify-ca' || config.ssl.mode === 'verify-full',
+          ...(config.ssl.ca ? { ca: config.ssl.ca } : {}),
+          ...(config.ssl.cert ? { cert: config.ssl.cert } : {}),
+          ...(config.ssl.key ? { key: config.ssl.key } : {}),
+          // verify-ca checks the chain but, like libpq, not the host name.
+          ...(config.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+        }
+      : false;
   return {
     host: config.host,
     port: config.port,
@@ -55,13 +57,23 @@ const UNTRUSTED_CERT_CODES: ReadonlySet<string> = new Set([
   'CERT_NOT_YET_VALID',
 ]);
 
+/** pg's error when the server answers the TLS request with "no"; it carries no code. */
+const NO_TLS_MESSAGE = 'The server does not support SSL connections';
+
+/** The server does not offer TLS at all (as opposed to refusing this client or its certificate). */
+export function isTlsUnsupported(e: unknown): boolean {
+  const err = e instanceof RuntimeError && e.cause !== undefined ? e.cause : e;
+  return err instanceof Error && err.message === NO_TLS_MESSAGE;
+}
+
 /** A connection failure as one line that says what to check; never includes the password. */
 export function describeConnectError(config: TapConfig, e: unknown): RuntimeError {
   const err = e as NodeJS.ErrnoException & { code?: string; message?: string };
   const where = `${config.host}:${config.port}`;
   const code = err.code ?? '';
-  const why =
-    code === 'ECONNREFUSED'
+  const why = isTlsUnsupported(e)
+    ? `the server at ${where} does not accept TLS connections (sslmode ${config.ssl?.mode ?? 'require'}): turn on ssl in the server's postgresql.conf, or set sslmode to prefer to fall back to an unencrypted connection`
+    : code === 'ECONNREFUSED'
       ? `connection refused at ${where}: is PostgreSQL running and listening there?`
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
         ? `host '${config.host}' not found: check 'host'`
@@ -78,7 +90,10 @@ export function describeConnectError(config: TapConfig, e: unknown): RuntimeErro
                   : code === '3D000'
                     ? `database '${config.database}' does not exist: check 'database'`
                     : `${err.message ?? String(e)}`;
-  return new RuntimeError(`cannot connect to PostgreSQL: ${why}`, code || undefined);
+  const wrapped = new RuntimeError(`cannot connect to PostgreSQL: ${why}`, code || undefined);
+  // Kept so that sslmode prefer / allow can tell why the attempt failed.
+  wrapped.cause = e;
+  return wrapped;
 }
 
 export async function connect(

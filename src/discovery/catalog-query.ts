@@ -36,7 +36,8 @@ export const TYPE_ROWS_JSON = `    SELECT coalesce(json_agg(ty), '[]')
  * - Streams: tables, views, materialized views, partitioned tables; partitions are reached
  *   through their parent (their reltuples are summed into it) and are not streams themselves.
  * - Like pipelinewise, only what the user may SELECT is listed (tables with at least one readable
- *   column, readable columns), so a catalog never offers what a sync could not read.
+ *   column, readable columns, in schemas it has USAGE on), so a catalog never offers what a sync
+ *   could not read.
  * - Types: a recursive walk from the column types through domain bases and array elements, so
  *   that a domain over a domain over an array resolves without further queries.
  */
@@ -59,6 +60,8 @@ rel AS (
      AND n.nspname NOT LIKE 'pg\\_toast%'
      AND n.nspname NOT LIKE 'pg\\_temp%'
      AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))
+     -- table grants do not reach into a schema the role may not use
+     AND has_schema_privilege(n.oid, 'USAGE')
      AND has_any_column_privilege(c.oid, 'SELECT')
 ),
 col AS (

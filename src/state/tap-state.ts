@@ -1,6 +1,7 @@
 import type { ReplicationMethod } from '../config/tap-config';
 import { InputError } from '../errors';
 import { readJsonFile } from '../io/read-json-file';
+import { discardReason } from './bookmark-discard';
 import { assertValid } from '../schemas/schema-validator';
 import { parseExactJson } from './exact-json';
 import { RawJson } from './raw-json';
@@ -34,11 +35,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Accepts a state value, or a whole STATE message (what `tail -1` of a previous run's output
- * gives), from this tap, pipelinewise, singer-io or MeltanoLabs.
+ * Meltano keeps a state as `{"singer_state": value}` (`meltano state get` prints that form). It has
+ * no `bookmarks` of its own, so read as it is every stream would silently start over.
+ */
+function unwrapMeltano(doc: unknown): unknown {
+  return isObject(doc) && 'singer_state' in doc && !('bookmarks' in doc) ? doc.singer_state : doc;
+}
+
+/**
+ * Accepts a state value, a whole STATE message (what `tail -1` of a previous run's output
+ * gives) or Meltano's `{"singer_state": …}`, from this tap, pipelinewise, singer-io or MeltanoLabs.
  */
 export function parseState(doc: unknown, what: string): TapState {
-  const value = isObject(doc) && doc.type === 'STATE' && 'value' in doc ? doc.value : doc;
+  const message = isObject(doc) && doc.type === 'STATE' && 'value' in doc ? doc.value : doc;
+  const value = unwrapMeltano(message);
   if (!isObject(value)) throw new InputError(`${what}: must be a JSON object`);
   assertValid('state', value, what);
   return Object.freeze({
@@ -54,8 +64,8 @@ export function loadState(path: string | undefined): TapState {
 }
 
 /**
- * The bookmark a stream resumes from. A changed replication method or key starts over (as
- * singer-io and pipelinewise do); MeltanoLabs' LOG_BASED form (`_sdc_lsn`) becomes `lsn`.
+ * The bookmark a stream resumes from. A changed replication method or key starts over
+ * (bookmark-discard.ts); MeltanoLabs' LOG_BASED form (`_sdc_lsn`) becomes `lsn`.
  */
 export function bookmarkFor(
   state: TapState,
@@ -77,10 +87,7 @@ export function bookmarkFor(
       lsn: Number.isFinite(lsn) ? lsn : null,
     };
   }
-  if (b.last_replication_method && b.last_replication_method !== method) return {};
-  if (method === 'INCREMENTAL' && b.replication_key != null && b.replication_key !== replicationKey)
-    return {};
-  return b;
+  return discardReason(b, method, replicationKey) === null ? b : {};
 }
 
 export function withBookmark(state: TapState, streamId: string, bookmark: Bookmark): TapState {

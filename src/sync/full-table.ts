@@ -83,6 +83,11 @@ export async function syncFullTable(
         })
       : null;
   if (after?.some((v) => v === null)) after = null; // a marker from another key: start over
+  if (resumeAfter && !after) {
+    ctx.log.warn(
+      `${s.tapStreamId}: state bookmark's last_pk_fetched discarded: ${keyset ? `it does not hold a value of every primary key column (${sc.primaryKey.join(', ')})` : 'the relation has no primary key to resume by'}; the interrupted copy starts over`,
+    );
+  }
   // A resumed copy continues in key order; a fresh one may split the table over connections.
   const ranges = after || ctx.testMode ? null : await planParallelCopy(ctx, sc);
   let unrepresentable = encoder.unrepresentable;

@@ -21,7 +21,7 @@ export async function runCheck(
   const { config } = loadConfig(args.config, io.env, log);
   const streams = args.catalog === undefined ? null : loadSelectedStreams(args.catalog, config);
   const state = withLegacyBookmarks(loadState(args.state), streams ?? [], log);
-  const sections = await runChecks(config, streams, state);
+  const sections = await runChecks(config, streams, state, log);
   for (const l of formatReport(sections)) io.stderr(redact(l));
   return isReady(sections) ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load-config';
 import { connect } from '../../db/connect';
+import { connectNegotiatingTls } from '../../db/tls-fallback';
 import type { Logger } from '../../log/logger';
 import type { LiveArea } from '../../progress/live-area';
 import { estimateRows } from '../../progress/row-estimates';
@@ -7,6 +8,7 @@ import { SyncProgress } from '../../progress/sync-progress';
 import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { SingerWriter } from '../../singer/writer';
+import { logDiscardedBookmarks } from '../../state/bookmark-discard';
 import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
 import { loadState, serializeState } from '../../state/tap-state';
 import { loadSelectedStreams, runSyncStreams } from '../../sync/run-sync';
@@ -20,13 +22,17 @@ export async function runSync(
   live?: LiveArea,
 ): Promise<number> {
   // Config, catalog, state and --state-out are all checked before the first byte goes to stdout.
-  const { config } = loadConfig(args.config, io.env, log);
-  const streams = loadSelectedStreams(args.catalog, config);
+  const loaded = loadConfig(args.config, io.env, log).config;
+  const streams = loadSelectedStreams(args.catalog, loaded);
   const state = withLegacyBookmarks(loadState(args.state), streams, log);
+  logDiscardedBookmarks(state, streams, log);
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
-  let client = await connect(config);
+  const first = await connectNegotiatingTls(loaded, log);
+  // Every further connection (reconnects, COPY workers, replication) goes the way the first went.
+  const config = first.config;
+  let client = first.client;
   const reconnect = async () => {
     await client.end().catch(() => {});
     client = await connect(config);
