@@ -34,6 +34,13 @@ describe('state', () => {
     expect(parseState({}, 's')).toEqual(EMPTY_STATE);
   });
 
+  it("accepts Meltano's forms: {singer_state} and its backends' {completed: {singer_state}}", () => {
+    expect(parseState({ singer_state: pipelinewise }, 's')).toEqual(pipelinewise);
+    expect(parseState({ completed: { singer_state: pipelinewise }, partial: {} }, 's')).toEqual(
+      pipelinewise,
+    );
+  });
+
   it.each([
     ['an array', [], /must be a JSON object/],
     ['bookmarks of the wrong type', { bookmarks: [] }, /'bookmarks' must be object/],

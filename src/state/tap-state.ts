@@ -35,11 +35,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Meltano keeps a state as `{"singer_state": value}` (`meltano state get` prints that form). It has
- * no `bookmarks` of its own, so read as it is every stream would silently start over.
+ * Meltano keeps a state as `{"singer_state": value}` (`meltano state get` prints that form), and
+ * its state backends store `{"completed": {"singer_state": value}, "partial": {…}}`. Neither has
+ * `bookmarks` of its own, so read as it is every stream would silently start over.
  */
 function unwrapMeltano(doc: unknown): unknown {
-  return isObject(doc) && 'singer_state' in doc && !('bookmarks' in doc) ? doc.singer_state : doc;
+  if (!isObject(doc) || 'bookmarks' in doc) return doc;
+  if ('singer_state' in doc) return doc.singer_state;
+  if (isObject(doc.completed) && 'singer_state' in doc.completed) return doc.completed.singer_state;
+  return doc;
 }
 
 /**
