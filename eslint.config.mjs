@@ -11,6 +11,7 @@ export default tseslint.config(
       'bin/**',
       '**/*.mjs',
       'jest.config.js',
+      'jest.unit.config.js',
       // plain Node scripts the tests run as stand-in programs (like bin/)
       'test/fixtures/**/*.js',
     ],
