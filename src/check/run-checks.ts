@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import type { SelectedStream } from '../catalog/stream-selection';
 import type { TapConfig } from '../config/tap-config';
-import { connectNegotiatingTls } from '../db/tls-fallback';
+import { connectFirst } from '../db/first-connection';
 import type { Queryable } from '../discovery/catalog-query';
 import { quoteIdent } from '../db/quote';
 import { firstProblem, ok, type Finding } from '../readiness/finding';
@@ -39,7 +39,7 @@ export async function runChecks(
   let client: Client;
   let config: TapConfig;
   try {
-    ({ client, config } = await connectNegotiatingTls(given, log));
+    ({ client, config } = await connectFirst(given, log));
   } catch (e) {
     const what = e instanceof Error ? e.message : String(e);
     return [{ title: `connection (${where})`, findings: [{ status: 'problem', what }] }];

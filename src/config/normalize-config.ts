@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
+import { hostList, targetSessionAttrsOf } from './hosts';
 import type { TemporalOutOfRangePolicy } from '../values';
 import type {
   AckMode,
@@ -107,10 +108,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
   const username = str(pick(raw, 'username'));
   if (!database) throw new InputError(`config: missing required key 'database' (or 'dbname')`);
   if (!username) throw new InputError(`config: missing required key 'username' (or 'user')`);
-  const port = int(raw.port, 5432);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new InputError(`config key 'port' must be between 1 and 65535 (got ${String(raw.port)})`);
-  }
+  const hosts = hostList(raw.host, raw.port);
   const batch = int(pick(raw, 'batch_fetch_limit'), 50000);
   if (batch < 1) throw new InputError(`config key 'batch_fetch_limit' must be at least 1`);
   const interval = Number(raw.metrics_log_interval ?? 60);
@@ -123,8 +121,10 @@ export function normalizeConfig(raw: Raw): TapConfig {
     throw new InputError(`config key 'snapshot_parallelism' must be an integer of at least 1`);
   }
   const config: TapConfig = {
-    host: str(raw.host) ?? 'localhost',
-    port,
+    host: hosts[0]!.host,
+    port: hosts[0]!.port,
+    hosts: Object.freeze(hosts.map((h) => Object.freeze(h))),
+    targetSessionAttrs: targetSessionAttrsOf(raw.target_session_attrs, hosts),
     database,
     username,
     password: str(raw.password),
@@ -145,6 +145,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     metricsLogIntervalSeconds: interval,
     connectionRetries: int(raw.connection_retries, 3),
     retryBackoffSeconds: Number(raw.retry_backoff_seconds ?? 1),
+    failoverSlot: bool(raw.failover_slot, true),
     resnapshotOnSlotLoss: bool(raw.resnapshot_on_slot_loss, false),
     truncateHandling: (str(raw.truncate_handling) as TruncateHandling) ?? 'version',
     heartbeatIntervalSeconds: int(raw.heartbeat_interval_seconds, 0),

@@ -1,4 +1,5 @@
 import type { ValuePolicy } from '../values';
+import type { HostPort, TargetSessionAttrs } from './hosts';
 
 export const REPLICATION_METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'] as const;
 export type ReplicationMethod = (typeof REPLICATION_METHODS)[number];
@@ -30,8 +31,16 @@ export interface SslOptions {
  * pipelinewise, Meltano) are resolved in `normalize-config.ts` and nowhere else.
  */
 export interface TapConfig {
+  /**
+   * The server this run talks to. Before the run's first connection (src/db/first-connection.ts)
+   * the first of `hosts`; after it, the one that connection settled on, for every other connection.
+   */
   readonly host: string;
   readonly port: number;
+  /** Every server of the `host` list, in order (one entry for a single host). */
+  readonly hosts: readonly HostPort[];
+  /** Which server of `hosts` the run settles on (libpq's target_session_attrs). */
+  readonly targetSessionAttrs: TargetSessionAttrs;
   readonly database: string;
   readonly username: string;
   readonly password: string | undefined;
@@ -57,6 +66,8 @@ export interface TapConfig {
   readonly connectionRetries: number;
   /** The first retry's wait; each further retry waits twice as long. */
   readonly retryBackoffSeconds: number;
+  /** LOG_BASED: create the slot with FAILOVER (PostgreSQL 17+), so standbys keep a synced copy. */
+  readonly failoverSlot: boolean;
   /** LOG_BASED: copy the tables again (new version) when the slot is gone or moved past the state. */
   readonly resnapshotOnSlotLoss: boolean;
   /** LOG_BASED: what a TRUNCATE of a selected table does (new table version, warning, error). */

@@ -13,6 +13,10 @@ export interface SlotInfo {
   readonly confirmedFlushLsn: Lsn | null;
   /** reserved / extended / unreserved / lost (PG 13+). */
   readonly walStatus: string | null;
+  /** Synchronised to standbys that ask for it (PG 17+; null before). */
+  readonly failover: boolean | null;
+  /** A standby's copy of a primary's failover slot, not yet usable here (PG 17+; null before). */
+  readonly synced: boolean | null;
 }
 
 export async function slotInfo(
@@ -20,9 +24,12 @@ export async function slotInfo(
   slotName: string,
 ): Promise<SlotInfo | null> {
   const r = await client.query<Record<string, string | null>>(
+    // failover and synced are columns since 17: read through to_jsonb, which works before too.
     `SELECT slot_name, plugin, database, active::text AS active, restart_lsn::text AS restart_lsn,
-            confirmed_flush_lsn::text AS confirmed_flush_lsn, wal_status
-       FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND slot_type = 'logical'`,
+            confirmed_flush_lsn::text AS confirmed_flush_lsn, wal_status,
+            pg_catalog.to_jsonb(s) ->> 'failover' AS failover,
+            pg_catalog.to_jsonb(s) ->> 'synced' AS synced
+       FROM pg_catalog.pg_replication_slots s WHERE slot_name = $1 AND slot_type = 'logical'`,
     [slotName],
   );
   const row = r.rows[0];
@@ -35,6 +42,8 @@ export async function slotInfo(
     restartLsn: row.restart_lsn ? parseLsn(row.restart_lsn) : null,
     confirmedFlushLsn: row.confirmed_flush_lsn ? parseLsn(row.confirmed_flush_lsn) : null,
     walStatus: row.wal_status ?? null,
+    failover: row.failover === null || row.failover === undefined ? null : row.failover === 'true',
+    synced: row.synced === null || row.synced === undefined ? null : row.synced === 'true',
   };
 }
 
@@ -93,9 +102,10 @@ export async function createSlotExportingSnapshot(
     // idle_session_timeout would end it before a later table's ranged copy imports it.
     if (version >= 140000) await client.query('SET idle_session_timeout = 0');
     const unwatch = watch?.(Number(v.rows[0]!.pid));
+    const failover = failoverSlotWanted(config, version) ? ', FAILOVER true' : '';
     const r = await client
       .query<{ consistent_point: string; snapshot_name: string }>(
-        `CREATE_REPLICATION_SLOT ${slotName} LOGICAL ${plugin} ${modern ? "(SNAPSHOT 'export')" : 'EXPORT_SNAPSHOT'}`,
+        `CREATE_REPLICATION_SLOT ${slotName} LOGICAL ${plugin} ${modern ? `(SNAPSHOT 'export'${failover})` : 'EXPORT_SNAPSHOT'}`,
       )
       .finally(unwatch);
     const row = r.rows[0];
@@ -111,6 +121,35 @@ export async function createSlotExportingSnapshot(
   } catch (e) {
     await client.end().catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * PostgreSQL 17 can synchronise a logical slot to physical standbys (FAILOVER), so that the slot,
+ * and with it every change not yet read, survives a failover. Off when the config says so.
+ */
+export function failoverSlotWanted(config: Pick<TapConfig, 'failoverSlot'>, version: number) {
+  return config.failoverSlot && version >= 170000;
+}
+
+/**
+ * Turns FAILOVER on for a slot made without it (by an earlier version of the tap, or by hand).
+ * Only the replication protocol can (ALTER_REPLICATION_SLOT, PostgreSQL 17+), and only on a
+ * primary, while no one reads the slot.
+ */
+export async function enableSlotFailover(config: TapConfig, slotName: string): Promise<void> {
+  assertSlotName(slotName);
+  const client = new Client(clientConfig(config, { replication: 'database' }));
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    throw describeConnectError(config, e);
+  }
+  try {
+    await client.query(`ALTER_REPLICATION_SLOT ${slotName} (FAILOVER true)`);
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 

@@ -4,7 +4,7 @@ import type { TapConfig } from '../../config/tap-config';
 import type { Queryable } from '../../discovery/catalog-query';
 import { discover } from '../../discovery/discover';
 import { inspectSchemas, schemaFilterWarnings } from '../../discovery/schema-filter';
-import { connectNegotiatingTls } from '../../db/tls-fallback';
+import { connectFirst } from '../../db/first-connection';
 import type { Logger } from '../../log/logger';
 import { writeDocument, type CliIo } from '../cli-io';
 import type { CliArgs } from '../parse-args';
@@ -17,7 +17,7 @@ export async function runDiscover(
 ): Promise<number> {
   const { config } = loadConfig(args.config, io.env, log);
   const started = Date.now();
-  const { client } = await connectNegotiatingTls(config, log);
+  const { client } = await connectFirst(config, log);
   try {
     const catalog = await discover(client, {
       database: config.database,

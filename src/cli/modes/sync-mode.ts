@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load-config';
 import { connect } from '../../db/connect';
-import { connectNegotiatingTls } from '../../db/tls-fallback';
+import { connectFirst } from '../../db/first-connection';
 import type { Logger } from '../../log/logger';
 import type { LiveArea } from '../../progress/live-area';
 import { estimateRows } from '../../progress/row-estimates';
@@ -29,7 +29,7 @@ export async function runSync(
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
-  const first = await connectNegotiatingTls(loaded, log);
+  const first = await connectFirst(loaded, log);
   // Every further connection (reconnects, COPY workers, replication) goes the way the first went.
   const config = first.config;
   let client = first.client;

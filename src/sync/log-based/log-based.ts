@@ -1,6 +1,11 @@
 import { RuntimeError } from '../../errors';
 import type { Lsn } from '../../replication/lsn';
-import { createSlotExportingSnapshot, currentWalLsn, slotInfo } from '../../replication/slot';
+import {
+  createSlotExportingSnapshot,
+  currentWalLsn,
+  enableSlotFailover,
+  slotInfo,
+} from '../../replication/slot';
 import { watchSlotCreation } from '../../replication/slot-creation-wait';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
@@ -98,6 +103,9 @@ export async function syncLogBased(
     await serverWalLsn(ctx.client),
   );
   if (ctx.testMode === 'schema') return 0;
+  if (existing?.failover === false && config.failoverSlot && !existing.synced) {
+    await turnOnFailover(ctx, slotName);
+  }
 
   let count = 0;
   if (needCopy.length > 0) {
@@ -122,6 +130,22 @@ export async function syncLogBased(
   count += await streamChanges(ctx, streams, offset);
   count += await copyAgain(ctx, offset, streams);
   return count;
+}
+
+/**
+ * A slot made without FAILOVER (before this setting, or by hand) gets it, so that from now on
+ * standbys keep a copy; on a standby (which decodes with a slot of its own) there is nothing to
+ * synchronise to.
+ */
+async function turnOnFailover(ctx: SyncContext, slotName: string): Promise<void> {
+  const r = await ctx.client.query<{ standby: string }>(
+    'SELECT pg_catalog.pg_is_in_recovery()::text AS standby',
+  );
+  if (r.rows[0]?.standby === 'true') return;
+  await enableSlotFailover(ctx.config, slotName);
+  ctx.log.info(
+    `replication slot '${slotName}': failover turned on (failover_slot), so standbys with sync_replication_slots keep a copy of it`,
+  );
 }
 
 /** A version newer than the bookmark's: targets drop every older version on ACTIVATE_VERSION. */
