@@ -17,6 +17,7 @@ import {
 } from '../sync/log-based/readiness';
 import { inspectLogBasedTables } from '../sync/log-based/table-readiness';
 import type { CheckSection } from './check-report';
+import { failoverFindings } from './failover-findings';
 import { pluginFinding } from './plugin-probe';
 import { replicationConnectionFinding } from './replication-connection';
 import { streamFindings } from './stream-findings';
@@ -82,6 +83,15 @@ export async function runChecks(
           logBased,
           streams.filter((s) => s.method === 'LOG_BASED'),
           state,
+        ),
+      });
+      sections.push({
+        title: `failover (slot '${config.replicationSlot}')`,
+        findings: await failoverFindings(
+          client,
+          config,
+          await slotInfo(client, config.replicationSlot),
+          log,
         ),
       });
     }
