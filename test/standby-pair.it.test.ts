@@ -69,10 +69,12 @@ describe(`a PostgreSQL ${version} primary with a hot standby`, () => {
       .query(`SELECT pg_create_logical_replication_slot('on_standby', 'test_decoding')`)
       .finally(() => (created = true));
     creating.catch(() => {});
-    while (!created) {
+    const deadline = Date.now() + 30_000;
+    while (!created && Date.now() < deadline) {
       await primary.query('SELECT pg_log_standby_snapshot()');
       await new Promise((r) => setTimeout(r, 200));
     }
+    if (!created) throw new Error('no slot on the standby after 30 s of standby snapshots');
     await creating;
     await primary.query('INSERT INTO t VALUES (100, 0)');
     await pair.waitForStandbyReplay();

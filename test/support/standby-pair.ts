@@ -193,7 +193,7 @@ export async function startStandbyPair(opts: StandbyPairOptions = {}): Promise<S
   const dirs: string[] = [];
   const clusters: PostgresCluster[] = [];
   const cleanUp = async () => {
-    for (const c of clusters.reverse()) await c.stop().catch(() => {});
+    for (const c of [...clusters].reverse()) await c.stop().catch(() => {});
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   };
   try {
