@@ -410,6 +410,7 @@ export async function startStandbyPair(opts: StandbyPairOptions = {}): Promise<S
     };
   } catch (e) {
     await cleanUp();
-    throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`cannot start a PostgreSQL ${version} primary with a standby: ${why}`);
   }
 }
