@@ -24,6 +24,12 @@ export interface ClusterOptions {
   readonly onLog: (line: string) => void;
 }
 
+/**
+ * `fast` (SIGINT) ends every session and writes a checkpoint; `immediate` (SIGQUIT) exits without
+ * one, as a crash would, so the next start runs crash recovery.
+ */
+export type StopMode = 'fast' | 'immediate';
+
 /** postgresql.conf syntax: every value quoted, so paths and lists need no care. */
 function confLine(name: string, value: string | number): string {
   return `${name} = '${String(value).replace(/'/g, "''")}'\n`;
@@ -44,12 +50,37 @@ export class PostgresCluster {
     this.dataDir = join(opts.parent, 'data');
   }
 
+  /**
+   * A cluster whose data directory (`<parent>/data`) was made some other way, e.g. copied from
+   * another server for a standby: no initdb; the port, the socket directory and `settings` are
+   * appended to its postgresql.conf, where they override the copied ones (the last line wins).
+   */
+  static adopt(opts: ClusterOptions): PostgresCluster {
+    const cluster = new PostgresCluster(opts);
+    if (opts.user) chownSync(opts.parent, opts.user.uid, opts.user.gid);
+    cluster.appendSettings();
+    return cluster;
+  }
+
+  get port(): number {
+    return this.opts.port;
+  }
+
+  /** The directory holding the data directory and the unix socket. */
+  get parent(): string {
+    return this.opts.parent;
+  }
+
+  get binDir(): string {
+    return this.opts.binDir;
+  }
+
   private get ids(): { uid?: number; gid?: number } {
     return this.opts.user ?? {};
   }
 
   async initialise(): Promise<void> {
-    const { binDir, parent, password, user, settings } = this.opts;
+    const { binDir, parent, password, user } = this.opts;
     if (user) chownSync(parent, user.uid, user.gid);
     const pwFile = join(parent, 'pw');
     writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
@@ -78,11 +109,15 @@ export class PostgresCluster {
     } finally {
       rmSync(pwFile, { force: true });
     }
+    this.appendSettings();
+  }
+
+  private appendSettings(): void {
     const conf = Object.entries({
       port: this.opts.port,
-      unix_socket_directories: parent,
+      unix_socket_directories: this.opts.parent,
       lc_messages: 'C',
-      ...settings,
+      ...this.opts.settings,
     })
       .map(([k, v]) => confLine(k, v))
       .join('');
@@ -111,7 +146,8 @@ export class PostgresCluster {
           this.opts.onLog(line);
           if (/\b(FATAL|PANIC):/.test(line) && !reason)
             reason = line.replace(/^.*?(FATAL|PANIC):\s*/, '');
-          if (line.includes('database system is ready to accept connections')) resolve();
+          // A hot standby says `read-only connections`.
+          if (/database system is ready to accept (read-only )?connections/.test(line)) resolve();
         }
       });
       child.on('error', (e) => reject(new Error(`cannot run postgres: ${firstLine(e)}`)));
@@ -121,14 +157,13 @@ export class PostgresCluster {
     });
   }
 
-  /** Fast shutdown: every session ends, the server writes a checkpoint and exits. */
-  async stop(): Promise<void> {
+  async stop(mode: StopMode = 'fast'): Promise<void> {
     const child = this.process;
     this.process = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGINT');
+      child.kill(mode === 'immediate' ? 'SIGQUIT' : 'SIGINT');
     });
   }
 }
