@@ -66,17 +66,28 @@ describe(`LOG_BASED across a failover (PostgreSQL ${version})`, () => {
       return r;
     };
     /**
-     * A standby keeps a lasting copy of a new slot only once the slot has moved past two
-     * running-xacts records written after its creation, and its catalog xmin with them (a live
-     * server writes one every 15 s; forced here): runs that acknowledge their states move it, as
-     * a scheduler's runs would.
+     * A standby keeps a lasting copy of a new slot only once the slot has moved past
+     * running-xacts records written after the standby first copied it, and its catalog xmin with
+     * them (a live server writes one every 15 s; forced here). Runs that acknowledge their states
+     * move the slot, as a scheduler's runs would: run until the standby's copy is lasting.
      */
     const passRunningXacts = async () => {
-      for (let i = 0; i < 3; i += 1) {
-        await primary.query(
-          `SELECT pg_log_standby_snapshot(); INSERT INTO items VALUES (${100 + i}, 'pass')`,
-        );
-        expect((await run()).code).toBe(0);
+      const standby = await connect(pair.standby.url, 'postgres');
+      try {
+        for (let i = 0; i < 30; i += 1) {
+          await primary.query(
+            `SELECT pg_log_standby_snapshot(); INSERT INTO items VALUES (${100 + i}, 'pass')`,
+          );
+          expect((await run()).code).toBe(0);
+          await standby.query('SELECT pg_sync_replication_slots()').catch(() => {});
+          const { rows } = await standby.query<{ lasting: boolean }>(
+            `SELECT NOT temporary AS lasting FROM pg_replication_slots WHERE slot_name = 'tap_shop'`,
+          );
+          if (i >= 1 && rows[0]?.lasting) return;
+        }
+        throw new Error("the standby's copy of the slot never became lasting");
+      } finally {
+        await standby.end();
       }
     };
     return { pair, primary, config, catalog, outputs, run, passRunningXacts };
