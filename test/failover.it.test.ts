@@ -15,6 +15,13 @@ import { startStandbyPair } from './support/standby-pair';
 const version = process.env.TAP_POSTGRES_TEST_PG_VERSION === '18' ? 18 : 17;
 const DB = 'shop';
 
+/** A state's integer LSN as PostgreSQL writes it. */
+function lsnText(n: number): string {
+  return `${Math.floor(n / 2 ** 32)
+    .toString(16)
+    .toUpperCase()}/${(n % 2 ** 32).toString(16).toUpperCase()}`;
+}
+
 async function connect(url: string, db = DB): Promise<Client> {
   const u = new URL(url);
   u.pathname = `/${db}`;
@@ -160,6 +167,66 @@ describe(`LOG_BASED across a failover (PostgreSQL ${version})`, () => {
       await pair.stop();
     }
   });
+
+  it.each([
+    ['stops: the stream is lost, never read on from', false],
+    ['with resnapshot_on_slot_loss copies the table again', true],
+  ])(
+    'a state past where the new primary branched off (the standby lagged) %s',
+    async (_, resnapshot) => {
+      const { pair, primary, outputs, run, passRunningXacts } = await setUp(
+        resnapshot ? { resnapshot_on_slot_loss: true } : {},
+      );
+      let promoted: Client | undefined;
+      try {
+        expect((await run()).code).toBe(0);
+        await passRunningXacts();
+        await pair.waitForSyncedSlot('tap_shop', DB);
+        // The standby stops receiving, and nothing holds the tap back for it: the tap reads
+        // changes the standby never gets.
+        const standby = await connect(pair.standby.url, 'postgres');
+        await standby.query(`ALTER SYSTEM SET primary_conninfo = ''`);
+        await standby.query('SELECT pg_reload_conf()');
+        await standby.end();
+        await primary.query(`ALTER SYSTEM SET synchronized_standby_slots = ''`);
+        await primary.query('SELECT pg_reload_conf()');
+        await primary.query(`INSERT INTO items SELECT g, 'lost' FROM generate_series(6, 10) g`);
+        expect((await run()).code).toBe(0);
+        const ahead = lastState(outputs.flat())!.bookmarks['public-items']!;
+        await pair.stopPrimary('immediate');
+        await pair.promoteStandby();
+        promoted = await connect(pair.standby.url);
+        // The new primary writes until its own WAL is past the state's LSN, where reading on
+        // from the state would skip its rows without a word.
+        for (let i = 0; i < 200; i += 1) {
+          await promoted.query(
+            `INSERT INTO items VALUES (${200 + i}, repeat('new', 100)) ON CONFLICT DO NOTHING`,
+          );
+          const { rows } = await promoted.query<{ past: boolean }>(
+            `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) > 0 AS past`,
+            [lsnText(ahead.lsn as number)],
+          );
+          if (rows[0]!.past && i >= 3) break;
+        }
+        const r = await run();
+        if (!resnapshot) {
+          expect(r.code).toBe(1);
+          expect(r.stdout).toBe('');
+          expect(r.stderrLines.find((l) => l.startsWith('CRITICAL'))).toMatch(
+            /is past [0-9A-F]+\/[0-9A-F]+, where this server's timeline 2 branched off after a failover/,
+          );
+          return;
+        }
+        expect(r.code).toBe(0);
+        expect(r.stderr).toMatch(/branched off after a failover.*copies public-items again/);
+        expect(held(outputs)).toEqual(await rowsOf(promoted));
+      } finally {
+        await promoted?.end().catch(() => {});
+        await primary.end().catch(() => {});
+        await pair.stop();
+      }
+    },
+  );
 
   it('without failover_slot the slot is gone after a failover, and the run says so', async () => {
     const { pair, primary, run } = await setUp({ failover_slot: false });

@@ -11,6 +11,7 @@ import type { TapState } from '../state/tap-state';
 import {
   publicationFindings,
   replicaIdentityFindings,
+  lostStreamsNow,
   replicationFindings,
   slotLossFindings,
   stateFindings,
@@ -164,7 +165,7 @@ async function logBasedFindings(
   // The sync's rules (src/sync/log-based/readiness.ts), plus the probes only --check makes.
   const out = await replicationFindings(client, config, slot);
   const serverReady = !firstProblem(out);
-  out.push(...slotLossFindings(config, slot, all, state));
+  out.push(...slotLossFindings(config, await lostStreamsNow(client, config, slot, all, state)));
   out.push(...(await stateFindings(client, all, state)));
   out.push(await pluginFinding(client, config.logicalDecodingPlugin, slot, serverReady && !slot));
   if (serverReady) out.push(await replicationConnectionFinding(config));

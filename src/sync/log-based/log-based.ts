@@ -6,6 +6,7 @@ import {
   enableSlotFailover,
   slotInfo,
 } from '../../replication/slot';
+import { serverTimeline } from '../../replication/timeline';
 import { watchSlotCreation } from '../../replication/slot-creation-wait';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
@@ -102,6 +103,7 @@ export async function syncLogBased(
     existing?.confirmedFlushLsn ?? null,
     await serverWalLsn(ctx.client),
   );
+  offset.timeline = await serverTimeline(ctx.client);
   if (ctx.testMode === 'schema') return 0;
   if (existing?.failover === false && config.failoverSlot && !existing.synced) {
     await turnOnFailover(ctx, slotName);

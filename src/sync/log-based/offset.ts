@@ -146,10 +146,17 @@ export class LogOffset {
     this.serverLsn = maxLsn(this.serverLsn, lsn);
   }
 
-  /** The stream's bookmark fields. */
-  bookmark(id: string): { lsn: number | null } {
+  /** The timeline the server writes on (timeline-rule.ts); null on a standby or before it is known. */
+  timeline: number | null = null;
+
+  /** The stream's bookmark fields: its LSN, and the timeline that LSN is on. */
+  bookmark(id: string): { lsn: number | null; timeline?: number } {
     const p = this.position(id);
-    return { lsn: p === INVALID_LSN ? null : lsnToStateInt(p) };
+    if (p === INVALID_LSN) return { lsn: null };
+    return {
+      lsn: lsnToStateInt(p),
+      ...(this.timeline !== null ? { timeline: this.timeline } : {}),
+    };
   }
 
   /** Where START_REPLICATION begins. */

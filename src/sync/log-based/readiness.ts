@@ -6,6 +6,7 @@ import type { Logger } from '../../log/logger';
 import { findingMessage, firstProblem, ok, type Finding } from '../../readiness/finding';
 import { compareLsn, formatLsn, parseLsn, type Lsn } from '../../replication/lsn';
 import { slotInfo, type SlotInfo } from '../../replication/slot';
+import { divergedStreams } from './timeline-rule';
 import type { Bookmark, TapState } from '../../state/tap-state';
 import { lsnAheadOfServer, stateLsn } from './offset';
 import {
@@ -475,14 +476,32 @@ export function lostStreams(
   return out;
 }
 
-/** The slot-loss rule as findings: a problem, or with resnapshot_on_slot_loss a warning. */
-export function slotLossFindings(
+/**
+ * Every stream the run cannot resume: the slot's rule (`lostStreams`) and the timeline's (a
+ * bookmark past where this server's timeline branched off, timeline-rule.ts), each stream once.
+ */
+export async function lostStreamsNow(
+  client: Queryable,
   config: TapConfig,
   slot: SlotInfo | null,
   tables: readonly LogBasedTable[],
   state: TapState,
-): Finding[] {
-  return lostStreams(config, slot, tables, state).map(({ id, why }) =>
+): Promise<LostStream[]> {
+  const lost = [
+    ...(await divergedStreams(
+      client,
+      config,
+      tables.map((t) => t.tapStreamId),
+      state,
+    )),
+    ...lostStreams(config, slot, tables, state),
+  ];
+  return lost.filter((l, i) => lost.findIndex((o) => o.id === l.id) === i);
+}
+
+/** The slot-loss rule as findings: a problem, or with resnapshot_on_slot_loss a warning. */
+export function slotLossFindings(config: TapConfig, lost: readonly LostStream[]): Finding[] {
+  return lost.map(({ id, why }) =>
     config.resnapshotOnSlotLoss
       ? {
           status: 'warning',
@@ -558,10 +577,13 @@ export async function assertLogBasedReady(
   if (!slot && config.logicalDecodingPlugin === 'wal2json') {
     findings.push(await wal2jsonFinding(client));
   }
-  findings.push(...slotLossFindings(config, slot, tables, ctx.state));
-  findings.push(...(await stateFindings(client, tables, ctx.state)));
+  const lost = await lostStreamsNow(client, config, slot, tables, ctx.state);
+  findings.push(...slotLossFindings(config, lost));
+  // A stream copied again starts from nothing: its old LSN is no longer checked.
+  const resumed = tables.filter((t) => !lost.some((l) => l.id === t.tapStreamId));
+  findings.push(...(await stateFindings(client, resumed, ctx.state)));
   assertNoProblem(findings, ctx.checkLog);
-  for (const { id } of lostStreams(config, slot, tables, ctx.state)) {
+  for (const { id } of lost) {
     ctx.setBookmark(id, { last_replication_method: 'LOG_BASED' });
   }
   const publication = await inspectPublication(client, config, tables);
