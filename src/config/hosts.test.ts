@@ -49,5 +49,7 @@ describe('host lists', () => {
     expect(targetSessionAttrsOf(undefined, hostList('db', 5432))).toBe('any');
     expect(targetSessionAttrsOf(undefined, hostList('a,b', 5432))).toBe('read-write');
     expect(targetSessionAttrsOf('prefer-standby', hostList('a,b', 5432))).toBe('prefer-standby');
+    expect(targetSessionAttrsOf(undefined, hostList('a,b', 5432), true)).toBe('standby');
+    expect(targetSessionAttrsOf('any', hostList('a,b', 5432), true)).toBe('any');
   });
 });

@@ -53,8 +53,16 @@ export function hostList(host: unknown, port: unknown): HostPort[] {
   return hosts.map((h, i) => ({ host: h, port: ports.length === 1 ? ports[0]! : ports[i]! }));
 }
 
-/** The default: `any` for one server (nothing to choose), `read-write` for a list. */
-export function targetSessionAttrsOf(v: unknown, hosts: readonly HostPort[]): TargetSessionAttrs {
+/**
+ * The default: `standby` when the config asks to read from one (read_only_standby), else `any`
+ * for one server (nothing to choose) and `read-write` for a list.
+ */
+export function targetSessionAttrsOf(
+  v: unknown,
+  hosts: readonly HostPort[],
+  readOnlyStandby = false,
+): TargetSessionAttrs {
   if (typeof v === 'string') return v as TargetSessionAttrs;
+  if (readOnlyStandby) return 'standby';
   return hosts.length > 1 ? 'read-write' : 'any';
 }

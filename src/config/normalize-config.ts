@@ -124,7 +124,11 @@ export function normalizeConfig(raw: Raw): TapConfig {
     host: hosts[0]!.host,
     port: hosts[0]!.port,
     hosts: Object.freeze(hosts.map((h) => Object.freeze(h))),
-    targetSessionAttrs: targetSessionAttrsOf(raw.target_session_attrs, hosts),
+    targetSessionAttrs: targetSessionAttrsOf(
+      raw.target_session_attrs,
+      hosts,
+      bool(raw.read_only_standby, false),
+    ),
     database,
     username,
     password: str(raw.password),

@@ -119,6 +119,22 @@ export function slotWaitMessage(
   );
 }
 
+async function onStandby(client: Queryable): Promise<boolean> {
+  const r = await client.query<{ standby: string }>(
+    'SELECT pg_catalog.pg_is_in_recovery()::text AS standby',
+  );
+  return r.rows[0]?.standby === 'true';
+}
+
+/** On a standby the wait is for the primary, which the standby's own sessions cannot show. */
+export function standbySlotWaitMessage(slotName: string, waitedMs: number): string {
+  return (
+    `creating replication slot '${slotName}' on a standby: waiting for the primary to log its running ` +
+    `transactions (it does every 15 s while it writes; SELECT pg_log_standby_snapshot(); on the ` +
+    `primary logs them now); waited ${Math.round(waitedMs / 1000)} s so far`
+  );
+}
+
 /**
  * Reports, after `timing.firstMs` and then every `timing.everyMs`, what the slot's creation by
  * backend `creatorPid` waits for, asked on `client` (an ordinary connection). Returns the function
@@ -139,6 +155,8 @@ export function watchSlotCreation(
     try {
       const open = await transactionsSlotWaitsFor(client, creatorPid, waited);
       if (!over && open.length > 0) log.warn(slotWaitMessage(slotName, waited, open));
+      else if (!over && (await onStandby(client)))
+        log.warn(standbySlotWaitMessage(slotName, waited));
     } catch (e) {
       // Only a report: the creation itself goes on, and its own failure is what counts.
       log.debug(`could not tell what creating the slot waits for: ${(e as Error).message}`);

@@ -92,9 +92,9 @@ export async function createSlotExportingSnapshot(
     throw describeConnectError(config, e);
   }
   try {
-    const v = await client.query<{ server_version_num: string; pid: string }>(
+    const v = await client.query<{ server_version_num: string; pid: string; standby: string }>(
       `SELECT current_setting('server_version_num') AS server_version_num,
-              pg_catalog.pg_backend_pid() AS pid`,
+              pg_catalog.pg_backend_pid() AS pid, pg_catalog.pg_is_in_recovery()::text AS standby`,
     );
     const version = Number(v.rows[0]?.server_version_num ?? 0);
     const modern = version >= 150000;
@@ -102,7 +102,9 @@ export async function createSlotExportingSnapshot(
     // idle_session_timeout would end it before a later table's ranged copy imports it.
     if (version >= 140000) await client.query('SET idle_session_timeout = 0');
     const unwatch = watch?.(Number(v.rows[0]!.pid));
-    const failover = failoverSlotWanted(config, version) ? ', FAILOVER true' : '';
+    // A standby's own slot has nothing to fail over to (the server refuses the option there).
+    const onStandby = v.rows[0]?.standby === 'true';
+    const failover = failoverSlotWanted(config, version) && !onStandby ? ', FAILOVER true' : '';
     const r = await client
       .query<{ consistent_point: string; snapshot_name: string }>(
         `CREATE_REPLICATION_SLOT ${slotName} LOGICAL ${plugin} ${modern ? `(SNAPSHOT 'export'${failover})` : 'EXPORT_SNAPSHOT'}`,
@@ -168,10 +170,15 @@ export async function dropSlot(client: ClientBase, slotName: string): Promise<vo
   await client.query('SELECT pg_catalog.pg_drop_replication_slot($1)', [slotName]);
 }
 
-/** The server's current WAL write position. */
-export async function currentWalLsn(client: ClientBase): Promise<Lsn> {
-  const r = await client.query<{ lsn: string }>(
-    'SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn',
-  );
+/**
+ * The server's WAL position as SQL: written on a primary, replayed on a standby (which writes
+ * none of its own, and decodes only what it has replayed).
+ */
+export const SERVER_WAL_LSN_SQL = `(CASE WHEN pg_catalog.pg_is_in_recovery()
+  THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END)`;
+
+/** The server's current WAL position (SERVER_WAL_LSN_SQL). */
+export async function currentWalLsn(client: Pick<ClientBase, 'query'>): Promise<Lsn> {
+  const r = await client.query<{ lsn: string }>(`SELECT ${SERVER_WAL_LSN_SQL}::text AS lsn`);
   return parseLsn(r.rows[0]!.lsn);
 }

@@ -4,8 +4,8 @@ import { qualifiedName, quoteIdent } from '../../db/quote';
 import { InputError, RuntimeError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import { findingMessage, firstProblem, ok, type Finding } from '../../readiness/finding';
-import { compareLsn, formatLsn, parseLsn, type Lsn } from '../../replication/lsn';
-import { slotInfo, type SlotInfo } from '../../replication/slot';
+import { compareLsn, formatLsn, type Lsn } from '../../replication/lsn';
+import { currentWalLsn, SERVER_WAL_LSN_SQL, slotInfo, type SlotInfo } from '../../replication/slot';
 import { divergedStreams } from './timeline-rule';
 import type { Bookmark, TapState } from '../../state/tap-state';
 import { lsnAheadOfServer, stateLsn } from './offset';
@@ -179,9 +179,7 @@ async function slotFindings(
     ];
   }
   const r = await client.query<{ retained: string | null; pid: string | null; keep: string }>(
-    `SELECT pg_catalog.pg_wal_lsn_diff(
-              CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
-                   ELSE pg_catalog.pg_current_wal_lsn() END, restart_lsn)::bigint::text AS retained,
+    `SELECT pg_catalog.pg_wal_lsn_diff(${SERVER_WAL_LSN_SQL}, restart_lsn)::bigint::text AS retained,
             active_pid::text AS pid, current_setting('max_slot_wal_keep_size') AS keep
        FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,
     [name],
@@ -540,11 +538,7 @@ export async function stateFindings(
 
 /** The server's WAL position: written on a primary, replayed on a standby. */
 export async function serverWalLsn(client: Queryable): Promise<Lsn> {
-  const r = await client.query<{ lsn: string }>(
-    `SELECT (CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
-                  ELSE pg_catalog.pg_current_wal_lsn() END)::text AS lsn`,
-  );
-  return parseLsn(r.rows[0]!.lsn);
+  return currentWalLsn(client);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../discovery/catalog-query';
 import type { Logger } from '../../log/logger';
+import { SERVER_WAL_LSN_SQL } from '../../replication/slot';
 
 const MB = 1024 * 1024;
 
@@ -20,8 +21,8 @@ export async function logSlotRetention(
     wal_status: string | null;
     keep: string;
   }>(
-    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::text AS bytes,
-            pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) AS pretty,
+    `SELECT pg_wal_lsn_diff(${SERVER_WAL_LSN_SQL}, restart_lsn)::text AS bytes,
+            pg_size_pretty(pg_wal_lsn_diff(${SERVER_WAL_LSN_SQL}, restart_lsn)) AS pretty,
             wal_status, current_setting('max_slot_wal_keep_size') AS keep
        FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`,
     [slotName],
@@ -62,6 +63,13 @@ export class Heartbeat {
   private last = 0;
   private disabled: boolean;
 
+  private async onStandby(): Promise<boolean> {
+    const r = await this.client.query<{ standby: string }>(
+      'SELECT pg_catalog.pg_is_in_recovery()::text AS standby',
+    );
+    return r.rows[0]?.standby === 'true';
+  }
+
   constructor(
     private readonly client: Queryable,
     private readonly intervalSeconds: number,
@@ -73,6 +81,13 @@ export class Heartbeat {
   /** Writes a heartbeat when one is due (always on the first call). */
   async beat(): Promise<void> {
     if (this.disabled || Date.now() - this.last < this.intervalSeconds * 1000) return;
+    if (this.last === 0 && (await this.onStandby())) {
+      this.disabled = true;
+      this.log.info(
+        'heartbeat_interval_seconds: this server is a standby, which cannot write a heartbeat; an idle slot here advances when the primary writes (a row written to any table on the primary every few minutes keeps it moving)',
+      );
+      return;
+    }
     this.last = Date.now();
     try {
       const r = await this.client.query<{ lsn: string }>(
