@@ -188,6 +188,14 @@ describe(`LOG_BASED across a failover (PostgreSQL ${version})`, () => {
         await standby.query(`ALTER SYSTEM SET primary_conninfo = ''`);
         await standby.query('SELECT pg_reload_conf()');
         await standby.end();
+        // The walreceiver goes away asynchronously: until it has, the standby still gets WAL.
+        for (let i = 0; i < 100; i += 1) {
+          const { rows } = await primary.query<{ n: string }>(
+            'SELECT count(*)::text AS n FROM pg_stat_replication',
+          );
+          if (rows[0]!.n === '0') break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await primary.query(`ALTER SYSTEM SET synchronized_standby_slots = ''`);
         await primary.query('SELECT pg_reload_conf()');
         await primary.query(`INSERT INTO items SELECT g, 'lost' FROM generate_series(6, 10) g`);
