@@ -129,4 +129,12 @@ describe(`LOG_BASED on a standby (PostgreSQL ${version})`, () => {
     expect(again.code).toBe(0);
     expect(outputs.at(-1)!.filter((m) => m.type === 'RECORD')).toEqual([]);
   });
+
+  it("--check: the slot stays on the standby; hot_standby_feedback and the primary's wal_level", async () => {
+    const r = await runTap(['--config', config, '--catalog', catalog, '--check']);
+    const text = r.stderrLines.join('\n');
+    expect(text).toContain('✓ this server is a standby decoding with a slot of its own');
+    expect(text).toContain('✓ hot_standby_feedback is on');
+    expect(text).toContain(`✓ the primary 127.0.0.1:${pair.primary.port} has wal_level 'logical'`);
+  });
 });

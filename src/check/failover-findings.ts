@@ -43,13 +43,7 @@ export async function failoverFindings(
     )
   ).rows[0]!;
   const version = Number(s.n);
-  if (s.standby === 'true') {
-    return [
-      ok(
-        `this server is a standby decoding with a slot of its own: a failover leaves it in place (the slot is on this server)`,
-      ),
-    ];
-  }
+  if (s.standby === 'true') return standbyDecodingFindings(client, config, log);
   const standbys = (await client.query<StandbyRow>(STANDBYS_SQL)).rows;
   const names = standbys.map((b) => `'${b.name || b.client || '?'}'`).join(', ');
   const name = config.replicationSlot;
@@ -120,6 +114,78 @@ export async function failoverFindings(
   }
   const others = config.hosts.filter((h) => h.host !== config.host || h.port !== config.port);
   for (const h of others) out.push(...(await standbyFindings(config, h, slot, log)));
+  return out;
+}
+
+/**
+ * Decoding on a standby (16+): the slot is on this server, so a failover elsewhere leaves it in
+ * place; what it needs is hot_standby_feedback (without it the primary removes catalog rows the
+ * slot still needs, and the slot is invalidated) and wal_level = logical on the primary, asked of
+ * the primaries of the host list.
+ */
+async function standbyDecodingFindings(
+  client: Queryable,
+  config: TapConfig,
+  log: Pick<Logger, 'info' | 'warn'>,
+): Promise<Finding[]> {
+  const r = await client.query<{ feedback: string; n: string }>(
+    `SELECT current_setting('hot_standby_feedback') AS feedback,
+            current_setting('server_version_num') AS n`,
+  );
+  const { feedback, n } = r.rows[0]!;
+  const out: Finding[] = [];
+  if (Number(n) < 160000) {
+    out.push({
+      status: 'problem',
+      what: `this server is a PostgreSQL ${Math.floor(Number(n) / 10000)} standby: logical decoding on a standby needs PostgreSQL 16 or later`,
+      then: 'connect to the primary (target_session_attrs read-write)',
+    });
+    return out;
+  }
+  out.push(
+    ok(
+      'this server is a standby decoding with a slot of its own: a failover elsewhere leaves the slot in place',
+    ),
+  );
+  out.push(
+    feedback === 'on'
+      ? ok('hot_standby_feedback is on: the primary keeps the catalog rows the slot needs')
+      : {
+          status: 'warning',
+          what: "hot_standby_feedback is off: the primary may remove catalog rows the slot still needs, and the slot is then invalidated ('rows removed')",
+          fix: 'ALTER SYSTEM SET hot_standby_feedback = on;',
+          then: 'and SELECT pg_reload_conf(); on this standby',
+        },
+  );
+  for (const h of config.hosts.filter((x) => x.host !== config.host || x.port !== config.port)) {
+    let conn;
+    try {
+      conn = await connectNegotiatingTls({ ...config, host: h.host, port: h.port }, log);
+    } catch {
+      continue;
+    }
+    try {
+      const p = (
+        await conn.client.query<{ standby: string; wal_level: string }>(
+          `SELECT pg_catalog.pg_is_in_recovery()::text AS standby,
+                  current_setting('wal_level') AS wal_level`,
+        )
+      ).rows[0]!;
+      if (p.standby === 'true') continue;
+      out.push(
+        p.wal_level === 'logical'
+          ? ok(`the primary ${h.host}:${h.port} has wal_level 'logical'`)
+          : {
+              status: 'problem',
+              what: `the primary ${h.host}:${h.port} has wal_level '${p.wal_level}': decoding on a standby needs 'logical' on the primary`,
+              fix: 'ALTER SYSTEM SET wal_level = logical;',
+              then: 'and restart the primary',
+            },
+      );
+    } finally {
+      await conn.client.end().catch(() => {});
+    }
+  }
   return out;
 }
 
