@@ -152,8 +152,27 @@ describe(`LOG_BASED across a failover (PostgreSQL ${version})`, () => {
       const source = await rowsOf(promoted);
       expect(held(outputs)).toEqual(source);
       const records = outputs.at(-1)!.filter((m) => m.type === 'RECORD');
+      const bookmark = (msgs: Message[] | undefined) =>
+        lastState(msgs ?? [])?.bookmarks['public-items'] as
+          { lsn: number; timeline?: number } | undefined;
+      const stateBefore = bookmark(outputs.at(-2));
+      const stateAfter = bookmark(outputs.at(-1));
+      const kinds = records.map((m) =>
+        m.record!._sdc_deleted_at
+          ? 'delete'
+          : Number(m.record!.id) > 10
+            ? 'insert/update'
+            : 'update',
+      );
       console.log(
-        `failover (${acknowledged ? 'acknowledged' : 'unacknowledged'} state): slot confirmed ${before} before, ${records.length} records after, ${source.length} rows held`,
+        [
+          `failover (${acknowledged ? 'acknowledged' : 'unacknowledged'} state), PostgreSQL ${version}:`,
+          `  before: old primary 127.0.0.1:${pair.primary.port}, slot confirmed ${before}, state lsn ${lsnText(stateBefore!.lsn)} (timeline ${stateBefore!.timeline})`,
+          `  crash (immediate stop), promotion of 127.0.0.1:${pair.standby.port}`,
+          `  after: ${after.stderrLines.find((l) => l.includes('connected to')) ?? ''}`,
+          `  replayed ${records.length} records (${kinds.filter((k) => k === 'delete').length} delete, ${kinds.length - kinds.filter((k) => k === 'delete').length} insert/update), state lsn ${lsnText(stateAfter!.lsn)} (timeline ${stateAfter!.timeline})`,
+          `  target holds ${held(outputs).length} rows = new primary's ${source.length} rows`,
+        ].join('\n'),
       );
       // At-least-once, nothing earlier than the state: the run after the failover starts after
       // rows 6..10, which the state already covers.
