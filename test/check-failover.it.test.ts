@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { lastState, parseMessages, selectStreams, type Message } from './support/catalog-helpers';
 import { runTap, tempFiles } from './support/run-tap';
-import { startStandbyPair, type StandbyPair } from './support/standby-pair';
+import { connectTo, startStandbyPair, type StandbyPair } from './support/standby-pair';
 
 /**
  * --check's failover section against a real primary and hot standby: what it says on 17+ (the
@@ -10,14 +10,7 @@ import { startStandbyPair, type StandbyPair } from './support/standby-pair';
  */
 const DB = 'shop';
 
-async function connect(url: string, db = DB): Promise<Client> {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  const c = new Client({ connectionString: u.toString() });
-  c.on('error', () => {});
-  await c.connect();
-  return c;
-}
+const connect = (url: string, db = DB): Promise<Client> => connectTo(url, db);
 
 async function setUp(version: 16 | 17 | 18) {
   const files = tempFiles();

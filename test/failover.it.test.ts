@@ -3,7 +3,7 @@ import { lastState, parseMessages, selectStreams, type Message } from './support
 import { replay } from './support/replay';
 import { recordSchemaErrors } from './support/record-schemas';
 import { runTap, tempFiles, type TapRun } from './support/run-tap';
-import { startStandbyPair } from './support/standby-pair';
+import { connectTo, startStandbyPair } from './support/standby-pair';
 
 /**
  * A primary failover under LOG_BASED, end to end on real servers (PostgreSQL 17, or 18 with
@@ -22,14 +22,7 @@ function lsnText(n: number): string {
     .toUpperCase()}/${(n % 2 ** 32).toString(16).toUpperCase()}`;
 }
 
-async function connect(url: string, db = DB): Promise<Client> {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  const c = new Client({ connectionString: u.toString() });
-  c.on('error', () => {});
-  await c.connect();
-  return c;
-}
+const connect = (url: string, db = DB): Promise<Client> => connectTo(url, db);
 
 describe(`LOG_BASED across a failover (PostgreSQL ${version})`, () => {
   const files = tempFiles();

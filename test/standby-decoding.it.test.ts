@@ -3,7 +3,7 @@ import { lastState, parseMessages, selectStreams, type Message } from './support
 import { replay } from './support/replay';
 import { recordSchemaErrors } from './support/record-schemas';
 import { runTap, tempFiles, type TapRun } from './support/run-tap';
-import { startStandbyPair, type StandbyPair } from './support/standby-pair';
+import { connectTo, startStandbyPair, type StandbyPair } from './support/standby-pair';
 
 /**
  * LOG_BASED on a hot standby (PostgreSQL 16+) with a slot of its own, a writer on the primary:
@@ -12,14 +12,7 @@ import { startStandbyPair, type StandbyPair } from './support/standby-pair';
 const version = process.env.TAP_POSTGRES_TEST_PG_VERSION === '18' ? 18 : 17;
 const DB = 'shop';
 
-async function connect(url: string, db = DB): Promise<Client> {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  const c = new Client({ connectionString: u.toString() });
-  c.on('error', () => {});
-  await c.connect();
-  return c;
-}
+const connect = (url: string, db = DB): Promise<Client> => connectTo(url, db);
 
 describe(`LOG_BASED on a standby (PostgreSQL ${version})`, () => {
   const files = tempFiles();

@@ -118,3 +118,20 @@ export async function connect(
   }
   return client;
 }
+
+/**
+ * A walsender connection (`replication=database`): the replication protocol's commands
+ * (CREATE_REPLICATION_SLOT with an exported snapshot, ALTER_REPLICATION_SLOT, TIMELINE_HISTORY)
+ * and plain SQL. The caller ends it.
+ */
+export async function connectReplication(config: TapConfig): Promise<Client> {
+  const client = new Client(clientConfig(config, { replication: 'database' }));
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => {});
+    throw describeConnectError(config, e);
+  }
+  return client;
+}

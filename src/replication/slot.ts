@@ -1,6 +1,6 @@
-import { Client, type ClientBase } from 'pg';
+import type { ClientBase } from 'pg';
 import type { DecodingPlugin, TapConfig } from '../config/tap-config';
-import { clientConfig, describeConnectError } from '../db/connect';
+import { connectReplication } from '../db/connect';
 import { parseLsn, type Lsn } from './lsn';
 
 /** What pg_replication_slots says about a slot. */
@@ -84,13 +84,7 @@ export async function createSlotExportingSnapshot(
   watch?: CreationWatch,
 ): Promise<ExportedSnapshot> {
   assertSlotName(slotName);
-  const client = new Client(clientConfig(config, { replication: 'database' }));
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    throw describeConnectError(config, e);
-  }
+  const client = await connectReplication(config);
   try {
     const v = await client.query<{ server_version_num: string; pid: string; standby: string }>(
       `SELECT current_setting('server_version_num') AS server_version_num,
@@ -141,13 +135,7 @@ export function failoverSlotWanted(config: Pick<TapConfig, 'failoverSlot'>, vers
  */
 export async function enableSlotFailover(config: TapConfig, slotName: string): Promise<void> {
   assertSlotName(slotName);
-  const client = new Client(clientConfig(config, { replication: 'database' }));
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    throw describeConnectError(config, e);
-  }
+  const client = await connectReplication(config);
   try {
     await client.query(`ALTER_REPLICATION_SLOT ${slotName} (FAILOVER true)`);
   } finally {

@@ -1,6 +1,5 @@
-import { Client } from 'pg';
 import type { TapConfig } from '../config/tap-config';
-import { clientConfig, describeConnectError } from '../db/connect';
+import { connectReplication } from '../db/connect';
 import type { Queryable } from '../discovery/catalog-query';
 import { parseLsn, type Lsn } from './lsn';
 
@@ -45,13 +44,7 @@ export async function timelineHistory(
   timeline: number,
 ): Promise<TimelineSwitch[]> {
   if (timeline <= 1) return [];
-  const client = new Client(clientConfig(config, { replication: 'database' }));
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    throw describeConnectError(config, e);
-  }
+  const client = await connectReplication(config);
   try {
     const r = await client.query<{ content: string | Buffer }>(
       `TIMELINE_HISTORY ${Math.trunc(timeline)}`,

@@ -414,3 +414,13 @@ export async function startStandbyPair(opts: StandbyPairOptions = {}): Promise<S
     throw new Error(`cannot start a PostgreSQL ${version} primary with a standby: ${why}`);
   }
 }
+
+/** A session on `url`'s server in database `db`; one that dies with its server is no crash. */
+export async function connectTo(url: string, db: string): Promise<Client> {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  const c = new Client({ connectionString: u.toString() });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
