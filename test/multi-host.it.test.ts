@@ -116,6 +116,28 @@ describe('a host list', () => {
     );
   });
 
+  it("a connection URL with libpq's host list (sqlalchemy_url), its password never logged", async () => {
+    const { host, port, user, password, dbname } = db.config;
+    const url = `postgresql+psycopg2://${user}:${encodeURIComponent(password)}@127.0.0.1:${deadPort},${host}:${port}/${dbname}?target_session_attrs=read-write&application_name=x`;
+    const c = files.write(`url-${Math.random()}.json`, { sqlalchemy_url: url });
+    const r = await runTap(['--config', c, '--discover', '--log-level', 'debug']);
+    expect(r.code).toBe(0);
+    expect(
+      JSON.parse(r.stdout).streams.map((s: { tap_stream_id: string }) => s.tap_stream_id),
+    ).toContain('public-items');
+    expect(r.stderr).toContain(`connected to ${host}:${port}, the primary`);
+    expect(r.stderr).toMatch(/sqlalchemy_url: parameter 'application_name' has no meaning/);
+    expect(r.stderr).not.toContain(password);
+    // A key of the config wins over the URL's.
+    const wrong = files.write(`url-${Math.random()}.json`, {
+      sqlalchemy_url: url,
+      dbname: 'no_such_database_here',
+    });
+    const w = await runTap(['--config', wrong, '--discover']);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toMatch(/database 'no_such_database_here' does not exist/);
+  });
+
   it('ports that do not pair with the hosts are a config error (exit 2)', async () => {
     const r = await runTap(['--config', config({ host: 'a,b,c', port: '1,2' }), '--discover']);
     expect(r.code).toBe(2);

@@ -3,6 +3,7 @@ import { readJsonFile } from '../io/read-json-file';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../log/redact';
 import { assertValid, loadSchema } from '../schemas/schema-validator';
+import { parseConnectionUrl } from './connection-url';
 import { normalizeConfig, ORCHESTRATOR_KEYS } from './normalize-config';
 import type { TapConfig } from './tap-config';
 
@@ -44,6 +45,25 @@ export interface LoadedConfig {
 }
 
 /**
+ * `sqlalchemy_url` (MeltanoLabs tap-postgres's setting; any libpq URL) fills the connection keys
+ * the config does not give itself: a key in the config wins over the URL's, so a URL can be
+ * shared and a password kept apart (`--config ENV`, TAP_POSTGRES_PASSWORD).
+ */
+function takeUrl(merged: Record<string, unknown>, url: string, log: Logger): void {
+  registerSecret(url);
+  const { settings, ignored } = parseConnectionUrl(url);
+  registerSecret(settings.password);
+  for (const key of ignored) {
+    log.warn(`sqlalchemy_url: parameter '${key}' has no meaning for tap-postgres; ignored`);
+  }
+  const ours: Record<string, string> = { user: 'username', dbname: 'database' };
+  for (const [key, value] of Object.entries(settings)) {
+    const given = merged[key] !== undefined || (ours[key] && merged[ours[key]] !== undefined);
+    if (!given) merged[key] = value;
+  }
+}
+
+/**
  * Reads `--config` sources left to right (later keys win), validates the merge against
  * schemas/config.schema.json and normalises it. Unknown keys are a warning (orchestrators add
  * their own), wrong types an error.
@@ -59,6 +79,7 @@ export function loadConfig(
     if (!isPlainObject(doc)) throw new InputError(`config file ${src}: must be a JSON object`);
     Object.assign(merged, doc);
   }
+  if (typeof merged.sqlalchemy_url === 'string') takeUrl(merged, merged.sqlalchemy_url, log);
   registerSecret(typeof merged.password === 'string' ? merged.password : undefined);
   registerSecret(typeof merged.ssl_key === 'string' ? merged.ssl_key : undefined);
   const what = `config (${sources.join(', ')})`;
