@@ -108,6 +108,7 @@ describe('faults: SIGKILL at seeded points', () => {
     const rand = seededRandom(0x10c);
     const t: Tally = { kills: 0, runs: 0, compared: 0 };
     const all: Message[] = [];
+    const trail: string[] = [];
     let state: State | undefined;
     // Kill runs keep polling for changes, so the tap is alive at every point; the completing run
     // stops at the WAL position it saw at start.
@@ -117,6 +118,10 @@ describe('faults: SIGKILL at seeded points', () => {
       const r = await killWhen(f.args(state, alive), point, 1000);
       t.runs += 1;
       all.push(...r.seen);
+      const last = [...r.seen].reverse().find(isState)?.value as State | undefined;
+      trail.push(
+        `run ${t.runs} (kill, ${r.killed ? 'killed' : 'ended'}): from lsn ${String(started)}, messages #${all.length - r.seen.length}..#${all.length - 1}, last STATE lsn ${String(last?.bookmarks['public-t']?.lsn)}`,
+      );
       expect(r.killed).toBe(true);
       t.kills += 1;
       state = resumeFrom(r.seen, state);
@@ -129,8 +134,32 @@ describe('faults: SIGKILL at seeded points', () => {
       t.runs += 1;
       expect(r.code).toBe(0);
       all.push(...r.seen);
+      trail.push(`run ${t.runs} (complete): ${r.seen.length} messages`);
       state = resumeFrom(r.seen, state);
-      t.compared += sameRows(target(all), await f.source());
+      try {
+        t.compared += sameRows(target(all), await f.source());
+      } catch (e) {
+        // What every run said about the rows that differ, to tell a lost change from a test slip.
+        const source = await f.source();
+        const held = target(all);
+        const odd = new Set([...held.keys()].filter((k) => !source.has(k)));
+        for (const k of [...source.keys()].filter((x) => !held.has(x))) odd.add(k);
+        const about = all
+          .map((m, i) => ({ m, i }))
+          .filter(({ m }) => m.type === 'RECORD' && odd.has(JSON.stringify(m.record!.id)));
+        console.log(
+          [
+            ...trail,
+            ...about
+              .slice(0, 40)
+              .map(
+                ({ m, i }) =>
+                  `message #${i}: ${JSON.stringify({ id: m.record!.id, deleted: m.record!._sdc_deleted_at ?? null, lsn: m.record!._sdc_lsn, version: m.version })}`,
+              ),
+          ].join('\n'),
+        );
+        throw e;
+      }
       await f.slotReleased();
     };
     try {
