@@ -98,7 +98,7 @@ export function describeConnectError(config: TapConfig, e: unknown): RuntimeErro
 
 export async function connect(
   config: TapConfig,
-  extra: Partial<ClientConfig> = {},
+  extra: Partial<TapClientConfig> = {},
 ): Promise<Client> {
   const client = new Client(clientConfig(config, extra));
   // A dropped connection later in the run surfaces as a query error; an unhandled 'error' event
@@ -124,14 +124,6 @@ export async function connect(
  * (CREATE_REPLICATION_SLOT with an exported snapshot, ALTER_REPLICATION_SLOT, TIMELINE_HISTORY)
  * and plain SQL. The caller ends it.
  */
-export async function connectReplication(config: TapConfig): Promise<Client> {
-  const client = new Client(clientConfig(config, { replication: 'database' }));
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    await client.end().catch(() => {});
-    throw describeConnectError(config, e);
-  }
-  return client;
+export function connectReplication(config: TapConfig): Promise<Client> {
+  return connect(config, { replication: 'database' });
 }
