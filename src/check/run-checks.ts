@@ -47,8 +47,10 @@ export async function runChecks(
     return [{ title: `connection (${where})`, findings: [{ status: 'problem', what }] }];
   }
   try {
+    // With a host list, the server the run settled on.
+    const settled = `${config.host}:${config.port}, database '${config.database}', user '${config.username}'`;
     const sections: CheckSection[] = [
-      { title: `connection (${where})`, findings: await serverFindings(client, config) },
+      { title: `connection (${settled})`, findings: await serverFindings(client, config) },
     ];
     if (streams === null) {
       sections.push({ title: 'discovery', findings: await schemaFindings(client, config) });
