@@ -182,7 +182,14 @@ describe('faults: SIGTERM / SIGINT', () => {
         )
       )[0]?.active === true;
     for (let i = 0; i < 400 && !(await active()); i += 1) await sleep(50);
-    await sleep(1500); // the walsender sends and the tap writes until the pipe is full
+    // The walsender sends and the tap writes until the pipe is full: this side's paused stream
+    // holds its high-water mark, the pipe fills behind it, and the tap waits for room. A fixed
+    // wait was not enough on a loaded machine, where the tap had not started streaming yet.
+    const out = tap.child.stdout;
+    for (let i = 0; i < 300 && out.readableLength < out.readableHighWaterMark; i += 1) {
+      await sleep(50);
+    }
+    await sleep(500);
     const t0 = Date.now();
     tap.child.kill(signal);
     tap.resume();
