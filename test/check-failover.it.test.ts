@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { lastState, parseMessages, selectStreams, type Message } from './support/catalog-helpers';
 import { runTap, tempFiles } from './support/run-tap';
-import { connectTo, startStandbyPair, type StandbyPair } from './support/standby-pair';
+import { connectTo, startStandbyPair, type StandbyPair, pairConfig } from './support/standby-pair';
 
 /**
  * --check's failover section against a real primary and hot standby: what it says on 17+ (the
@@ -23,16 +23,7 @@ async function setUp(version: 16 | 17 | 18) {
     INSERT INTO items VALUES (1, 'a');
     CREATE PUBLICATION tap_postgres FOR TABLE items;`);
   await pair.waitForStandbyReplay();
-  const u = new URL(pair.primary.url);
-  const config = files.write('config.json', {
-    host: '127.0.0.1,127.0.0.1',
-    port: `${pair.primary.port},${pair.standby.port}`,
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    dbname: DB,
-    replication_slot: 'tap_shop',
-    logical_poll_total_seconds: 3,
-  });
+  const config = files.write('config.json', pairConfig(pair, DB, { replication_slot: 'tap_shop' }));
   const discovered = await runTap(['--config', config, '--discover']);
   const catalog = files.write(
     'catalog.json',

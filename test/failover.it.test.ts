@@ -3,7 +3,7 @@ import { lastState, parseMessages, selectStreams, type Message } from './support
 import { replay } from './support/replay';
 import { recordSchemaErrors } from './support/record-schemas';
 import { runTap, tempFiles, type TapRun } from './support/run-tap';
-import { connectTo, startStandbyPair } from './support/standby-pair';
+import { connectTo, startStandbyPair, pairConfig } from './support/standby-pair';
 
 /**
  * A primary failover under LOG_BASED, end to end on real servers (PostgreSQL 17, or 18 with
@@ -37,17 +37,10 @@ describe(`LOG_BASED across a failover (PostgreSQL ${version})`, () => {
     await primary.query(`CREATE TABLE items (id int PRIMARY KEY, v text NOT NULL);
       INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 5) g;
       CREATE PUBLICATION tap_postgres FOR TABLE items;`);
-    const u = new URL(pair.primary.url);
-    const config = files.write(`config-${Math.random()}.json`, {
-      host: '127.0.0.1,127.0.0.1',
-      port: `${pair.primary.port},${pair.standby.port}`,
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      dbname: DB,
-      replication_slot: 'tap_shop',
-      logical_poll_total_seconds: 3,
-      ...extra,
-    });
+    const config = files.write(
+      `config-${Math.random()}.json`,
+      pairConfig(pair, DB, { replication_slot: 'tap_shop', ...extra }),
+    );
     const discovered = await runTap(['--config', config, '--discover']);
     expect(discovered.code).toBe(0);
     const catalog = files.write(

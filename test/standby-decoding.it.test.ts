@@ -3,7 +3,7 @@ import { lastState, parseMessages, selectStreams, type Message } from './support
 import { replay } from './support/replay';
 import { recordSchemaErrors } from './support/record-schemas';
 import { runTap, tempFiles, type TapRun } from './support/run-tap';
-import { connectTo, startStandbyPair, type StandbyPair } from './support/standby-pair';
+import { connectTo, startStandbyPair, type StandbyPair, pairConfig } from './support/standby-pair';
 
 /**
  * LOG_BASED on a hot standby (PostgreSQL 16+) with a slot of its own, a writer on the primary:
@@ -32,18 +32,14 @@ describe(`LOG_BASED on a standby (PostgreSQL ${version})`, () => {
       INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 5) g;
       CREATE PUBLICATION tap_postgres FOR TABLE items;`);
     await pair.waitForStandbyReplay();
-    const u = new URL(pair.primary.url);
-    config = files.write('config.json', {
-      host: '127.0.0.1,127.0.0.1',
-      port: `${pair.primary.port},${pair.standby.port}`,
-      read_only_standby: true,
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      dbname: DB,
-      replication_slot: 'tap_on_standby',
-      logical_poll_total_seconds: 3,
-      heartbeat_interval_seconds: 5,
-    });
+    config = files.write(
+      'config.json',
+      pairConfig(pair, DB, {
+        read_only_standby: true,
+        replication_slot: 'tap_on_standby',
+        heartbeat_interval_seconds: 5,
+      }),
+    );
     const discovered = await runTap(['--config', config, '--discover']);
     expect(discovered.code).toBe(0);
     catalog = files.write(

@@ -1,4 +1,5 @@
 import type { Queryable } from '../discovery/catalog-query';
+import { isStandby } from '../db/standby';
 import type { Logger } from '../log/logger';
 
 /**
@@ -119,13 +120,6 @@ export function slotWaitMessage(
   );
 }
 
-async function onStandby(client: Queryable): Promise<boolean> {
-  const r = await client.query<{ standby: string }>(
-    'SELECT pg_catalog.pg_is_in_recovery()::text AS standby',
-  );
-  return r.rows[0]?.standby === 'true';
-}
-
 /** On a standby the wait is for the primary, which the standby's own sessions cannot show. */
 export function standbySlotWaitMessage(slotName: string, waitedMs: number): string {
   return (
@@ -155,7 +149,7 @@ export function watchSlotCreation(
     try {
       const open = await transactionsSlotWaitsFor(client, creatorPid, waited);
       if (!over && open.length > 0) log.warn(slotWaitMessage(slotName, waited, open));
-      else if (!over && (await onStandby(client)))
+      else if (!over && (await isStandby(client)))
         log.warn(standbySlotWaitMessage(slotName, waited));
     } catch (e) {
       // Only a report: the creation itself goes on, and its own failure is what counts.

@@ -424,3 +424,24 @@ export async function connectTo(url: string, db: string): Promise<Client> {
   await c.connect();
   return c;
 }
+
+/**
+ * A tap config that lists both servers of the pair, primary first, for database `dbname`;
+ * `extra` adds or overrides keys.
+ */
+export function pairConfig(
+  pair: StandbyPair,
+  dbname: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const u = new URL(pair.primary.url);
+  return {
+    host: '127.0.0.1,127.0.0.1',
+    port: `${pair.primary.port},${pair.standby.port}`,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    dbname,
+    logical_poll_total_seconds: 3,
+    ...extra,
+  };
+}

@@ -7,13 +7,14 @@ import {
   slotInfo,
 } from '../../replication/slot';
 import { serverTimeline } from '../../replication/timeline';
+import { isStandby } from '../../db/standby';
 import { watchSlotCreation } from '../../replication/slot-creation-wait';
 import { bookmarkFor, type Bookmark } from '../../state/tap-state';
 import { resolveStreamColumns, type StreamColumns } from '../stream-columns';
 import type { SyncContext } from '../sync-context';
 import { saveBookmark, streamFacts, streamId, type LogStream } from './log-stream';
 import { bookmarkLsn, LogOffset } from './offset';
-import { assertLogBasedReady, serverWalLsn } from './readiness';
+import { assertLogBasedReady } from './readiness';
 import { copyStreams } from './snapshot';
 import { logBasedSchema } from './stream-shape';
 import { streamChanges } from './stream';
@@ -101,7 +102,7 @@ export async function syncLogBased(
     resumed,
     ctx.incoming,
     existing?.confirmedFlushLsn ?? null,
-    await serverWalLsn(ctx.client),
+    await currentWalLsn(ctx.client),
   );
   offset.timeline = await serverTimeline(ctx.client);
   if (ctx.testMode === 'schema') return 0;
@@ -140,10 +141,7 @@ export async function syncLogBased(
  * synchronise to.
  */
 async function turnOnFailover(ctx: SyncContext, slotName: string): Promise<void> {
-  const r = await ctx.client.query<{ standby: string }>(
-    'SELECT pg_catalog.pg_is_in_recovery()::text AS standby',
-  );
-  if (r.rows[0]?.standby === 'true') return;
+  if (await isStandby(ctx.client)) return;
   await enableSlotFailover(ctx.config, slotName);
   ctx.log.info(
     `replication slot '${slotName}': failover turned on (failover_slot), so standbys with sync_replication_slots keep a copy of it`,

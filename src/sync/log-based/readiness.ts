@@ -4,7 +4,7 @@ import { qualifiedName, quoteIdent } from '../../db/quote';
 import { InputError, RuntimeError } from '../../errors';
 import type { Logger } from '../../log/logger';
 import { findingMessage, firstProblem, ok, type Finding } from '../../readiness/finding';
-import { compareLsn, formatLsn, type Lsn } from '../../replication/lsn';
+import { compareLsn, formatLsn } from '../../replication/lsn';
 import { currentWalLsn, SERVER_WAL_LSN_SQL, slotInfo, type SlotInfo } from '../../replication/slot';
 import { divergedStreams } from './timeline-rule';
 import type { Bookmark, TapState } from '../../state/tap-state';
@@ -527,18 +527,13 @@ export async function stateFindings(
     return lsn ? [{ id: t.tapStreamId, lsn }] : [];
   });
   if (withLsn.length === 0) return [];
-  const server = await serverWalLsn(client);
+  const server = await currentWalLsn(client);
   return withLsn.map(({ id, lsn }) => {
     const ahead = lsnAheadOfServer(id, lsn, server);
     return ahead
       ? { status: 'problem', what: ahead, input: true }
       : ok(`the state's LSN for ${id} (${formatLsn(lsn)}) is one this server has written`);
   });
-}
-
-/** The server's WAL position: written on a primary, replayed on a standby. */
-export async function serverWalLsn(client: Queryable): Promise<Lsn> {
-  return currentWalLsn(client);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../discovery/catalog-query';
 import type { Logger } from '../../log/logger';
 import { SERVER_WAL_LSN_SQL } from '../../replication/slot';
+import { isStandby } from '../../db/standby';
 
 const MB = 1024 * 1024;
 
@@ -63,13 +64,6 @@ export class Heartbeat {
   private last = 0;
   private disabled: boolean;
 
-  private async onStandby(): Promise<boolean> {
-    const r = await this.client.query<{ standby: string }>(
-      'SELECT pg_catalog.pg_is_in_recovery()::text AS standby',
-    );
-    return r.rows[0]?.standby === 'true';
-  }
-
   constructor(
     private readonly client: Queryable,
     private readonly intervalSeconds: number,
@@ -81,7 +75,7 @@ export class Heartbeat {
   /** Writes a heartbeat when one is due (always on the first call). */
   async beat(): Promise<void> {
     if (this.disabled || Date.now() - this.last < this.intervalSeconds * 1000) return;
-    if (this.last === 0 && (await this.onStandby())) {
+    if (this.last === 0 && (await isStandby(this.client))) {
       this.disabled = true;
       this.log.info(
         'heartbeat_interval_seconds: this server is a standby, which cannot write a heartbeat; an idle slot here advances when the primary writes (a row written to any table on the primary every few minutes keeps it moving)',
