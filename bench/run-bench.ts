@@ -10,10 +10,12 @@
  * - LOG_BASED over a change workload (single-row UPDATEs on narrow in transactions of 1,000,
  *   INSERTs into wide) vs pg_recvlogical with pgoutput on the same backlog: changes/s, peak RSS;
  * - LOG_BASED over one transaction updating every row of narrow: peak RSS;
- * - discovery of 1,000 tables of 20 columns.
+ * - discovery of 1,000 tables of 20 columns;
+ * - FULL_TABLE of many small tables (bench/many-tables.ts) vs one psql session COPYing each.
  * Sizes: BENCH_SCALE (default 1) scales every size; BENCH_ROWS, BENCH_WIDE_ROWS, BENCH_UPDATES,
- * BENCH_INSERTS, BENCH_BIG_TXN, BENCH_TABLES override one each (0 skips that part); BENCH_PARTS
- * (default `full_table,log_based,discovery`) picks parts.
+ * BENCH_INSERTS, BENCH_BIG_TXN, BENCH_TABLES, BENCH_MANY_TABLES, BENCH_MANY_ROWS override one each
+ * (0 skips that part); BENCH_PARTS (default `full_table,log_based,discovery,many_tables`) picks
+ * parts.
  * BENCH_PARALLELISM (default: available parallelism, at least 2), BENCH_BATCH (batch_fetch_limit),
  * BENCH_NODE_FLAGS (flags for the tap's node), BENCH_JSON=path writes every figure as JSON.
  */
@@ -24,6 +26,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { startEmbeddedServer, type EmbeddedServer } from '../src/embedded/embedded-server';
+import { benchManyTables } from './many-tables';
 import { NARROW_DDL, narrowInsert, WIDE_DDL, wideInsert } from './tables';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -35,9 +38,14 @@ const UPDATES = size('BENCH_UPDATES', 500_000);
 const INSERTS = size('BENCH_INSERTS', 100_000);
 const BIG_TXN = size('BENCH_BIG_TXN', 2_000_000);
 const TABLES = size('BENCH_TABLES', 1_000);
+/** many_tables: tables and rows per table (10,000 × 10 is the other case worth running). */
+const MANY_TABLES = size('BENCH_MANY_TABLES', 1_000);
+const MANY_ROWS = Math.max(1, size('BENCH_MANY_ROWS', 100));
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-/** Which parts run: full_table, log_based (with the big transaction), discovery. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'full_table,log_based,discovery').split(','));
+/** Which parts run: full_table, log_based (with the big transaction), discovery, many_tables. */
+const PARTS = new Set(
+  (process.env.BENCH_PARTS ?? 'full_table,log_based,discovery,many_tables').split(','),
+);
 const PARALLELISM = Number(process.env.BENCH_PARALLELISM ?? Math.max(2, availableParallelism()));
 const BIN = join(__dirname, '..', '..', 'bin', 'tap-postgres.js');
 
@@ -243,6 +251,8 @@ async function main(): Promise<void> {
       inserts: INSERTS,
       big_txn: BIG_TXN,
       tables: TABLES,
+      many_tables: MANY_TABLES,
+      many_rows: MANY_ROWS,
     },
   };
   const add = (r: Row) => {
@@ -527,6 +537,52 @@ async function main(): Promise<void> {
       await db.query('DROP SCHEMA bench_disc CASCADE');
     }
     await db.end();
+
+    if (MANY_TABLES > 0 && PARTS.has('many_tables')) {
+      const m = await benchManyTables({
+        url,
+        bin: BIN,
+        baseConfig,
+        dir,
+        tables: MANY_TABLES,
+        rowsPerTable: MANY_ROWS,
+        repeat: REPEAT,
+        log,
+      });
+      const name = `many_tables_${MANY_TABLES}x${MANY_ROWS}`;
+      add({
+        figure: `${name}_seconds`,
+        tap: round(m.tapSeconds, 2),
+        baseline: round(m.psqlSeconds, 2),
+        ratio: round(m.psqlSeconds / m.tapSeconds, 3),
+        unit: 's vs psql COPY of each table (ratio: psql / tap)',
+        target: MANY_TABLES >= 10_000 ? '≤ 10 s' : '',
+      });
+      add({
+        figure: `${name}_tables_per_s`,
+        tap: round(MANY_TABLES / m.tapSeconds),
+        baseline: round(MANY_TABLES / m.psqlSeconds),
+        ratio: round(m.psqlSeconds / m.tapSeconds, 3),
+        unit: 'tables/s vs psql',
+        target: '',
+      });
+      add({
+        figure: `${name}_peak_rss_mb`,
+        tap: round(m.tapPeakRssMb, 1),
+        baseline: null,
+        ratio: null,
+        unit: 'MB',
+        target: '',
+      });
+      add({
+        figure: `${name}_state_bytes (${m.stateMessages} STATEs)`,
+        tap: m.stateBytes,
+        baseline: null,
+        ratio: null,
+        unit: 'bytes of STATE on stdout',
+        target: '',
+      });
+    }
 
     console.log(`\nmedians of ${REPEAT}, scale ${SCALE}, snapshot_parallelism ${PARALLELISM}\n`);
     console.log(
