@@ -81,6 +81,12 @@ describe('normalizeConfig', () => {
       },
       { connectionRetries: 0, retryBackoffSeconds: 0.5, resnapshotOnSlotLoss: true },
     ],
+    ['STATE interval default', base, { stateIntervalSeconds: 1 }],
+    [
+      'STATE interval as a string, 0 allowed',
+      { ...base, state_interval_seconds: '0' },
+      { stateIntervalSeconds: 0 },
+    ],
     ['temporal policy default', base, { valuePolicy: { temporalOutOfRange: 'null' } }],
     [
       'temporal policy',
@@ -105,6 +111,7 @@ describe('normalizeConfig', () => {
     ['missing database', { username: 'u' }, /database/],
     ['missing username', { database: 'd' }, /username/],
     ['port out of range', { ...base, port: 70000 }, /port/],
+    ['a negative STATE interval', { ...base, state_interval_seconds: -1 }, /state_interval/],
     ['verify-ca without a CA', { ...base, sslmode: 'verify-ca' }, /ssl_ca/],
     [
       'unreadable CA file',

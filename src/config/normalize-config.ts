@@ -100,6 +100,13 @@ function sslOf(raw: Raw): SslOptions | null {
 }
 
 /**
+ * A target reads every STATE, and many write it somewhere durable each time: one per second at
+ * most keeps that cost, and the STATE bytes, bounded by time instead of growing with the number
+ * of tables and batches, while a killed run still resumes from at most a second before its end.
+ */
+const DEFAULT_STATE_INTERVAL_SECONDS = 1;
+
+/**
  * Turns a config that passed `schemas/config.schema.json` into the TapConfig every other module
  * reads. Defaults are listed in docs/configuration.md.
  */
@@ -113,6 +120,9 @@ export function normalizeConfig(raw: Raw): TapConfig {
   if (batch < 1) throw new InputError(`config key 'batch_fetch_limit' must be at least 1`);
   const interval = Number(raw.metrics_log_interval ?? 60);
   if (!(interval > 0)) throw new InputError(`config key 'metrics_log_interval' must be above 0`);
+  const stateInterval = Number(raw.state_interval_seconds ?? DEFAULT_STATE_INTERVAL_SECONDS);
+  if (!(stateInterval >= 0))
+    throw new InputError(`config key 'state_interval_seconds' must be at least 0`);
   const parallelism = int(
     raw.snapshot_parallelism,
     defaultSnapshotParallelism(availableParallelism()),
@@ -147,6 +157,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     ackMode: (str(raw.ack_mode) as AckMode) ?? 'next_run',
     createPublication: bool(raw.create_publication, false),
     metricsLogIntervalSeconds: interval,
+    stateIntervalSeconds: stateInterval,
     connectionRetries: int(raw.connection_retries, 3),
     retryBackoffSeconds: Number(raw.retry_backoff_seconds ?? 1),
     failoverSlot: bool(raw.failover_slot, true),

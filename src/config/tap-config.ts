@@ -62,6 +62,8 @@ export interface TapConfig {
   readonly createPublication: boolean;
   /** Seconds between METRIC record_count lines and plain progress lines on stderr. */
   readonly metricsLogIntervalSeconds: number;
+  /** Least seconds between two STATEs at resumable points; 0 = a STATE at every point. */
+  readonly stateIntervalSeconds: number;
   /** Reconnect attempts after a connection-level failure (src/sync/retry.ts); 0 fails at once. */
   readonly connectionRetries: number;
   /** The first retry's wait; each further retry waits twice as long. */

@@ -91,7 +91,11 @@ export class SingerWriter implements ByteSink {
 
   /** STATE goes after everything already buffered; an identical repeat is dropped. */
   state(value: unknown): void {
-    const serialized = this.serializeState(value);
+    this.stateJson(this.serializeState(value));
+  }
+
+  /** `state`, given the value already serialised. */
+  stateJson(serialized: string): void {
     const line = `{"type":"STATE","value":${serialized}}\n`;
     if (line === this.lastState) return;
     this.lastState = line;

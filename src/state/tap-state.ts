@@ -94,17 +94,6 @@ export function bookmarkFor(
   return discardReason(b, method, replicationKey) === null ? b : {};
 }
 
-export function withBookmark(state: TapState, streamId: string, bookmark: Bookmark): TapState {
-  return Object.freeze({
-    ...state,
-    bookmarks: Object.freeze({ ...state.bookmarks, [streamId]: bookmark }),
-  });
-}
-
-export function withCurrentlySyncing(state: TapState, streamId: string | null): TapState {
-  return Object.freeze({ ...state, currently_syncing: streamId });
-}
-
 /** JSON.stringify, except that RawJson values are printed exactly as they came. */
 export function serializeState(value: unknown): string {
   if (value instanceof RawJson) return value.json;

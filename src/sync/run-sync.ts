@@ -17,7 +17,7 @@ import { assertValid } from '../schemas/schema-validator';
 import type { SingerWriter } from '../singer/writer';
 import type { SlotWaitTiming } from '../replication/slot-creation-wait';
 import { assertBookmarksUsable } from '../state/bookmark-check';
-import { bookmarkFor, withCurrentlySyncing, type TapState } from '../state/tap-state';
+import { bookmarkFor, type TapState } from '../state/tap-state';
 import { syncFullTable } from './full-table';
 import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
@@ -155,7 +155,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
       }
       logRetyped(run.log, sc);
       const started = Date.now();
-      ctx.state = withCurrentlySyncing(ctx.state, s.tapStreamId);
+      ctx.setCurrentlySyncing(s.tapStreamId);
       const count = await observed(run.observer, [s], () =>
         retrying(`syncing ${s.tapStreamId} failed`, () =>
           METHODS[s.method as keyof typeof METHODS](
@@ -174,7 +174,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     for (const sc of logBased) logRetyped(run.log, sc);
     if (logBased.length > 0) {
       const started = Date.now();
-      ctx.state = withCurrentlySyncing(ctx.state, null);
+      ctx.setCurrentlySyncing(null);
       const streams = logBased.map((r) => r.stream);
       const count = await observed(run.observer, streams, () =>
         retrying('LOG_BASED replication failed', () => syncLogBased(ctx, logBased)),
@@ -184,16 +184,19 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
       );
     }
   } catch (e) {
-    if (!(e instanceof StopRequested)) throw e;
+    if (!(e instanceof StopRequested)) {
+      // What is buffered is consistent (each STATE follows the records it covers): hand it over,
+      // with the STATE the interval held back, so the next run resumes from there.
+      ctx.emitHeldState();
+      await run.writer.flush().catch(() => {});
+      throw e;
+    }
     stopped = e;
-  } finally {
-    // What is buffered is consistent (each STATE follows the records it covers): hand it over even
-    // when a later step failed, so the next run resumes from there.
-    if (!stopped) await run.writer.flush().catch(() => {});
   }
-  // A stopped run keeps currently_syncing, so the next run resumes that stream first.
-  if (!stopped) ctx.state = withCurrentlySyncing(ctx.state, null);
-  if (!run.testMode) run.writer.state(ctx.state);
+  // The run's final STATE, whatever the interval. A stopped run keeps currently_syncing, so the
+  // next run resumes that stream first.
+  if (!stopped) ctx.setCurrentlySyncing(null);
+  ctx.emitStateNow();
   await run.writer.flush();
   if (stopped) {
     run.log.info(`${stopped.message}: the final STATE above resumes the run`);

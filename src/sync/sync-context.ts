@@ -6,12 +6,12 @@ import type { Logger } from '../log/logger';
 import { warningsOnce } from '../log/warn-once';
 import { SLOT_WAIT_TIMING, type SlotWaitTiming } from '../replication/slot-creation-wait';
 import type { SingerWriter } from '../singer/writer';
+import { LiveState } from '../state/live-state';
 import type { Bookmark, TapState } from '../state/tap-state';
-import { withBookmark } from '../state/tap-state';
 import type { ValuePolicy } from '../values';
 import type { StreamColumns } from './stream-columns';
 
-/** STATE at least this often during a long stream (issue: "at least every 10,000 records"). */
+/** A resumable point at least this often during a long stream. */
 export const STATE_EVERY_RECORDS = 10_000;
 
 /** What every replication method gets; the state is the only thing they change. */
@@ -26,6 +26,15 @@ export class SyncContext {
    */
   readonly checkLog: Logger;
 
+  private readonly current: LiveState;
+  /** When the last STATE was written (the run's start before the first). */
+  private lastStateAt: number;
+  /** The state's revision when the last STATE was written. */
+  private writtenRevision = -1;
+  /** The bookmarks' revision at the last resumable point whose STATE the interval held back. */
+  private heldRevision: number | undefined;
+  private readonly stateIntervalMs: number;
+
   constructor(
     private conn: ClientBase,
     readonly writer: SingerWriter,
@@ -33,12 +42,17 @@ export class SyncContext {
     readonly log: Logger,
     readonly policy: ValuePolicy,
     readonly testMode: TestMode | undefined,
-    private current: TapState,
+    incoming: TapState,
     private readonly stop?: StopRequest,
     /** When a LOG_BASED first run says what creating its slot waits for. */
     readonly slotWait: SlotWaitTiming = SLOT_WAIT_TIMING,
+    /** Milliseconds on a monotonic clock: when STATE is due. */
+    private readonly now: () => number = () => performance.now(),
   ) {
-    this.incoming = current;
+    this.incoming = incoming;
+    this.current = new LiveState(incoming);
+    this.lastStateAt = now();
+    this.stateIntervalMs = config.stateIntervalSeconds * 1000;
     this.checkLog = warningsOnce(log);
     this.watch(conn);
   }
@@ -74,12 +88,13 @@ export class SyncContext {
     });
   }
 
+  /** The run's state so far; changed only through setBookmark and setCurrentlySyncing. */
   get state(): TapState {
     return this.current;
   }
 
-  set state(next: TapState) {
-    this.current = next;
+  setCurrentlySyncing(streamId: string | null): void {
+    this.current.setCurrentlySyncing(streamId);
   }
 
   /** Says, once per stream, how many values JSON could not carry as themselves and what was sent. */
@@ -91,7 +106,7 @@ export class SyncContext {
     }
   }
 
-  /** Replaces a stream's bookmark and queues a STATE after the records already written. */
+  /** Replaces a stream's bookmark at a resumable point: emitState after the records it covers. */
   checkpoint(streamId: string, bookmark: Bookmark): void {
     this.setBookmark(streamId, bookmark);
     this.emitState();
@@ -99,11 +114,46 @@ export class SyncContext {
 
   /** Replaces a stream's bookmark without a STATE yet (several streams, one STATE). */
   setBookmark(streamId: string, bookmark: Bookmark): void {
-    this.current = withBookmark(this.current, streamId, bookmark);
+    this.current.setBookmark(streamId, bookmark);
   }
 
-  emitState(): void {
-    if (!this.testMode) this.writer.state(this.current);
+  /**
+   * A resumable point: the state so far goes after the records already written, as a STATE once
+   * `state_interval_seconds` have passed since the last one, else with a later STATE (a target
+   * gains nothing from more, and each costs it a state write). Returns whether a STATE was written.
+   */
+  emitState(): boolean {
+    if (this.testMode) return false;
+    if (this.now() - this.lastStateAt < this.stateIntervalMs) {
+      this.heldRevision = this.current.bookmarkRevision;
+      return false;
+    }
+    this.writeState();
+    return true;
+  }
+
+  /** A STATE now, whatever the interval: the run's last, or one that something waits for. */
+  emitStateNow(): void {
+    if (!this.testMode) this.writeState();
+  }
+
+  /**
+   * After a failure: the STATE the interval held back at the last resumable point, if no bookmark
+   * changed since (one set after that point may cover records never written; the stream being
+   * synced may change, it only orders the next run). It resumes the next run where a STATE at
+   * every point would have.
+   */
+  emitHeldState(): void {
+    if (this.testMode || this.heldRevision !== this.current.bookmarkRevision) return;
+    this.writeState();
+  }
+
+  private writeState(): void {
+    this.lastStateAt = this.now();
+    this.heldRevision = undefined;
+    if (this.writtenRevision === this.current.revision) return;
+    this.writtenRevision = this.current.revision;
+    this.writer.stateJson(this.current.serialize());
   }
 }
 

@@ -97,10 +97,12 @@ export async function streamChanges(
   await offset.confirmCommitted(reader);
 
   const append = (c: BufferedChange) => buffer.append(c);
-  const checkpoint = async () => {
+  /** Returns whether a STATE was written (the interval may hold it back). */
+  const checkpoint = async (now = false) => {
     for (const s of streams) saveBookmark(ctx, offset, s);
-    ctx.emitState();
+    const written = now ? (ctx.emitStateNow(), true) : ctx.emitState();
     await ctx.writer.flush();
+    return written;
   };
   const started = Date.now();
   let lastActivity = Date.now();
@@ -169,10 +171,14 @@ export async function streamChanges(
             buffer.clear();
             // Every stream has now seen everything up to `end`: their bookmarks move together.
             offset.advance(end);
-            await checkpoint();
+            const last = config.breakAtEndLsn && compareLsn(end, endAt) >= 0;
+            // on_emit confirms what a printed STATE covers, never a position only held in memory;
+            // the run's last transaction is confirmed, so its STATE is printed now.
+            const written = await checkpoint(last && config.ackMode === 'on_emit');
             lastActivity = Date.now(); // time blocked on a slow consumer is not idleness
-            if (config.ackMode === 'on_emit') await offset.confirm(reader, offset.least());
-            if (config.breakAtEndLsn && compareLsn(end, endAt) >= 0) return count;
+            if (written && config.ackMode === 'on_emit')
+              await offset.confirm(reader, offset.least());
+            if (last) return count;
             break;
           }
           default:
@@ -181,7 +187,7 @@ export async function streamChanges(
         }
       }
     }
-    await checkpoint();
+    await checkpoint(config.ackMode === 'on_emit');
     if (config.ackMode === 'on_emit') {
       const last = await offset.confirm(reader, offset.least());
       // Closing the connection right after the status update can reset it before the walsender
