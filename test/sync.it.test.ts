@@ -119,7 +119,12 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
 
     it('resumes after SIGKILL from its last STATE without re-reading what it covered', async () => {
       const k = catalogFile('kill.json', { 'public-big': { method: 'FULL_TABLE' } });
-      const smallBatches = files.write('small.json', { ...db.config, batch_fetch_limit: 100 });
+      // A STATE at every batch: the run is killed after the first.
+      const smallBatches = files.write('small.json', {
+        ...db.config,
+        batch_fetch_limit: 100,
+        state_interval_seconds: 0,
+      });
       // Read until the first STATE, then stop reading: backpressure holds the tap where it is.
       const child = spawn(process.execPath, [BIN, '--config', smallBatches, '--catalog', k], {
         stdio: ['ignore', 'pipe', 'ignore'],
@@ -171,13 +176,17 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
     // A table without a key has no resume point: its STATE does not change until the end, and an
     // identical STATE is not repeated.
     it.each([['a keyed table', 'many', 'id int PRIMARY KEY']])(
-      'emits STATE at least every 10,000 records from %s',
+      'emits STATE at least every 10,000 records from %s with state_interval_seconds 0',
       async (_n, table, cols) => {
         await db.query(
           `CREATE TABLE public.${table} (${cols}); INSERT INTO public.${table} SELECT generate_series(1, 25000)`,
         );
         discovered = JSON.parse((await runTap(['--config', config, '--discover'])).stdout);
-        const big = files.write('bigbatch.json', { ...db.config, batch_fetch_limit: 50000 });
+        const big = files.write('bigbatch.json', {
+          ...db.config,
+          batch_fetch_limit: 50000,
+          state_interval_seconds: 0,
+        });
         const k = catalogFile(`${table}.json`, { [`public-${table}`]: { method: 'FULL_TABLE' } });
         const msgs = parseMessages((await runTap(['--config', big, '--catalog', k])).stdout);
         let since = 0;
@@ -193,6 +202,65 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
         expect(maxGap).toBeLessThanOrEqual(10000);
       },
     );
+
+    it('writes a STATE mid-stream once state_interval_seconds have passed', async () => {
+      // public.many (25,000 rows) is the table of the test above. 10,000 records take far longer
+      // than a millisecond, so each 10,000-record point is due.
+      const k = catalogFile('many-interval.json', { 'public-many': { method: 'FULL_TABLE' } });
+      const short = files.write('short-interval.json', {
+        ...db.config,
+        batch_fetch_limit: 50000,
+        state_interval_seconds: 0.001,
+      });
+      const msgs = parseMessages((await runTap(['--config', short, '--catalog', k])).stdout);
+      const types = msgs.map((m) => m.type);
+      const midStream = msgs.filter(
+        (m, i) => m.type === 'STATE' && i < types.lastIndexOf('RECORD'),
+      );
+      expect(
+        midStream.map((m) => {
+          const marker = m.value!.bookmarks['public-many']!.last_pk_fetched as { id: string };
+          return Number(marker.id);
+        }),
+      ).toEqual([10000, 20000]);
+      // With the default interval the same stream gives far fewer (here, on a second's budget).
+      const byDefault = parseMessages((await runTap(['--config', config, '--catalog', k])).stdout);
+      expect(byDefault.filter((m) => m.type === 'STATE').length).toBeLessThan(
+        msgs.filter((m) => m.type === 'STATE').length,
+      );
+    });
+
+    it('writes far fewer STATEs than tables by default, the last one with every bookmark', async () => {
+      const n = 60;
+      await db.query(`
+        CREATE SCHEMA small_tables;
+        DO $$ BEGIN FOR i IN 1..${n} LOOP
+          EXECUTE format('CREATE TABLE small_tables.t%s (id int PRIMARY KEY)', i);
+          EXECUTE format('INSERT INTO small_tables.t%s SELECT generate_series(1, 3)', i);
+        END LOOP; END $$`);
+      discovered = JSON.parse((await runTap(['--config', config, '--discover'])).stdout);
+      const ids = Array.from({ length: n }, (_, i) => `small_tables-t${i + 1}`);
+      const k = catalogFile(
+        'small-tables.json',
+        Object.fromEntries(ids.map((id) => [id, { method: 'FULL_TABLE' as const }])),
+      );
+      const msgs = parseMessages((await runTap(['--config', config, '--catalog', k])).stdout);
+      expect(records(msgs)).toHaveLength(3 * n);
+      const states = msgs.filter((m) => m.type === 'STATE');
+      // One STATE per second of the run at most, and the final one.
+      expect(states.length).toBeLessThanOrEqual(n / 6);
+      expect(msgs[msgs.length - 1]!.type).toBe('STATE');
+      const last = lastState(msgs)!;
+      expect(Object.keys(last.bookmarks).sort()).toEqual([...ids].sort());
+      expect(last.currently_syncing).toBeNull();
+      for (const id of ids)
+        expect(last.bookmarks[id]).toMatchObject({ last_replication_method: 'FULL_TABLE' });
+
+      // state_interval_seconds 0: a STATE at each stream's end, as before the setting.
+      const every = files.write('every.json', { ...db.config, state_interval_seconds: 0 });
+      const all = parseMessages((await runTap(['--config', every, '--catalog', k])).stdout);
+      expect(all.filter((m) => m.type === 'STATE').length).toBeGreaterThanOrEqual(n);
+    });
   });
 
   describe('INCREMENTAL', () => {
