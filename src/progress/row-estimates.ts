@@ -24,8 +24,14 @@ export async function estimateRows(
          JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.relname`,
       [streams.map((s) => s.schemaName), streams.map((s) => s.tableName)],
     );
+    // By name, not a scan of the streams per row: a run may select thousands of tables.
+    const byTable = new Map<string, SelectedStream>();
+    for (const s of streams) {
+      const key = JSON.stringify([s.schemaName, s.tableName]);
+      if (!byTable.has(key)) byTable.set(key, s);
+    }
     for (const r of rows) {
-      const s = streams.find((x) => x.schemaName === r.nspname && x.tableName === r.relname);
+      const s = byTable.get(JSON.stringify([r.nspname, r.relname]));
       const n = r.estimate === null ? NaN : Number(r.estimate);
       if (s && Number.isFinite(n) && n >= 0) estimates.set(s.stream, n);
     }

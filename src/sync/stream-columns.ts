@@ -95,16 +95,23 @@ export async function resolveStreamColumns(
     client,
     intro.relations.filter((r) => r.kind === 'm').map((r) => r.oid),
   );
+  // Looked up by name and OID: scanning every relation and column per stream made a run of many
+  // tables quadratic in them.
+  const relations = new Map(intro.relations.map((r) => [relationKey(r.schema, r.name), r]));
+  const columnsOf = new Map<string, ColumnRow[]>();
+  for (const c of intro.columns) {
+    const list = columnsOf.get(c.relationOid);
+    if (list) list.push(c);
+    else columnsOf.set(c.relationOid, [c]);
+  }
   return streams.map((stream) => {
-    const rel = intro.relations.find(
-      (r) => r.schema === stream.schemaName && r.name === stream.tableName,
-    );
+    const rel = relations.get(relationKey(stream.schemaName, stream.tableName));
     if (!rel) {
       throw new InputError(
         `catalog stream ${stream.tapStreamId}: table ${stream.schemaName}.${stream.tableName} does not exist (or is not visible to this user); run --discover again`,
       );
     }
-    const cols = intro.columns.filter((c) => c.relationOid === rel.oid);
+    const cols = columnsOf.get(rel.oid) ?? [];
     const absent: string[] = [];
     const resolved = stream.columns.map((name) => {
       const col = cols.find((c) => c.name === name);
@@ -137,6 +144,9 @@ export async function resolveStreamColumns(
     };
   });
 }
+
+/** A relation's schema and name as one map key (JSON: no two pairs give the same text). */
+const relationKey = (schema: string, name: string) => JSON.stringify([schema, name]);
 
 /** The OIDs among `oids` (materialized views) that hold no data yet. */
 async function unpopulatedViews(client: Queryable, oids: readonly string[]): Promise<Set<string>> {
