@@ -260,6 +260,32 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
       const every = files.write('every.json', { ...db.config, state_interval_seconds: 0 });
       const all = parseMessages((await runTap(['--config', every, '--catalog', k])).stdout);
       expect(all.filter((m) => m.type === 'STATE').length).toBeGreaterThanOrEqual(n);
+
+      // One statement per table, also when tables may be copied in ranges: their sizes are read
+      // for all of them at once. Each statement of the tap is a transaction of its own.
+      const commits = async () => {
+        const [row] = await db.query<{ n: string }>(
+          `SELECT pg_stat_clear_snapshot(), xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()`,
+        );
+        return Number(row!.n);
+      };
+      const settled = async () => {
+        // The tap's session reports its statistics as it ends, shortly after the tap exits.
+        let last = await commits();
+        for (let i = 0; i < 40; i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          const now = await commits();
+          if (now === last && i >= 3) return now;
+          last = now;
+        }
+        return last;
+      };
+      const ranged = files.write('ranged.json', { ...db.config, snapshot_parallelism: 2 });
+      const before = await settled();
+      const r = await runTap(['--config', ranged, '--catalog', k]);
+      expect(records(parseMessages(r.stdout))).toHaveLength(3 * n);
+      // n COPY statements, a few for the set-up, and this test's own polling.
+      expect((await settled()) - before).toBeLessThan(n * 1.5);
     });
   });
 

@@ -37,27 +37,76 @@ export function copyInRanges(
   );
 }
 
+/** What planning a table's ranged copy reads of it. */
+interface TableSize {
+  readonly relkind: string;
+  readonly blocks: number;
+  readonly version: number;
+}
+
+/** The ranges `t` splits into, or null when one connection it is. */
+function rangesOf(t: TableSize | undefined, parallelism: number): BlockRange[] | null {
+  if (!t || !['r', 'm'].includes(t.relkind) || t.version < 140000) return null;
+  const ranges = blockRanges(t.blocks, parallelism);
+  return ranges.length > 1 ? ranges : null;
+}
+
+async function measure(
+  ctx: SyncContext,
+  streams: readonly StreamColumns[],
+): Promise<Map<string, TableSize>> {
+  const r = await ctx.client.query<{ i: string; relkind: string; blocks: string; version: string }>(
+    `SELECT t.i::text AS i, c.relkind::text AS relkind,
+            pg_relation_size(c.oid) / current_setting('block_size')::bigint AS blocks,
+            current_setting('server_version_num') AS version
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+       JOIN pg_class c ON c.oid = to_regclass(t.name)`,
+    [streams.map((sc) => qualifiedName(sc.stream.schemaName, sc.stream.tableName))],
+  );
+  const sizes = new Map<string, TableSize>();
+  for (const row of r.rows) {
+    sizes.set(streams[Number(row.i) - 1]!.stream.tapStreamId, {
+      relkind: row.relkind,
+      blocks: Number(row.blocks),
+      version: Number(row.version),
+    });
+  }
+  return sizes;
+}
+
+/**
+ * Measures every stream that may be copied in ranges in one query, before the first is copied, so
+ * that a run of many tables does not pay a round trip per table for it (planParallelCopy).
+ */
+export async function measureForParallelCopy(
+  ctx: SyncContext,
+  streams: readonly StreamColumns[],
+): Promise<void> {
+  // INCREMENTAL reads in key order, never in ranges.
+  const candidates = streams.filter(
+    (sc) => !sc.stream.isView && sc.stream.method !== 'INCREMENTAL',
+  );
+  if (ctx.config.snapshotParallelism < 2 || candidates.length === 0) return;
+  ctx.sizesAtStart = await measure(ctx, candidates);
+}
+
 /**
  * The CTID ranges to copy `sc`'s table in, or null when one connection it is: parallelism 1, not
  * a plain table or materialized view, a server before PostgreSQL 14 (no TID range scans: every
- * connection would read the whole table), or too small a table for two ranges.
+ * connection would read the whole table), or too small a table for two ranges. A table too small
+ * when the run started (measureForParallelCopy) is not measured again: one that grew past two
+ * ranges since is copied by one connection, which only costs speed.
  */
 export async function planParallelCopy(
   ctx: SyncContext,
   sc: StreamColumns,
 ): Promise<BlockRange[] | null> {
-  if (ctx.config.snapshotParallelism < 2 || sc.stream.isView) return null;
-  const r = await ctx.client.query<{ relkind: string; blocks: string; version: string }>(
-    `SELECT c.relkind::text AS relkind,
-            pg_relation_size(c.oid) / current_setting('block_size')::bigint AS blocks,
-            current_setting('server_version_num') AS version
-       FROM pg_class c WHERE c.oid = to_regclass($1)`,
-    [qualifiedName(sc.stream.schemaName, sc.stream.tableName)],
-  );
-  const row = r.rows[0];
-  if (!row || !['r', 'm'].includes(row.relkind) || Number(row.version) < 140000) return null;
-  const ranges = blockRanges(Number(row.blocks), ctx.config.snapshotParallelism);
-  return ranges.length > 1 ? ranges : null;
+  const p = ctx.config.snapshotParallelism;
+  if (p < 2 || sc.stream.isView) return null;
+  const atStart = ctx.sizesAtStart?.get(sc.stream.tapStreamId);
+  if (atStart && !rangesOf(atStart, p)) return null;
+  // Split by its size now: a large table is measured again, as it may have grown meanwhile.
+  return rangesOf((await measure(ctx, [sc])).get(sc.stream.tapStreamId), p);
 }
 
 /**

@@ -19,6 +19,7 @@ import type { SlotWaitTiming } from '../replication/slot-creation-wait';
 import { assertBookmarksUsable } from '../state/bookmark-check';
 import { bookmarkFor, type TapState } from '../state/tap-state';
 import { syncFullTable } from './full-table';
+import { measureForParallelCopy } from './full-table-parallel';
 import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
 import { assertLogBasedReady } from './log-based/readiness';
@@ -138,6 +139,12 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
       assertLogBasedReady(
         ctx,
         resolved.filter((r) => r.stream.method === 'LOG_BASED'),
+      ),
+    );
+    await retrying('measuring the selected tables failed', () =>
+      measureForParallelCopy(
+        ctx,
+        resolved.filter((r) => !r.unpopulated),
       ),
     );
     // From here on every statement of this connection runs in a READ ONLY transaction.

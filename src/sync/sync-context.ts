@@ -26,6 +26,12 @@ export class SyncContext {
    */
   readonly checkLog: Logger;
 
+  /**
+   * Each table's size when the run started, for the streams that may be copied in ranges
+   * (full-table-parallel.ts); undefined before it is measured or with snapshot_parallelism 1.
+   */
+  sizesAtStart:
+    ReadonlyMap<string, { relkind: string; blocks: number; version: number }> | undefined;
   private readonly current: LiveState;
   /** When the last STATE was written (the run's start before the first). */
   private lastStateAt: number;
