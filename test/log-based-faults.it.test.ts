@@ -60,7 +60,12 @@ async function fixture(prefix: string, columns = 'id int PRIMARY KEY, v text'): 
   const db = await createTestDatabase(prefix);
   await db.query(`CREATE TABLE t (${columns}); CREATE PUBLICATION tap_postgres FOR TABLE t;`);
   const files = tempFiles();
-  const config = files.write('config.json', { ...db.config, logical_poll_total_seconds: 5 });
+  // A STATE at every transaction: the tests restart from each of them.
+  const config = files.write('config.json', {
+    ...db.config,
+    logical_poll_total_seconds: 5,
+    state_interval_seconds: 0,
+  });
   const disc = await runTap(['--config', config, '--discover']);
   const catalog = files.write(
     'catalog.json',

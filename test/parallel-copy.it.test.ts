@@ -12,8 +12,13 @@ describe('FULL_TABLE in CTID ranges over several connections', () => {
   const files = tempFiles();
   let catalog: string;
   const ROWS = 16_000;
+  // A STATE at every 10,000 records: the ranged copy's STATEs are checked for resume points.
   const config = (parallelism: number) =>
-    files.write(`p${parallelism}.json`, { ...db.config, snapshot_parallelism: parallelism });
+    files.write(`p${parallelism}.json`, {
+      ...db.config,
+      snapshot_parallelism: parallelism,
+      state_interval_seconds: 0,
+    });
   const sorted = (msgs: Message[]) =>
     records(msgs)
       .map((r) => JSON.stringify(r))

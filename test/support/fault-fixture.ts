@@ -77,6 +77,8 @@ export async function faultFixture(
       ...db.config,
       batch_fetch_limit: 40,
       logical_poll_total_seconds: 2,
+      // A STATE at every resumable point: the faults are injected between them.
+      state_interval_seconds: 0,
       ...baseConfig,
       ...extra,
     });
