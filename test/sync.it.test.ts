@@ -24,6 +24,25 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
   const catalogFile = (name: string, sel: Parameters<typeof selectStreams>[1]) =>
     files.write(name, selectStreams(discovered, sel));
 
+  /** Transactions committed in the test database; each statement of the tap is one. */
+  const commits = async () => {
+    const [row] = await db.query<{ n: string }>(
+      `SELECT pg_stat_clear_snapshot(), xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    return Number(row!.n);
+  };
+  /** `commits` once it stops moving: the tap's session reports its counts as it ends. */
+  const settled = async () => {
+    let last = await commits();
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = await commits();
+      if (now === last && i >= 3) return now;
+      last = now;
+    }
+    return last;
+  };
+
   beforeAll(async () => {
     db = await createTestDatabase('sync');
     await db.query(`
@@ -262,30 +281,58 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
       expect(all.filter((m) => m.type === 'STATE').length).toBeGreaterThanOrEqual(n);
 
       // One statement per table, also when tables may be copied in ranges: their sizes are read
-      // for all of them at once. Each statement of the tap is a transaction of its own.
-      const commits = async () => {
-        const [row] = await db.query<{ n: string }>(
-          `SELECT pg_stat_clear_snapshot(), xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()`,
-        );
-        return Number(row!.n);
-      };
-      const settled = async () => {
-        // The tap's session reports its statistics as it ends, shortly after the tap exits.
-        let last = await commits();
-        for (let i = 0; i < 40; i++) {
-          await new Promise((r) => setTimeout(r, 250));
-          const now = await commits();
-          if (now === last && i >= 3) return now;
-          last = now;
-        }
-        return last;
-      };
+      // for all of them at once.
       const ranged = files.write('ranged.json', { ...db.config, snapshot_parallelism: 2 });
       const before = await settled();
       const r = await runTap(['--config', ranged, '--catalog', k]);
       expect(records(parseMessages(r.stdout))).toHaveLength(3 * n);
       // n COPY statements, a few for the set-up, and this test's own polling.
       expect((await settled()) - before).toBeLessThan(n * 1.5);
+    });
+
+    it("checks many streams' bookmarks in a few statements, and names the first bad one", async () => {
+      // The tables of the test above.
+      const n = 60;
+      const ids = Array.from({ length: n }, (_, i) => `small_tables-t${i + 1}`);
+      const k = catalogFile(
+        'small-incremental.json',
+        Object.fromEntries(
+          ids.map((id) => [id, { method: 'INCREMENTAL' as const, replicationKey: 'id' }]),
+        ),
+      );
+      const first = parseMessages((await runTap(['--config', config, '--catalog', k])).stdout);
+      const state = lastState(first)!;
+      expect(Object.keys(state.bookmarks)).toHaveLength(n);
+      const before = await settled();
+      const again = await runTap([
+        '--config',
+        config,
+        '--catalog',
+        k,
+        '--state',
+        files.write('inc-state.json', state),
+      ]);
+      expect(again.code).toBe(0);
+      // Each stream reads again from its bookmark (its last row); the checks add a statement or two.
+      expect(records(parseMessages(again.stdout))).toHaveLength(n);
+      expect((await settled()) - before).toBeLessThan(n * 1.5);
+
+      const bad = structuredClone(state);
+      bad.bookmarks['small_tables-t30']!.replication_key_value = 'not a number';
+      bad.bookmarks['small_tables-t31']!.replication_key_value = 'nor this';
+      const r = await runTap([
+        '--config',
+        config,
+        '--catalog',
+        k,
+        '--state',
+        files.write('inc-bad.json', bad),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /bookmark of stream small_tables-t30: replication_key_value "not a number" is not a value of 'id'/,
+      );
     });
   });
 
