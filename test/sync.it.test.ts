@@ -192,6 +192,42 @@ describe('FULL_TABLE and INCREMENTAL sync', () => {
       ]);
     });
 
+    it('after SIGTERM writes a final STATE covering every record printed, whatever the interval', async () => {
+      const k = catalogFile('term.json', { 'public-big': { method: 'FULL_TABLE' } });
+      // Small batches and the default interval: the run's resumable points come far more often
+      // than its STATEs.
+      const smallBatches = files.write('term-config.json', {
+        ...db.config,
+        batch_fetch_limit: 100,
+      });
+      const child = spawn(process.execPath, [BIN, '--config', smallBatches, '--catalog', k], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const chunks: Buffer[] = [];
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      // The first chunk read, nothing more until the signal is in: backpressure holds the tap.
+      await new Promise<void>((resolve) =>
+        child.stdout.once('data', (c: Buffer) => {
+          chunks.push(c);
+          child.stdout.pause();
+          resolve();
+        }),
+      );
+      child.kill('SIGTERM');
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.stdout.resume();
+      expect(await exited).toBe(0);
+      const msgs = parseMessages(Buffer.concat(chunks).toString('utf8'));
+      const ids = records(msgs).map((x) => x.id as number);
+      expect(ids.length).toBeGreaterThan(0);
+      expect(ids.length).toBeLessThan(5000);
+      expect(msgs[msgs.length - 1]!.type).toBe('STATE');
+      const state = lastState(msgs)!;
+      expect(state.currently_syncing).toBe('public-big');
+      const marker = state.bookmarks['public-big']!.last_pk_fetched as Record<string, string>;
+      expect(Number(marker.id)).toBe(Math.max(...ids));
+    });
+
     // A table without a key has no resume point: its STATE does not change until the end, and an
     // identical STATE is not repeated.
     it.each([['a keyed table', 'many', 'id int PRIMARY KEY']])(
