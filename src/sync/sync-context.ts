@@ -138,9 +138,14 @@ export class SyncContext {
     return true;
   }
 
-  /** A STATE now, whatever the interval: the run's last, or one that something waits for. */
-  emitStateNow(): void {
-    if (!this.testMode) this.writeState();
+  /**
+   * A STATE now, whatever the interval: the run's last, or one that something waits for. Returns
+   * whether a STATE was written (not with --test).
+   */
+  emitStateNow(): boolean {
+    if (this.testMode) return false;
+    this.writeState();
+    return true;
   }
 
   /**

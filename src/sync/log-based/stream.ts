@@ -100,7 +100,7 @@ export async function streamChanges(
   /** Returns whether a STATE was written (the interval may hold it back). */
   const checkpoint = async (now = false) => {
     for (const s of streams) saveBookmark(ctx, offset, s);
-    const written = now ? (ctx.emitStateNow(), true) : ctx.emitState();
+    const written = now ? ctx.emitStateNow() : ctx.emitState();
     await ctx.writer.flush();
     return written;
   };
