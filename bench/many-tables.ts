@@ -48,6 +48,7 @@ interface TapRun {
   peakRssMb: number;
   stateBytes: number;
   stateMessages: number;
+  records: number;
 }
 
 /**
@@ -68,11 +69,13 @@ function runTap(bin: string, args: string[], countState: boolean): Promise<TapRu
     child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
     let stateBytes = 0;
     let stateMessages = 0;
+    let records = 0;
     let partial = '';
     child.stdout?.on('data', (c: Buffer) => {
       const lines = (partial + c.toString('utf8')).split('\n');
       partial = lines.pop()!;
       for (const l of lines) {
+        if (l.startsWith('{"type":"RECORD"')) records += 1;
         if (!l.startsWith('{"type":"STATE"')) continue;
         stateBytes += Buffer.byteLength(l) + 1;
         stateMessages += 1;
@@ -90,6 +93,7 @@ function runTap(bin: string, args: string[], countState: boolean): Promise<TapRu
         peakRssMb: peak,
         stateBytes,
         stateMessages,
+        records,
       });
     });
   });
@@ -186,6 +190,10 @@ export async function benchManyTables(o: ManyTablesOptions): Promise<ManyTablesF
     );
   }
   const counted = await runTap(o.bin, args, true);
+  if (counted.records !== o.tables * o.rowsPerTable)
+    throw new Error(
+      `many_tables: ${counted.records} records, expected ${o.tables * o.rowsPerTable}`,
+    );
   await dropSchema(o.url, o.tables);
   return {
     tapSeconds: median(tap.map((t) => t.seconds)),
