@@ -9,6 +9,7 @@ import {
 } from './support/catalog-helpers';
 import { runTap, tempFiles } from './support/run-tap';
 import { dropSlotWhenReleased } from './support/slots';
+import { killLeftoverTaps, startTap } from './support/tap-process';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
@@ -180,6 +181,43 @@ describe('LOG_BASED', () => {
     expect(records(msgs).map((x) => x.id)).toEqual([6]);
     expect(await slot()).toBe(String(lastState(msgs)!.bookmarks['public-items']!.lsn));
     second = msgs;
+  });
+
+  it('ack_mode on_emit never confirms a position whose STATE the interval held back', async () => {
+    const before = await slot();
+    expect(before).toBe(String(lastState(second)!.bookmarks['public-items']!.lsn));
+    await db.query(`INSERT INTO items VALUES (7, 'seven', 7, 7)`);
+    await db.query(`INSERT INTO items VALUES (8, 'eight', 8, 8)`);
+    const held = files.write('on-emit-held.json', {
+      ...db.config,
+      ack_mode: 'on_emit',
+      break_at_end_lsn: false,
+      logical_poll_total_seconds: 4,
+      state_interval_seconds: 3600,
+    });
+    const tap = startTap([
+      '--config',
+      held,
+      '--catalog',
+      catalog,
+      '--state',
+      files.write('s-on-emit-held.json', lastState(second)),
+    ]);
+    try {
+      await tap.until((m) => m.type === 'RECORD' && m.record?.id === 8);
+      // Both transactions are written and the run waits for more changes: their STATEs are held
+      // back, so the slot stays where the incoming state is.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(tap.messages.filter((m) => m.type === 'STATE')).toEqual([]);
+      expect(await slot()).toBe(before);
+      expect((await tap.exited).code).toBe(0);
+    } finally {
+      await killLeftoverTaps();
+    }
+    // The run's last STATE is printed, and confirmed.
+    expect(records(tap.messages).map((x) => x.id)).toEqual([7, 8]);
+    expect(await slot()).toBe(String(lastState(tap.messages)!.bookmarks['public-items']!.lsn));
+    second = tap.messages;
   });
 
   it.each([
