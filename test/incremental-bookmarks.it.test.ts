@@ -46,6 +46,15 @@ const CASES: Array<[string, Case]> = [
     },
   ],
   [
+    'text with a tab and a newline, which COPY escapes',
+    {
+      type: 'text',
+      first: ['a', 'zz\t\n\\x'],
+      bookmark: JSON.stringify('zz\t\n\\x'),
+      later: ['zz\t\n', 'zz\t\n\\x', 'zz\t\n\\xy'],
+    },
+  ],
+  [
     'varchar ending in a backslash',
     {
       type: 'varchar(80)',
