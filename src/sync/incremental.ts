@@ -82,8 +82,8 @@ export async function syncIncremental(
       keyStart = st;
       keyEnd = fields.ends[keyIdx]!;
     }
-    // The STATE points of the batched read this replaced: every STATE_EVERY_RECORDS records and
-    // every batch_fetch_limit rows.
+    // batch_fetch_limit is the documented STATE interval a smaller value asks for; one COPY has
+    // no batches of its own.
     if (count % STATE_EVERY_RECORDS === 0 || count % batch === 0) {
       advance();
       checkpoint();
@@ -91,7 +91,7 @@ export async function syncIncremental(
     }
   };
   // SIGTERM, or the connection lost: a STATE covering every record written so far, then the stop.
-  // The rest of the COPY is dropped unread (copy-out.ts); `>=` resumes at the last key written.
+  // copy-out.ts drops the rest of the COPY; `>=` resumes at the last key written, so none is lost.
   const stopIfAsked = () => {
     try {
       ctx.throwIfInterrupted();
