@@ -6,9 +6,10 @@ import { createTestDatabase, type TestDatabase } from './support/test-db';
 /**
  * INCREMENTAL reads through COPY, which takes no parameters: the bookmark goes into the statement
  * as a quoted literal. These keys try to break out of it (quotes, backslashes, `'; DROP …`),
- * lose precision on the way (40 digits, 2^53 + 1, a microsecond) or have no JSON form
- * (`infinity`, a BC date); each resumed run must select exactly `key >= last key of the first
- * run`, as PostgreSQL itself compares.
+ * lose precision on the way (40 digits, 2^53 + 1, a microsecond), have no JSON form
+ * (`infinity`, a BC date) or compare unlike their text (char's padding, citext's case); each
+ * resumed run must select exactly `key >= last key of the first run`, as PostgreSQL itself
+ * compares.
  */
 const DROP = 'DROP TABLE public.sentinel; --';
 
@@ -64,6 +65,24 @@ const CASES: Array<[string, Case]> = [
     },
   ],
   [
+    'a blank-padded char, compared without its padding',
+    {
+      type: 'char(6)',
+      first: ['a', "zz'\\"],
+      bookmark: JSON.stringify("zz'\\  "),
+      later: ["zz'", "zz'\\", "zz'\\x"],
+    },
+  ],
+  [
+    'a citext, compared without case',
+    {
+      type: 'citext',
+      first: ['a', "ZZ'\\"],
+      bookmark: JSON.stringify("ZZ'\\"),
+      later: ["zz'", "zz'\\", "zz'\\x"],
+    },
+  ],
+  [
     'a numeric of 40 digits',
     {
       type: 'numeric',
@@ -95,6 +114,19 @@ const CASES: Array<[string, Case]> = [
         '2024-06-01 12:34:56.123456+00',
         '2024-06-01 14:34:56.123457+02',
         '2024-06-01 12:34:56.123458+00',
+      ],
+    },
+  ],
+  [
+    'a timestamp without time zone at microsecond precision',
+    {
+      type: 'timestamp',
+      first: ['2024-01-01 00:00:00', '2024-06-01 12:34:56.123457'],
+      bookmark: '"2024-06-01T12:34:56.123457+00:00"',
+      later: [
+        '2024-06-01 12:34:56.123456',
+        '2024-06-01 12:34:56.123457',
+        '2024-06-01 12:34:56.123458',
       ],
     },
   ],
@@ -138,6 +170,7 @@ describe('INCREMENTAL bookmarks inlined into COPY', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('incbm');
+    await db.query('CREATE EXTENSION IF NOT EXISTS citext');
     await db.query('CREATE TABLE public.sentinel (id int); INSERT INTO public.sentinel VALUES (1)');
     for (const [i] of CASES.entries()) {
       await db.query(`CREATE TABLE k${i} (id serial PRIMARY KEY, k ${CASES[i]![1].type})`);
