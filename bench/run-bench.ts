@@ -11,11 +11,13 @@
  *   INSERTs into wide) vs pg_recvlogical with pgoutput on the same backlog: changes/s, peak RSS;
  * - LOG_BASED over one transaction updating every row of narrow: peak RSS;
  * - discovery of 1,000 tables of 20 columns;
- * - FULL_TABLE of many small tables (bench/many-tables.ts) vs one psql session COPYing each.
+ * - FULL_TABLE of many small tables (bench/many-tables.ts) vs one psql session COPYing each;
+ * - INCREMENTAL's first run of narrow (replication key `id`, no state) vs FULL_TABLE of the same
+ *   table on one connection: rows/s and ratio, peak RSS, peak RSS with a slow consumer.
  * Sizes: BENCH_SCALE (default 1) scales every size; BENCH_ROWS, BENCH_WIDE_ROWS, BENCH_UPDATES,
  * BENCH_INSERTS, BENCH_BIG_TXN, BENCH_TABLES, BENCH_MANY_TABLES, BENCH_MANY_ROWS override one each
- * (0 skips that part); BENCH_PARTS (default `full_table,log_based,discovery,many_tables`) picks
- * parts.
+ * (0 skips that part); BENCH_PARTS (default `full_table,log_based,discovery,incremental,many_tables`)
+ * picks parts.
  * BENCH_PARALLELISM (default: available parallelism, at least 2), BENCH_BATCH (batch_fetch_limit),
  * BENCH_NODE_FLAGS (flags for the tap's node), BENCH_JSON=path writes every figure as JSON.
  */
@@ -42,9 +44,9 @@ const TABLES = size('BENCH_TABLES', 1_000);
 const MANY_TABLES = size('BENCH_MANY_TABLES', 1_000);
 const MANY_ROWS = Math.max(1, size('BENCH_MANY_ROWS', 100));
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-/** Which parts run: full_table, log_based (with the big transaction), discovery, many_tables. */
+/** Which parts run: full_table, log_based (with the big transaction), discovery, incremental, many_tables. */
 const PARTS = new Set(
-  (process.env.BENCH_PARTS ?? 'full_table,log_based,discovery,many_tables').split(','),
+  (process.env.BENCH_PARTS ?? 'full_table,log_based,discovery,incremental,many_tables').split(','),
 );
 const PARALLELISM = Number(process.env.BENCH_PARALLELISM ?? Math.max(2, availableParallelism()));
 const BIN = join(__dirname, '..', '..', 'bin', 'tap-postgres.js');
@@ -228,6 +230,71 @@ interface Row {
   ratio: number | null;
   unit: string;
   target: string;
+}
+
+/**
+ * INCREMENTAL's first run (no state, replication key `id`) against FULL_TABLE of the same table on
+ * one connection, the run INCREMENTAL should match: both read the whole table in key order.
+ * Alternating, medians of REPEAT, into /dev/null; then each once with a slow consumer.
+ */
+async function benchIncremental(
+  catalog: Catalog,
+  single: string,
+  write: (name: string, doc: unknown) => string,
+  add: (r: Row) => void,
+): Promise<void> {
+  const n = NARROW_ROWS;
+  const ft = write('incr-ft.json', catalogFor(catalog, ['public-bench_narrow'], 'FULL_TABLE'));
+  const incrCatalog = catalogFor(catalog, ['public-bench_narrow'], 'INCREMENTAL');
+  for (const s of incrCatalog.streams) {
+    s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['replication-key'] = 'id';
+  }
+  const incr = write('incr-incr.json', incrCatalog);
+  const full: Measure[] = [];
+  const inc: Measure[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const a = await runTap(['--config', single, '--catalog', ft], { devNull: true });
+    const b = await runTap(['--config', single, '--catalog', incr], { devNull: true });
+    for (const m of [a, b])
+      if (m.records !== n) throw new Error(`bench_narrow: ${m.records} records, expected ${n}`);
+    full.push(a);
+    inc.push(b);
+    log(
+      `  INCREMENTAL run ${i + 1}: FULL_TABLE ${Math.round(n / a.seconds)} rows/s (${round(a.peakRssMb)} MB), INCREMENTAL ${Math.round(n / b.seconds)} rows/s (${round(b.peakRssMb)} MB)`,
+    );
+  }
+  const fullRate = n / median(full.map((m) => m.seconds));
+  const incRate = n / median(inc.map((m) => m.seconds));
+  add({
+    figure: 'incremental_narrow_first_run_rows_per_s',
+    tap: round(incRate),
+    baseline: round(fullRate),
+    ratio: round(incRate / fullRate, 3),
+    unit: 'rows/s vs FULL_TABLE (1 connection)',
+    target: '≥ 0.90',
+  });
+  const fullRss = median(full.map((m) => m.peakRssMb));
+  const incRss = median(inc.map((m) => m.peakRssMb));
+  add({
+    figure: 'incremental_narrow_peak_rss_mb',
+    tap: round(incRss, 1),
+    baseline: round(fullRss, 1),
+    ratio: round(incRss / fullRss, 3),
+    unit: 'MB vs FULL_TABLE',
+    target: '≤ 1.10',
+  });
+  const slowFull = await runTap(['--config', single, '--catalog', ft], { slow: true });
+  const slowInc = await runTap(['--config', single, '--catalog', incr], { slow: true });
+  if (slowInc.records !== n)
+    throw new Error(`bench_narrow, slow consumer: ${slowInc.records} records, expected ${n}`);
+  add({
+    figure: 'incremental_narrow_slow_consumer_peak_rss_mb',
+    tap: round(slowInc.peakRssMb, 1),
+    baseline: round(slowFull.peakRssMb, 1),
+    ratio: round(slowInc.peakRssMb / slowFull.peakRssMb, 3),
+    unit: 'MB vs FULL_TABLE',
+    target: '≤ 150',
+  });
 }
 
 async function main(): Promise<void> {
@@ -498,6 +565,11 @@ async function main(): Promise<void> {
           target: '',
         });
       }
+    }
+
+    if (NARROW_ROWS > 0 && PARTS.has('incremental')) {
+      log(`INCREMENTAL: first run of narrow vs FULL_TABLE…`);
+      await benchIncremental(catalog, single, write, add);
     }
 
     // Discovery of TABLES tables of 20 columns, in a schema of their own.

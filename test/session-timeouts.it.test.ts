@@ -6,8 +6,8 @@ import { createTestDatabase, type TestDatabase } from './support/test-db';
 
 /**
  * A role whose sessions time out quickly, as production roles often do (`ALTER ROLE … SET`), and
- * a target that takes longer than that to accept records: the COPY waits on the target (under
- * statement_timeout), INCREMENTAL's transaction sits idle between fetches
+ * a target that takes longer than that to accept records: FULL_TABLE's and INCREMENTAL's COPY
+ * waits on the target (under statement_timeout), a snapshot transaction sits idle
  * (idle_in_transaction_session_timeout) and the query connection between FULL_TABLE batches or
  * while LOG_BASED streams (idle_session_timeout). None of them may end the run.
  */

@@ -1,7 +1,6 @@
 import type { ClientBase } from 'pg';
 import { copyOut } from './copy-out';
-import { CopyRowScanner, rowTexts, type ByteRowHandler } from './copy-row-scanner';
-import type { TextRow } from './cursor';
+import { CopyRowScanner, rowTexts, type ByteRowHandler, type TextRow } from './copy-row-scanner';
 
 export interface CopyResult {
   readonly rows: number;

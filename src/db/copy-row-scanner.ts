@@ -1,10 +1,12 @@
 import { fieldText, NULL_FIELD, type FieldRanges } from '../values/row-body-encoder';
-import type { TextRow } from './cursor';
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const BACKSLASH = 0x5c;
 const N = 0x4e;
+
+/** A row's values as PostgreSQL's text, NULL as null. */
+export type TextRow = ReadonlyArray<string | null>;
 
 /** Told each row: its fields as byte ranges of `src` (valid only during the call). */
 export type ByteRowHandler = (src: Buffer, fields: FieldRanges) => void;

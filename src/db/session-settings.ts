@@ -16,9 +16,9 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = Object.freeze(
 
 /**
  * Timeouts a role or database often sets for interactive users (`ALTER ROLE … SET`) and that
- * would kill a healthy run: a COPY or cursor waits as long as the target takes to accept the
- * records (statement_timeout cancels it), and INCREMENTAL's transaction sits idle while the
- * records are written (idle_in_transaction_session_timeout ends the session). Both exist on every
+ * would kill a healthy run: a COPY waits as long as the target takes to accept the records
+ * (statement_timeout cancels it), and a snapshot transaction sits idle while the records are
+ * written (idle_in_transaction_session_timeout ends the session). Both exist on every
  * supported server, so they go in the startup options. lock_timeout stays as configured: the tap
  * takes only ACCESS SHARE locks, and a reader stuck behind an ALTER TABLE should give up the way
  * the administrator asked.
