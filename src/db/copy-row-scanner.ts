@@ -25,7 +25,10 @@ export class CopyRowScanner {
   private rest: Buffer | null = null;
   private readonly fields: FieldRanges;
   private rows = 0;
-  private lastLine: Buffer | null = null;
+  /** The last row scanned as `lastSrc[lastStart, lastEnd)` (offsets, not a view: see pushRange). */
+  private lastSrc: Buffer | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
 
   constructor(
     private readonly columns: number,
@@ -42,10 +45,10 @@ export class CopyRowScanner {
 
   /** The texts of the last row scanned (for a resume point), or null before the first. */
   lastRowTexts(): TextRow | null {
-    if (!this.lastLine) return null;
+    if (!this.lastSrc) return null;
     let texts: TextRow | null = null;
     new CopyRowScanner(this.columns, (src, fields) => (texts = rowTexts(src, fields))).push(
-      this.lastLine,
+      this.lastSrc.subarray(this.lastStart, this.lastEnd),
     );
     return texts;
   }
@@ -98,9 +101,14 @@ export class CopyRowScanner {
       lastEnd = i;
       lineStart = i + 1;
     }
-    // A view, not a copy (this runs per CopyData message, usually one row): a socket chunk is
-    // never reused, and holding the last one costs at most its size.
-    if (lastRow >= 0) this.lastLine = data.subarray(lastRow, lastEnd + 1);
+    // Offsets into the chunk, not a copy nor even a view: this runs per CopyData message (one row
+    // each), and a Buffer view per row was a measurable share of a narrow FULL_TABLE's allocations.
+    // A socket chunk is never reused, and holding the last one costs at most its size.
+    if (lastRow >= 0) {
+      this.lastSrc = data;
+      this.lastStart = lastRow;
+      this.lastEnd = lastEnd + 1;
+    }
   }
 
   /** The stream ended: anything left over is a truncated row. */
