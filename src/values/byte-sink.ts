@@ -49,9 +49,14 @@ export function putBytes(sink: ByteSink, bytes: Buffer): void {
   if (sink.pos + n > sink.buf.length) sink.reserve(n);
   const out = sink.buf;
   let p = sink.pos;
-  // A loop beats Buffer#copy's native call for the short pieces this is used for.
-  if (n < 64) for (let i = 0; i < n; i++) out[p++] = bytes[i]!;
-  else p += bytes.copy(out, p);
+  // A loop beats a native copy only for very short pieces (keys); for a RECORD's ~50-byte prefix
+  // and suffix, set() was 4× faster than the loop (measured in a micro-benchmark), and those two
+  // were a tenth of a narrow FULL_TABLE's CPU (a profile).
+  if (n < 16) for (let i = 0; i < n; i++) out[p++] = bytes[i]!;
+  else {
+    out.set(bytes, p);
+    p += n;
+  }
   sink.pos = p;
 }
 
