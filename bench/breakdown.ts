@@ -218,7 +218,7 @@ export async function runStage(args: string[]): Promise<void> {
     await copyOut(
       client,
       sql,
-      (buf, s, e) => scanner.pushRange(buf, s, e),
+      (buf, s, e) => scanner.pushRow(buf, s, e),
       () => {},
     );
     scanner.end();
@@ -245,7 +245,7 @@ export async function runStage(args: string[]): Promise<void> {
     await copyOut(
       client,
       sql,
-      (buf, s, e) => scanner.pushRange(buf, s, e),
+      (buf, s, e) => scanner.pushRow(buf, s, e),
       () => {
         // The buffer is reused, as the writer reuses its own once written.
         if (samplePath && sampled < SAMPLE_BYTES) {

@@ -111,6 +111,38 @@ export class CopyRowScanner {
     }
   }
 
+  /**
+   * `buf[from, to)`: one CopyData message of PostgreSQL's COPY TO, which is always exactly one row
+   * (the protocol's copy-out mode: "always one per row"), newline included. Finds the fields with
+   * Buffer#indexOf, a native search: on the wide bench table it scanned twice as fast as the byte
+   * loop of pushRange (a micro-benchmark on its COPY output), and no slower on the narrow one.
+   * Anything else (a message that is not one whole row, a leftover) goes through pushRange.
+   */
+  pushRow(buf: Buffer, from: number, to: number): void {
+    const last = to - 1;
+    if (this.rest || last < from || buf[last] !== NEWLINE) return this.pushRange(buf, from, to);
+    const { starts, ends } = this.fields;
+    const lastCol = this.columns - 1;
+    let a = from;
+    for (let col = 0; col < lastCol; col++) {
+      const t = buf.indexOf(TAB, a);
+      // A tab past this row's end is the next row's: this one has too few fields.
+      if (t < 0 || t >= last) throw this.shapeError(buf, from);
+      starts[col] = a;
+      closeField(buf, starts, ends, col, t);
+      a = t + 1;
+    }
+    const extra = buf.indexOf(TAB, a);
+    if (extra >= 0 && extra < last) throw this.shapeError(buf, from);
+    starts[lastCol] = a;
+    closeField(buf, starts, ends, lastCol, last);
+    this.rows += 1;
+    this.onRow(buf, this.fields);
+    this.lastSrc = buf;
+    this.lastStart = from;
+    this.lastEnd = to;
+  }
+
   /** The stream ended: anything left over is a truncated row. */
   end(): void {
     if (this.rest && this.rest.length > 0) {
