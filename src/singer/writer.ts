@@ -57,6 +57,12 @@ export class SingerWriter implements ByteSink {
   /** Size of the buffers lines are encoded into: a chunk, and room for the line that ends it. */
   private readonly bufferBytes: number;
   private readonly spares: Buffer[] = [];
+  /** Whether a buffer may be filled again once `out` has called back for it. */
+  private readonly reuse: boolean;
+  /** The buffers freshBuffer made: only those become spares (appendRaw's belong to others). */
+  private readonly own = new WeakSet<ArrayBufferLike>();
+  /** appendRaw's `release` of the lines in `parts`. */
+  private releases: Array<() => void> = [];
   private readonly onStateWritten: StateWrittenListener | undefined;
 
   constructor(
@@ -66,6 +72,10 @@ export class SingerWriter implements ByteSink {
   ) {
     this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.bufferBytes = this.chunkBytes + 64 * 1024;
+    // A stream on a file descriptor (stdout: a file, a pipe, a terminal) has copied a chunk out of
+    // its buffer by the time it calls back; any other Writable may still hold the very Buffer
+    // (a PassThrough hands it on to its reader), so its buffers are never reused.
+    this.reuse = typeof (out as Writable & { fd?: unknown }).fd === 'number';
     this.onStateWritten = opts.onStateWritten;
     out.on('error', (e: Error) => {
       this.failure = e;
@@ -131,24 +141,33 @@ export class SingerWriter implements ByteSink {
   private freshBuffer(bytes: number): Buffer {
     const size = this.bufferBytes;
     if (bytes > size) return Buffer.allocUnsafeSlow(bytes);
-    return this.spares.pop() ?? Buffer.allocUnsafeSlow(size);
+    const spare = this.spares.pop();
+    if (spare) return spare;
+    const b = Buffer.allocUnsafeSlow(size);
+    this.own.add(b.buffer);
+    return b;
   }
 
   /** Once stdout has taken `parts`, their buffers of the usual size become spares. */
   private recycle(parts: readonly Buffer[]): void {
     for (const part of parts) {
       if (this.spares.length >= 2) return;
-      if (part.byteOffset === 0 && part.buffer.byteLength === this.bufferBytes) {
+      if (part.byteOffset === 0 && this.own.has(part.buffer)) {
         this.spares.push(Buffer.from(part.buffer, 0, this.bufferBytes));
       }
     }
   }
 
-  /** @internal ready-made lines, already UTF-8 (records converted on another thread). */
-  appendRaw(lines: Buffer): void {
+  /**
+   * @internal ready-made lines, already UTF-8 (records converted on another thread); `release` is
+   * called once stdout has copied them (their buffer can then be reused), or never when the output
+   * is not a file descriptor.
+   */
+  appendRaw(lines: Buffer, release?: () => void): void {
     this.seal();
     this.parts.push(lines);
     this.sealed += lines.length;
+    if (release) this.releases.push(release);
   }
 
   /** True when the buffer is big enough that the caller should `await flush()`. */
@@ -162,7 +181,9 @@ export class SingerWriter implements ByteSink {
     this.seal();
     if (this.parts.length === 0) return;
     const parts = this.parts;
+    const releases = this.releases;
     this.parts = [];
+    this.releases = [];
     this.sealed = 0;
     // What follows goes into another buffer, never the rest of this one: then every buffer in
     // `parts` is free once stdout has taken the last of them.
@@ -179,7 +200,10 @@ export class SingerWriter implements ByteSink {
     const last = parts.length - 1;
     for (let i = 0; i < last; i++) this.out.write(parts[i]);
     const ok = this.out.write(parts[last], (e) => {
-      if (!e) this.recycle(parts);
+      if (!e && this.reuse) {
+        this.recycle(parts);
+        for (const release of releases) release();
+      }
       settle(e);
     });
     if (!ok && !this.failure) {
@@ -294,10 +318,13 @@ export class StreamOutput {
     return w.full;
   }
 
-  /** `records` whole RECORD lines of this stream, already UTF-8 (built on another thread). */
-  recordLines(lines: Buffer, records: number): boolean {
+  /**
+   * `records` whole RECORD lines of this stream, already UTF-8 (built on another thread);
+   * `release` is called once stdout has taken them.
+   */
+  recordLines(lines: Buffer, records: number, release?: () => void): boolean {
     this.count.n += records;
-    this.writer.appendRaw(lines);
+    this.writer.appendRaw(lines, release);
     return this.writer.full;
   }
 }

@@ -19,7 +19,11 @@ const post = (m: RangeCopyMessage, transfer: ArrayBuffer[] = []) => port.postMes
 
 let credits = CHUNKS_IN_FLIGHT;
 let wake: (() => void) | null = null;
-port.on('message', () => {
+/** The lines' buffers come back once written (see GrowableSink.giveBack). */
+const sink = new GrowableSink(job.chunkBytes + 64 * 1024);
+
+port.on('message', (m: 'credit' | ArrayBuffer) => {
+  if (m instanceof ArrayBuffer) return sink.giveBack(m, CHUNKS_IN_FLIGHT);
   credits += 1;
   wake?.();
   wake = null;
@@ -34,7 +38,6 @@ async function run(): Promise<void> {
   const tail = job.bodyTail ? Buffer.from(job.bodyTail) : null;
   let extractedAt = new Date().toISOString();
   let suffix = Buffer.from(recordSuffix(job.version, extractedAt));
-  const sink = new GrowableSink(job.chunkBytes + 64 * 1024);
   let records = 0;
   let total = 0;
 
