@@ -107,6 +107,22 @@ describe('SingerWriter', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('hands the output whole lines in every write (what the output gate relies on)', async () => {
+    const out = new PassThrough();
+    const writes: string[] = [];
+    out.on('data', (c: Buffer) => writes.push(c.toString('utf8')));
+    // Lines longer than the buffer's spare room, so they start in one buffer and end in another.
+    const w = new SingerWriter(out, JSON.stringify, { chunkBytes: 1000 });
+    const s = w.beginStream(start);
+    for (let i = 0; i < 2000; i++) {
+      if (s.record(`"id":${i},"pad":"${'y'.repeat((i * 7919) % 40000)}"`)) await w.flush();
+    }
+    await w.flush();
+    expect(writes.length).toBeGreaterThan(100);
+    for (const chunk of writes) expect(chunk.endsWith('\n')).toBe(true);
+    expect(writes.join('').split('\n')).toHaveLength(2002);
+  });
+
   it('drops a STATE identical to the previous one', async () => {
     const c = collect();
     const w = new SingerWriter(c.out);

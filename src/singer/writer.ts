@@ -48,6 +48,8 @@ export class SingerWriter implements ByteSink {
   /** Lines are encoded into this buffer as they come, from `pos` on (ByteSink). */
   buf: Buffer = EMPTY;
   pos = 0;
+  /** Where in `buf` the line being written starts (set by whoever starts a line). */
+  lineStart = 0;
   private failure: Error | undefined;
   private lastState: string | undefined;
   /** Serialised value of the newest STATE not yet handed to stdout. */
@@ -72,10 +74,12 @@ export class SingerWriter implements ByteSink {
   ) {
     this.chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.bufferBytes = this.chunkBytes + 64 * 1024;
-    // A stream on a file descriptor (stdout: a file, a pipe, a terminal) has copied a chunk out of
-    // its buffer by the time it calls back; any other Writable may still hold the very Buffer
+    // A stream on a file descriptor (stdout: a file, a pipe, a terminal), or one that says it
+    // passes writes to one (OutputGate), has copied a chunk out of its buffer by the time it calls
+    // back; any other Writable may still hold the very Buffer
     // (a PassThrough hands it on to its reader), so its buffers are never reused.
-    this.reuse = typeof (out as Writable & { fd?: unknown }).fd === 'number';
+    const o = out as Writable & { fd?: unknown; copiesWrites?: boolean };
+    this.reuse = typeof o.fd === 'number' || o.copiesWrites === true;
     this.onStateWritten = opts.onStateWritten;
     out.on('error', (e: Error) => {
       this.failure = e;
@@ -123,14 +127,25 @@ export class SingerWriter implements ByteSink {
   append(line: string): void {
     // UTF-8 right away, line by line: joining many small strings at flush time (flattening each
     // record's concatenation) cost twice as much CPU (measured on narrow and wide tables).
+    this.lineStart = this.pos;
     putString(this, line);
   }
 
   /** ByteSink: room for `bytes` more at `pos` (a fresh buffer when this one is full). */
   reserve(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
+    // The unfinished line moves to the new buffer: every part then holds whole lines, which the
+    // output gate relies on (src/cli/output-gate.ts) and lets flush write parts one by one.
+    const old = this.buf;
+    const from = this.lineStart;
+    const end = this.pos;
+    this.pos = from;
     this.seal();
-    this.buf = this.freshBuffer(bytes);
+    const next = this.freshBuffer(bytes + (end - from));
+    if (end > from) old.copy(next, 0, from, end);
+    this.buf = next;
+    this.pos = end - from;
+    this.lineStart = 0;
   }
 
   /**
@@ -165,6 +180,7 @@ export class SingerWriter implements ByteSink {
    */
   appendRaw(lines: Buffer, release?: () => void): void {
     this.seal();
+    this.lineStart = 0;
     this.parts.push(lines);
     this.sealed += lines.length;
     if (release) this.releases.push(release);
@@ -188,15 +204,16 @@ export class SingerWriter implements ByteSink {
     // What follows goes into another buffer, never the rest of this one: then every buffer in
     // `parts` is free once stdout has taken the last of them.
     this.buf = EMPTY;
+    this.lineStart = 0;
     // A chunk that carries a STATE is reported once stdout has taken it (its write callback).
     const state = this.onStateWritten ? this.unwrittenState : undefined;
     this.unwrittenState = undefined;
     let taken: Promise<Error | null | undefined> | undefined;
     let settle: (e: Error | null | undefined) => void = () => {};
     if (state !== undefined) taken = new Promise((resolve) => (settle = resolve));
-    // Each part is its own write(), in order: joining them (a line crosses into a new buffer when
-    // a socket chunk's rows overshoot the chunk size, every other flush) copied a quarter of a
-    // megabyte each time, 3% of a narrow FULL_TABLE's CPU (a profile).
+    // Each part (whole lines, see reserve) is its own write(), in order: joining them (a new buffer
+    // begins when a socket chunk's rows overshoot the chunk size, every other flush) copied a
+    // quarter of a megabyte each time, 3% of a narrow FULL_TABLE's CPU (a profile).
     const last = parts.length - 1;
     for (let i = 0; i < last; i++) this.out.write(parts[i]);
     const ok = this.out.write(parts[last], (e) => {
@@ -292,6 +309,7 @@ export class StreamOutput {
   record(body: string): boolean {
     this.count.n++;
     const w = this.writer;
+    w.lineStart = w.pos;
     putBytes(w, this.prefixBytes);
     putString(w, body);
     putBytes(w, this.suffixBytes);
@@ -311,6 +329,7 @@ export class StreamOutput {
   ): boolean {
     this.count.n++;
     const w = this.writer;
+    w.lineStart = w.pos;
     putBytes(w, this.prefixBytes);
     body.write(w, src, fields);
     if (bodyTail) putBytes(w, bodyTail);
