@@ -14,6 +14,7 @@
  * - FULL_TABLE of many small tables (bench/many-tables.ts) vs one psql session COPYing each;
  * - INCREMENTAL's first run of narrow (replication key `id`, no state) vs FULL_TABLE of the same
  *   table on one connection: rows/s and ratio, peak RSS, peak RSS with a slow consumer.
+ * - `breakdown` (not in the default parts): FULL_TABLE's stages one by one (bench/breakdown.ts).
  * Sizes: BENCH_SCALE (default 1) scales every size; BENCH_ROWS, BENCH_WIDE_ROWS, BENCH_UPDATES,
  * BENCH_INSERTS, BENCH_BIG_TXN, BENCH_TABLES, BENCH_MANY_TABLES, BENCH_MANY_ROWS override one each
  * (0 skips that part); BENCH_PARTS (default `full_table,log_based,discovery,incremental,many_tables`)
@@ -29,6 +30,7 @@ import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { startEmbeddedServer, type EmbeddedServer } from '../src/embedded/embedded-server';
 import { benchManyTables } from './many-tables';
+import { runBreakdown, runStage, type StageFigure } from './breakdown';
 import { NARROW_DDL, narrowInsert, WIDE_DDL, wideInsert } from './tables';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -307,6 +309,7 @@ async function main(): Promise<void> {
     url = server.url;
   }
   const rows: Row[] = [];
+  const breakdown: StageFigure[] = [];
   const figures: Record<string, unknown> = {
     scale: SCALE,
     repeat: REPEAT,
@@ -442,6 +445,29 @@ async function main(): Promise<void> {
         unit: 'MB',
         target: '≤ 150',
       });
+    }
+
+    // Where FULL_TABLE's limit is, stage by stage (bench/breakdown.ts).
+    if (PARTS.has('breakdown') && hasPsql) {
+      const catalogs = new Map<string, string>();
+      for (const t of ['bench_narrow', 'bench_wide'])
+        catalogs.set(t, write(`${t}.json`, catalogFor(catalog, [`public-${t}`], 'FULL_TABLE')));
+      const stages = await runBreakdown({
+        url,
+        tables: [
+          { table: 'bench_narrow', rows: NARROW_ROWS, orderBy: 'id' },
+          { table: 'bench_wide', rows: WIDE_ROWS, orderBy: 'id' },
+        ],
+        repeat: REPEAT,
+        bin: BIN,
+        single,
+        parallel,
+        catalogs,
+        dir,
+        log,
+      });
+      breakdown.push(...stages);
+      figures.breakdown = stages;
     }
 
     // LOG_BASED: a first run creates the slot and copies both tables; slots for pg_recvlogical
@@ -665,6 +691,18 @@ async function main(): Promise<void> {
         `| ${r.figure} | ${r.tap ?? 'n/a'} | ${r.baseline ?? ''} | ${r.ratio ?? ''} | ${r.unit} | ${r.target} |`,
       );
     }
+    if (breakdown.length > 0) {
+      console.log(
+        `\nbreakdown: medians of ${REPEAT}, wall time from spawn to exit; client CPU: psql's or node's, not the server's\n`,
+      );
+      console.log(
+        '| table | stage | seconds | client CPU s | rows/s | of psql COPY text |\n|---|---|---:|---:|---:|---:|',
+      );
+      for (const f of breakdown)
+        console.log(
+          `| ${f.table} | ${f.stage} | ${f.seconds.toFixed(2)} | ${f.cpuSeconds} | ${f.rowsPerS} | ${f.ofCopy} |`,
+        );
+    }
     if (process.env.BENCH_JSON)
       writeFileSync(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));
   } finally {
@@ -672,7 +710,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+// `--stage …`: this script as one stage of the breakdown (bench/breakdown.ts).
+(process.argv[2] === '--stage' ? runStage(process.argv.slice(3)) : main()).catch((e: unknown) => {
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;
 });

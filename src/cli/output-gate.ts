@@ -12,8 +12,15 @@ export class OutputGate extends Writable {
   /** Resolves once stdout has taken the write under way. */
   private underWay: Promise<void> | null = null;
 
+  /**
+   * A write's callback comes once the target's has, so when the target is a file descriptor the
+   * bytes are copied by then and the writer may fill the buffer again (src/singer/writer.ts).
+   */
+  readonly copiesWrites: boolean;
+
   constructor(private readonly target: Writable) {
     super({ highWaterMark: target.writableHighWaterMark });
+    this.copiesWrites = typeof (target as Writable & { fd?: unknown }).fd === 'number';
     target.on('error', (e: Error) => this.destroy(e));
   }
 

@@ -33,7 +33,7 @@ export async function copyRowBytes(
   await copyOut(
     client,
     `COPY (${select}) TO STDOUT`,
-    (buf, start, end) => scanner.pushRange(buf, start, end),
+    (buf, start, end) => scanner.pushRow(buf, start, end),
     afterChunk,
   );
   scanner.end();

@@ -38,6 +38,33 @@ describe('CopyRowScanner', () => {
     );
   });
 
+  it('reads a CopyData message of one row (pushRow) as the byte scan does, in a larger chunk', () => {
+    const field = fc.option(fc.string({ unit: 'binary' }), { nil: null });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(field, field, field), { minLength: 1 }), (rows) => {
+        const lines = rows.map((r) => Buffer.from(`${r.map(copyField).join('\t')}\n`));
+        // The rows side by side in one buffer, as messages lie in a socket chunk.
+        const chunk = Buffer.concat([Buffer.from('x\ty'), ...lines, Buffer.from('\tz')]);
+        const got: Array<Array<string | null>> = [];
+        const p = new CopyRowScanner(3, (src, fields) => got.push(rowTexts(src, fields)));
+        let at = 3;
+        for (const l of lines) {
+          p.pushRow(chunk, at, at + l.length);
+          at += l.length;
+        }
+        p.end();
+        expect(got).toEqual(parseAll(3, [Buffer.concat(lines)]));
+        expect(p.lastRowTexts()).toEqual(got[got.length - 1]);
+      }),
+    );
+    const one = (text: string) => {
+      const b = Buffer.from(`\t${text}\t\t`);
+      new CopyRowScanner(2, () => {}).pushRow(b, 1, 1 + text.length);
+    };
+    expect(() => one('a\tb\tc\n')).toThrow(/3 fields, expected 2/);
+    expect(() => one('a\n')).toThrow(/1 fields, expected 2/);
+  });
+
   it('refuses a row with the wrong number of fields, and a truncated last row', () => {
     expect(() => parseAll(2, [Buffer.from('a\tb\tc\n')])).toThrow(/3 fields, expected 2/);
     expect(() => parseAll(2, [Buffer.from('a\n')])).toThrow(/1 fields, expected 2/);

@@ -27,7 +27,10 @@ export class CopyRowScanner {
   private rest: Buffer | null = null;
   private readonly fields: FieldRanges;
   private rows = 0;
-  private lastLine: Buffer | null = null;
+  /** The last row scanned as `lastSrc[lastStart, lastEnd)` (offsets, not a view: see pushRange). */
+  private lastSrc: Buffer | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
 
   constructor(
     private readonly columns: number,
@@ -44,10 +47,10 @@ export class CopyRowScanner {
 
   /** The texts of the last row scanned (for a resume point), or null before the first. */
   lastRowTexts(): TextRow | null {
-    if (!this.lastLine) return null;
+    if (!this.lastSrc) return null;
     let texts: TextRow | null = null;
     new CopyRowScanner(this.columns, (src, fields) => (texts = rowTexts(src, fields))).push(
-      this.lastLine,
+      this.lastSrc.subarray(this.lastStart, this.lastEnd),
     );
     return texts;
   }
@@ -100,9 +103,46 @@ export class CopyRowScanner {
       lastEnd = i;
       lineStart = i + 1;
     }
-    // A view, not a copy (this runs per CopyData message, usually one row): a socket chunk is
-    // never reused, and holding the last one costs at most its size.
-    if (lastRow >= 0) this.lastLine = data.subarray(lastRow, lastEnd + 1);
+    // Offsets into the chunk, not a copy nor even a view: this runs per CopyData message (one row
+    // each), and a Buffer view per row was a measurable share of a narrow FULL_TABLE's allocations.
+    // A socket chunk is never reused, and holding the last one costs at most its size.
+    if (lastRow >= 0) {
+      this.lastSrc = data;
+      this.lastStart = lastRow;
+      this.lastEnd = lastEnd + 1;
+    }
+  }
+
+  /**
+   * `buf[from, to)`: one CopyData message of PostgreSQL's COPY TO, which is always exactly one row
+   * (the protocol's copy-out mode: "always one per row"), newline included. Finds the fields with
+   * Buffer#indexOf, a native search: on the wide bench table it scanned twice as fast as the byte
+   * loop of pushRange (a micro-benchmark on its COPY output), and no slower on the narrow one.
+   * Anything else (a message that is not one whole row, a leftover) goes through pushRange.
+   */
+  pushRow(buf: Buffer, from: number, to: number): void {
+    const last = to - 1;
+    if (this.rest || last < from || buf[last] !== NEWLINE) return this.pushRange(buf, from, to);
+    const { starts, ends } = this.fields;
+    const lastCol = this.columns - 1;
+    let a = from;
+    for (let col = 0; col < lastCol; col++) {
+      const t = buf.indexOf(TAB, a);
+      // A tab past this row's end is the next row's: this one has too few fields.
+      if (t < 0 || t >= last) throw this.shapeError(buf, from);
+      starts[col] = a;
+      closeField(buf, starts, ends, col, t);
+      a = t + 1;
+    }
+    const extra = buf.indexOf(TAB, a);
+    if (extra >= 0 && extra < last) throw this.shapeError(buf, from);
+    starts[lastCol] = a;
+    closeField(buf, starts, ends, lastCol, last);
+    this.rows += 1;
+    this.onRow(buf, this.fields);
+    this.lastSrc = buf;
+    this.lastStart = from;
+    this.lastEnd = to;
   }
 
   /** The stream ended: anything left over is a truncated row. */

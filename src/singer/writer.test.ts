@@ -1,3 +1,6 @@
+import { createWriteStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { RuntimeError } from '../errors';
 import { SingerWriter } from './writer';
@@ -70,6 +73,54 @@ describe('SingerWriter', () => {
     expect(c.text().split('\n')).toHaveLength(10002);
     expect(flushes).toBeGreaterThan(5);
     expect(c.writes()).toBeLessThanOrEqual(flushes + 1);
+  });
+
+  it('keeps every byte when it reuses its buffers (a file descriptor) and when it must not (a PassThrough)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'writer-'));
+    const path = join(dir, 'out');
+    const file = createWriteStream(path, { fd: openSync(path, 'w') });
+    const c = collect();
+    const want: string[] = [];
+    for (const out of [file, c.out]) {
+      const w = new SingerWriter(out, JSON.stringify, { chunkBytes: 4096 });
+      const s = w.beginStream(start);
+      want.length = 0;
+      for (let i = 0; i < 20000; i++) {
+        const body = `"id":${i},"pad":"${'x'.repeat(i % 300)}"`;
+        want.push(body);
+        if (s.record(body)) {
+          await w.flush();
+          // As between socket reads: the write callbacks run, and buffers come back for reuse.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      await w.flush();
+    }
+    await new Promise<void>((resolve) => file.end(resolve));
+    for (const text of [readFileSync(path, 'utf8'), c.text()]) {
+      const bodies = text
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => /"record":\{(.*)\},"time_extracted"/.exec(l)![1]);
+      expect(bodies).toEqual(want);
+    }
+    rmSync(dir, { recursive: true });
+  });
+
+  it('hands the output whole lines in every write (what the output gate relies on)', async () => {
+    const out = new PassThrough();
+    const writes: string[] = [];
+    out.on('data', (c: Buffer) => writes.push(c.toString('utf8')));
+    // Lines longer than the buffer's spare room, so they start in one buffer and end in another.
+    const w = new SingerWriter(out, JSON.stringify, { chunkBytes: 1000 });
+    const s = w.beginStream(start);
+    for (let i = 0; i < 2000; i++) {
+      if (s.record(`"id":${i},"pad":"${'y'.repeat((i * 7919) % 40000)}"`)) await w.flush();
+    }
+    await w.flush();
+    expect(writes.length).toBeGreaterThan(100);
+    for (const chunk of writes) expect(chunk.endsWith('\n')).toBe(true);
+    expect(writes.join('').split('\n')).toHaveLength(2002);
   });
 
   it('drops a STATE identical to the previous one', async () => {

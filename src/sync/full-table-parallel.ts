@@ -25,7 +25,7 @@ export function copyInRanges(
   tapStreamId: string,
   copy: RangedCopy,
   ranges: readonly BlockRange[],
-  onChunk: (lines: Buffer, records: number) => Promise<void>,
+  onChunk: (lines: Buffer, records: number, release: () => void) => Promise<void>,
 ): Promise<ParallelCopyResult> {
   ctx.log.info(
     `${tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)`,
@@ -137,8 +137,8 @@ export async function syncRangesInParallel(
         version: out.version,
       },
       ranges,
-      async (lines, records) => {
-        out.recordLines(lines, records);
+      async (lines, records, release) => {
+        out.recordLines(lines, records, release);
         const before = Math.floor(count / STATE_EVERY_RECORDS);
         count += records;
         if (Math.floor(count / STATE_EVERY_RECORDS) > before)

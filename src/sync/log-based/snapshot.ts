@@ -58,8 +58,8 @@ export async function copyStreams(
             bodyTail: tail,
           },
           ranges,
-          async (lines, records) => {
-            s.out.recordLines(lines, records);
+          async (lines, records, release) => {
+            s.out.recordLines(lines, records, release);
             if (ctx.writer.full) await ctx.writer.flush();
           },
         );
