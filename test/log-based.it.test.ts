@@ -44,7 +44,12 @@ describe('LOG_BASED', () => {
       INSERT INTO items VALUES (1, 'one', 1.10, 9007199254740993), (2, 'two', 2.20, 2), (3, 'three', 3.30, 3);
       CREATE PUBLICATION tap_postgres FOR TABLE items;
     `);
-    config = files.write('config.json', { ...db.config, logical_poll_total_seconds: 5 });
+    // A STATE at every resumable point: the first run's checks read the STATE right after the copy.
+    config = files.write('config.json', {
+      ...db.config,
+      logical_poll_total_seconds: 5,
+      state_interval_seconds: 0,
+    });
     const disc = await runTap(['--config', config, '--discover']);
     catalog = files.write(
       'catalog.json',
