@@ -25,6 +25,7 @@ import { resolveColumnType, typesByOid } from '../src/discovery/resolve-type';
 import { recordPrefix, recordSuffix, SingerWriter } from '../src/singer/writer';
 import { GrowableSink, putBytes } from '../src/values/byte-sink';
 import { RowBodyEncoder } from '../src/values/row-body-encoder';
+import { median } from './bench-support';
 
 /** Bytes of RECORD lines the write stage repeats. */
 const SAMPLE_BYTES = 16 * 1024 * 1024;
@@ -45,8 +46,6 @@ export interface StageFigure {
   /** rows/s of this stage over psql text COPY's. */
   readonly ofCopy: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** `times`' `1m2.5s` as seconds. */
 const shellSeconds = (t: string) => {

@@ -4,10 +4,11 @@
  * psql session running a COPY of each table, which pays one round trip per table and nothing else.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { catalogFor, median, peakRss, type Catalog } from './bench-support';
 
 export interface ManyTablesOptions {
   readonly url: string;
@@ -31,17 +32,6 @@ export interface ManyTablesFigures {
 }
 
 const SCHEMA = 'bench_many';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function peakRss(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 interface TapRun {
   seconds: number;
@@ -115,13 +105,6 @@ async function psqlBaseline(url: string, script: string, tables: string[]): Prom
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-interface Catalog {
-  streams: Array<{
-    tap_stream_id: string;
-    metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
-  }>;
-}
-
 /**
  * Drops the tables in slices first: one DROP SCHEMA … CASCADE of 10,000 tables needs more locks
  * than a default server's lock table holds.
@@ -165,12 +148,11 @@ export async function benchManyTables(o: ManyTablesOptions): Promise<ManyTablesF
     maxBuffer: 1 << 30,
   });
   if (discovered.status !== 0) throw new Error(`discovery failed: ${discovered.stderr.toString()}`);
-  const catalog = JSON.parse(discovered.stdout.toString()) as Catalog;
-  for (const s of catalog.streams) {
-    const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
-    root.selected = true;
-    root['replication-method'] = 'FULL_TABLE';
-  }
+  const catalog = catalogFor(
+    JSON.parse(discovered.stdout.toString()) as Catalog,
+    null,
+    'FULL_TABLE',
+  );
   if (catalog.streams.length !== o.tables)
     throw new Error(`many_tables: discovery found ${catalog.streams.length} streams`);
   const catalogPath = join(o.dir, 'many-catalog.json');

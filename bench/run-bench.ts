@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { startEmbeddedServer, type EmbeddedServer } from '../src/embedded/embedded-server';
+import { catalogFor, median, peakRss, type Catalog } from './bench-support';
 import { benchManyTables } from './many-tables';
 import { runBreakdown, runStage, type StageFigure } from './breakdown';
 import { NARROW_DDL, narrowInsert, WIDE_DDL, wideInsert } from './tables';
@@ -62,18 +63,8 @@ interface Measure {
   lastState?: string;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, digits = 0) => Number(x.toFixed(digits));
 const log = (s: string) => console.error(s);
-
-function peakRss(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * Runs the tap; `slow` reads stdout in 16 KB sips with pauses, like a target that is behind.
@@ -207,24 +198,6 @@ function recvlogicalBaseline(url: string, slot: string, endLsn: string): number 
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-interface Catalog {
-  streams: Array<{
-    tap_stream_id: string;
-    metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
-  }>;
-}
-
-function catalogFor(catalog: Catalog, ids: string[], method: string): Catalog {
-  const copy = JSON.parse(JSON.stringify(catalog)) as Catalog;
-  copy.streams = copy.streams.filter((s) => ids.includes(s.tap_stream_id));
-  for (const s of copy.streams) {
-    const root = s.metadata.find((m) => m.breadcrumb.length === 0)!.metadata;
-    root.selected = true;
-    root['replication-method'] = method;
-  }
-  return copy;
-}
-
 interface Row {
   figure: string;
   tap: number | null;
@@ -347,6 +320,9 @@ async function main(): Promise<void> {
       await db.query(wideInsert(i, Math.min(WIDE_ROWS, i + SLICE - 1)));
     await db.query('VACUUM ANALYZE bench_narrow');
     await db.query('VACUUM ANALYZE bench_wide');
+    // The build's dirty pages are written now rather than by the checkpointer during the first
+    // measured runs (seen: one side of a pair 30% slower for no reason of its own).
+    await db.query('CHECKPOINT');
 
     const dir = mkdtempSync(join(tmpdir(), 'tap-postgres-bench-'));
     const baseConfig = {
