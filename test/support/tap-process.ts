@@ -17,6 +17,8 @@ export interface TapProcess {
   /** Stops reading stdout: the pipe fills and the tap blocks writing, as with a stalled target. */
   pause(): void;
   resume(): void;
+  /** Reads on to the end of stdout: resolves once every line is in `messages`. */
+  drain(): Promise<void>;
   /** Resolves once the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
@@ -52,6 +54,7 @@ export function startTap(argv: string[], env: NodeJS.ProcessEnv = {}): TapProces
   } | null = null;
   let closed = false;
   const rl = createInterface({ input: child.stdout });
+  const linesEnded = new Promise<void>((resolve) => rl.on('close', resolve));
   rl.on('line', (l) => {
     let m: Message;
     try {
@@ -93,6 +96,11 @@ export function startTap(argv: string[], env: NodeJS.ProcessEnv = {}): TapProces
       rl.resume();
       child.stdout.resume();
     },
+    drain() {
+      rl.resume();
+      child.stdout.resume();
+      return linesEnded;
+    },
     exited,
     stderr: () => Buffer.concat(err).toString('utf8'),
   };
@@ -129,6 +137,12 @@ export async function killWhen(
     tap.child.kill('SIGKILL');
   }
   const { code, signal } = await tap.exited;
+  if (hit && signal !== 'SIGKILL') {
+    // The tap ended on its own before the kill reached it: what it printed after the point is
+    // output a target read too, and the run counts as complete, so nothing of it may be left out.
+    await tap.drain();
+    seen = [...tap.messages];
+  }
   return { seen, killed: signal === 'SIGKILL', code, stderr: tap.stderr() };
 }
 
