@@ -41,7 +41,12 @@ describe('LOG_BASED schema changes mid-stream', () => {
     await f.db.query(`INSERT INTO evolve VALUES (6, 3000000000, 'six', 'h', 6)`);
     await f.db.query(`ALTER TABLE evolve ALTER COLUMN v TYPE text`);
     await f.db.query(`INSERT INTO evolve VALUES (7, 7, 'seven is longer than ten', 'h', 7)`);
-    const r = await f.run(lastState(first));
+    // What the change stream carries is the subject here: a state that records the columns'
+    // types (column_types) would have the table copied again for the ALTER … TYPE before
+    // streaming (log-based-between-runs.it.test.ts), so this one is an older tap's, without them.
+    const s = lastState(first)!;
+    const { column_types: _t, ...older } = s.bookmarks['public-evolve']!;
+    const r = await f.run({ ...s, bookmarks: { ...s.bookmarks, 'public-evolve': older } });
     expect(r.stderr).not.toMatch(/CRITICAL/);
     expect(r.code).toBe(0);
     second = r.msgs;

@@ -57,9 +57,9 @@ function planStream(
  * - First run (no slot): the slot is created exporting its snapshot, the tables are copied inside
  *   that snapshot, and streaming starts at the slot's consistent point: no gap, no overlap.
  * - A stream added later, or whose table is not the one its bookmark was taken from (created
- *   again, partitions changed, an unfinished copy by another tap): its table is copied after
- *   noting the current WAL position, which becomes its bookmark, under a new version: changes
- *   committed during the copy may come twice (at-least-once), none is lost.
+ *   again, partitions changed, a column's type changed, an unfinished copy by another tap): its
+ *   table is copied after noting the current WAL position, which becomes its bookmark, under a
+ *   new version: changes committed during the copy may come twice (at-least-once), none is lost.
  * - A stream whose table changes mid-run in a way its changes cannot carry is copied again after
  *   the stream ends, the same way.
  */

@@ -4,9 +4,9 @@ import type { Queryable } from '../../discovery/catalog-query';
 /**
  * What a LOG_BASED stream's rows depend on besides the changes the slot sends. PostgreSQL sends
  * nothing when a table is dropped and created again under the same name (a new OID), when a
- * partition is attached or detached, or when one partition is truncated (its storage, the
- * relfilenode, is replaced); a bookmark remembers these, and a stream whose table differs from its
- * bookmark's is copied again under a new version.
+ * partition is attached or detached, when one partition is truncated (its storage, the
+ * relfilenode, is replaced), or when ALTER COLUMN … TYPE rewrites every row; a bookmark remembers
+ * these, and a stream whose table differs from its bookmark's is copied again under a new version.
  */
 export interface TableIdentity {
   readonly oid: number;
@@ -19,6 +19,12 @@ export interface TableIdentity {
    * that rewrote the table) or a generated column.
    */
   readonly filled: ReadonlySet<string>;
+  /**
+   * Each column's type as PostgreSQL formats it (`varchar(20)` → `character varying(20)`):
+   * ALTER COLUMN … TYPE rewrites every row (a shorter varchar USING left(…), a smaller numeric
+   * scale) and logical decoding sends none of it.
+   */
+  readonly types: Readonly<Record<string, string>>;
 }
 
 interface Row {
@@ -26,7 +32,7 @@ interface Row {
   name: string;
   oid: string;
   leaves: string | null;
-  /** JSON: [[name, attnum, filled], …]. */
+  /** JSON: [[name, attnum, filled, type], …]. */
   cols: string;
 }
 
@@ -45,7 +51,10 @@ export async function tableIdentities(
                   JOIN pg_catalog.pg_class AS leaf ON leaf.oid = tree.relid
                  WHERE tree.isleaf) END AS leaves,
               (SELECT coalesce(json_agg(json_build_array(a.attname, a.attnum,
-                                                         a.atthasdef OR a.atthasmissing)), '[]')
+                                                         a.atthasdef OR a.atthasmissing,
+                                                         pg_catalog.format_type(a.atttypid,
+                                                                                a.atttypmod))),
+                               '[]')
                  FROM pg_catalog.pg_attribute AS a
                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text AS cols
          FROM unnest($1::text[], $2::text[]) AS t(schema, name)
@@ -56,7 +65,7 @@ export async function tableIdentities(
   ).rows;
   return new Map(
     rows.map((r) => {
-      const cols = JSON.parse(r.cols) as [string, number, boolean][];
+      const cols = JSON.parse(r.cols) as [string, number, boolean, string][];
       const identity: TableIdentity = {
         oid: Number(r.oid),
         // A digest keeps STATE small for tables with thousands of partitions.
@@ -66,6 +75,7 @@ export async function tableIdentities(
             : createHash('sha256').update(r.leaves).digest('hex').slice(0, 16),
         columns: Object.fromEntries(cols.map(([n, a]) => [n, a])),
         filled: new Set(cols.filter(([, , f]) => f).map(([n]) => n)),
+        types: Object.fromEntries(cols.map(([n, , , t]) => [n, t])),
       };
       return [identityKey(r.schema, r.name), identity];
     }),
@@ -94,15 +104,29 @@ export function identityBookmark(
 ): Record<string, unknown> {
   const stream = { key_properties: facts.keyProperties, column_kinds: facts.kinds };
   if (!id) return stream;
-  const columns = Object.fromEntries(
-    Object.entries(id.columns).filter(([n]) => !facts.deselected.includes(n)),
-  );
+  const selected = <T>(byName: Readonly<Record<string, T>>): Record<string, T> =>
+    Object.fromEntries(Object.entries(byName).filter(([n]) => !facts.deselected.includes(n)));
   return {
     table_oid: id.oid,
     ...(id.partitions === null ? {} : { partitions: id.partitions }),
-    columns,
+    columns: selected(id.columns),
+    column_types: typeDigests(selected(id.types)),
     ...stream,
   };
+}
+
+/**
+ * A short digest of each column's type, by column: per column rather than one digest of all, so
+ * that a column added (without a default) or dropped, which rewrites no existing value, is not
+ * taken for a type change; short, because STATE holds one per column of every LOG_BASED table.
+ */
+function typeDigests(types: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(types).map(([n, t]) => [
+      n,
+      createHash('sha256').update(t).digest('hex').slice(0, 8),
+    ]),
+  );
 }
 
 /**
@@ -190,6 +214,20 @@ export function identityChange(
       }
       if (attnum > max && live.filled.has(name)) {
         return `column '${name}' was added with a default (or generated) since the last run: rows no change touched since hold values the change stream does not send`;
+      }
+    }
+  }
+  // Absent in bookmarks of earlier versions: taken as matching (the run records it), or every
+  // LOG_BASED table would be copied again on upgrade.
+  const types = bookmark.column_types;
+  if (types && typeof types === 'object' && !Array.isArray(types)) {
+    const stored = types as Record<string, unknown>;
+    const now = typeDigests(live.types);
+    for (const [name, digest] of Object.entries(now)) {
+      if (deselected.includes(name)) continue;
+      const was = stored[name];
+      if (typeof was === 'string' && was !== digest) {
+        return `column '${name}' changed type since the last run (now ${live.types[name]}): PostgreSQL rewrote every row's value in the new type and the change stream sends none of it`;
       }
     }
   }
