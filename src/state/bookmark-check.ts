@@ -2,6 +2,7 @@ import type { ClientBase } from 'pg';
 import { qualifiedName, quoteIdent } from '../db/quote';
 import { InputError } from '../errors';
 import type { StreamColumns } from '../sync/stream-columns';
+import { bookmarkText } from '../sync/bookmark-literal';
 import { RawJson } from './raw-json';
 import { bookmarkFor, type TapState } from './tap-state';
 
@@ -10,10 +11,16 @@ const isDataException = (e: unknown): e is { code: string; message: string } =>
   typeof (e as { code?: unknown }).code === 'string' &&
   (e as { code: string }).code.startsWith('22');
 
+/** The text the sync compares with (bookmark-literal.ts), so the probe reads what the sync will. */
 function scalarText(v: unknown): string | null | 'not-scalar' {
+  if (
+    v instanceof RawJson ||
+    typeof v === 'string' ||
+    typeof v === 'number' ||
+    typeof v === 'boolean'
+  )
+    return bookmarkText(v);
   if (v === undefined || v === null) return null;
-  if (v instanceof RawJson) return v.toString();
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
   return 'not-scalar';
 }
 
