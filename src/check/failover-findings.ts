@@ -1,5 +1,6 @@
 import type { TapConfig } from '../config/tap-config';
-import type { HostPort } from '../config/hosts';
+import { serverAddress, type HostPort } from '../config/hosts';
+import { configForHost } from '../db/first-connection';
 import type { Queryable } from '../discovery/catalog-query';
 import { connectNegotiatingTls } from '../db/tls-fallback';
 import { ok, type Finding } from '../readiness/finding';
@@ -160,7 +161,7 @@ async function standbyDecodingFindings(
   for (const h of config.hosts.filter((x) => x.host !== config.host || x.port !== config.port)) {
     let conn;
     try {
-      conn = await connectNegotiatingTls({ ...config, host: h.host, port: h.port }, log);
+      conn = await connectNegotiatingTls(configForHost(config, h), log);
     } catch {
       continue;
     }
@@ -174,10 +175,10 @@ async function standbyDecodingFindings(
       if (p.standby === 'true') continue;
       out.push(
         p.wal_level === 'logical'
-          ? ok(`the primary ${h.host}:${h.port} has wal_level 'logical'`)
+          ? ok(`the primary ${serverAddress(h)} has wal_level 'logical'`)
           : {
               status: 'problem',
-              what: `the primary ${h.host}:${h.port} has wal_level '${p.wal_level}': decoding on a standby needs 'logical' on the primary`,
+              what: `the primary ${serverAddress(h)} has wal_level '${p.wal_level}': decoding on a standby needs 'logical' on the primary`,
               fix: 'ALTER SYSTEM SET wal_level = logical;',
               then: 'and restart the primary',
             },
@@ -208,10 +209,10 @@ async function standbyFindings(
   primarySlot: SlotInfo | null,
   log: Pick<Logger, 'info' | 'warn'>,
 ): Promise<Finding[]> {
-  const where = `${h.host}:${h.port}`;
+  const where = serverAddress(h);
   let conn;
   try {
-    conn = await connectNegotiatingTls({ ...config, host: h.host, port: h.port }, log);
+    conn = await connectNegotiatingTls(configForHost(config, h), log);
   } catch (e) {
     return [
       {

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import type { SelectedStream } from '../catalog/stream-selection';
+import { serverAddress } from '../config/hosts';
 import type { TapConfig } from '../config/tap-config';
 import { connectFirst } from '../db/first-connection';
 import type { Queryable } from '../discovery/catalog-query';
@@ -37,7 +38,7 @@ export async function runChecks(
   state: TapState,
   log: Pick<Logger, 'info' | 'warn'>,
 ): Promise<CheckSection[]> {
-  const where = `${given.host}:${given.port}, database '${given.database}', user '${given.username}'`;
+  const where = `${serverAddress(given)}, database '${given.database}', user '${given.username}'`;
   let client: Client;
   let config: TapConfig;
   try {
@@ -48,7 +49,7 @@ export async function runChecks(
   }
   try {
     // With a host list, the server the run settled on.
-    const settled = `${config.host}:${config.port}, database '${config.database}', user '${config.username}'`;
+    const settled = `${serverAddress(config)}, database '${config.database}', user '${config.username}'`;
     const sections: CheckSection[] = [
       { title: `connection (${settled})`, findings: await serverFindings(client, config) },
     ];

@@ -1,18 +1,39 @@
 import { InputError } from '../errors';
 
-/** The config keys a connection URL gives. */
+/** What a connection URL gives, under the tap's config key names. */
 export interface UrlSettings {
   host?: string;
   port?: string;
-  user?: string;
+  username?: string;
   password?: string;
-  dbname?: string;
+  database?: string;
   sslmode?: string;
+  ssl_ca?: string;
+  ssl_cert?: string;
+  ssl_key?: string;
   target_session_attrs?: string;
 }
 
-/** Query parameters that are config keys too; libpq's others have no meaning for the tap. */
-const PARAMS = ['sslmode', 'target_session_attrs'] as const;
+/** libpq's query parameters that are tap settings, and the config key each one sets. */
+const PARAMS: Readonly<Record<string, keyof UrlSettings>> = {
+  host: 'host',
+  port: 'port',
+  user: 'username',
+  password: 'password',
+  dbname: 'database',
+  sslmode: 'sslmode',
+  sslrootcert: 'ssl_ca',
+  sslcert: 'ssl_cert',
+  sslkey: 'ssl_key',
+  target_session_attrs: 'target_session_attrs',
+};
+
+/** asyncpg's and some drivers' `ssl=` parameter: a libpq sslmode, or a boolean. */
+function sslParam(value: string): string {
+  if (value === 'true') return 'require';
+  if (value === 'false') return 'disable';
+  return value;
+}
 
 const decode = (s: string) => {
   try {
@@ -24,7 +45,9 @@ const decode = (s: string) => {
 
 /**
  * A libpq / SQLAlchemy connection URL (`postgresql://`, `postgres://`,
- * `postgresql+psycopg2://` and other `+driver` forms): `user:password@host:port,host:port/db?…`.
+ * `postgresql+psycopg2://`, `+psycopg`, `+asyncpg` and other `+driver` forms):
+ * `user:password@host:port,host:port/db?…`; query parameters as libpq names them (sslrootcert,
+ * sslcert and sslkey are file paths).
  * Hand-parsed because WHATWG URL rejects libpq's host lists. Error messages never repeat the URL,
  * which holds the password.
  */
@@ -43,7 +66,7 @@ export function parseConnectionUrl(url: string): { settings: UrlSettings; ignore
   if (userinfo !== undefined) {
     const colon = userinfo.indexOf(':');
     const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
-    if (user) settings.user = decode(user);
+    if (user) settings.username = decode(user);
     if (colon >= 0) settings.password = decode(userinfo.slice(colon + 1));
   }
   if (hostpart) {
@@ -57,30 +80,25 @@ export function parseConnectionUrl(url: string): { settings: UrlSettings; ignore
         );
       }
       hosts.push(decode(h[1]!.replace(/^\[|\]$/g, '')));
-      ports.push(h[2] || '5432');
+      ports.push(h[2] ?? '');
     }
     settings.host = hosts.join(',');
-    settings.port = ports.every((p) => p === ports[0]) ? ports[0] : ports.join(',');
+    // A URL without any port leaves the port to the other sources (PGPORT, the default).
+    if (ports.some((p) => p !== '')) {
+      const filled = ports.map((p) => p || '5432');
+      settings.port = filled.every((p) => p === filled[0]) ? filled[0] : filled.join(',');
+    }
   }
-  if (path) settings.dbname = decode(path);
+  if (path) settings.database = decode(path);
   const ignored: string[] = [];
   for (const pair of (query ?? '').split('&').filter(Boolean)) {
     const eq = pair.indexOf('=');
     const key = decode(eq < 0 ? pair : pair.slice(0, eq));
     const value = decode(eq < 0 ? '' : pair.slice(eq + 1).replace(/\+/g, ' '));
-    if ((PARAMS as readonly string[]).includes(key)) {
-      settings[key as (typeof PARAMS)[number]] = value;
-    } else if (key === 'host') {
-      settings.host = value;
-    } else if (key === 'port') {
-      settings.port = value;
-    } else if (key === 'dbname') {
-      settings.dbname = value;
-    } else if (key === 'user') {
-      settings.user = value;
-    } else {
-      ignored.push(key);
-    }
+    const ours = Object.prototype.hasOwnProperty.call(PARAMS, key) ? PARAMS[key] : undefined;
+    if (ours) settings[ours] = value;
+    else if (key === 'ssl') settings.sslmode = sslParam(value);
+    else ignored.push(key);
   }
   return { settings, ignored };
 }

@@ -4,6 +4,14 @@ import { InputError } from '../errors';
 export interface HostPort {
   readonly host: string;
   readonly port: number;
+  /** With an SSH tunnel, `host:port` is its local end and this the server behind it. */
+  readonly remote?: HostPort;
+}
+
+/** `host:port` of the server itself, also when the connection goes through an SSH tunnel. */
+export function serverAddress(h: HostPort): string {
+  const server = h.remote ?? h;
+  return `${server.host}:${server.port}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { readJsonFile } from '../io/read-json-file';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../log/redact';
 import { assertValid, loadSchema } from '../schemas/schema-validator';
-import { parseConnectionUrl } from './connection-url';
+import { describeSources, resolveConnection } from './connection-sources';
 import { normalizeConfig, ORCHESTRATOR_KEYS } from './normalize-config';
 import type { TapConfig } from './tap-config';
 
@@ -21,16 +21,33 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   for (const key of settingNames()) {
     const v = env[ENV_PREFIX + key.toUpperCase()];
     if (v === undefined) continue;
-    out[key] = key === 'filter_schemas' && v.trim().startsWith('[') ? parseJsonList(v) : v;
+    out[key] =
+      key === 'filter_schemas' && v.trim().startsWith('[')
+        ? parseJson(key, v, 'a valid JSON array; use a comma list')
+        : key === 'ssh_tunnel'
+          ? parseJson(key, v, 'a JSON object')
+          : v;
   }
   return out;
 }
 
-function parseJsonList(v: string): unknown {
+function parseJson(key: string, v: string, what: string): unknown {
   try {
     return JSON.parse(v) as unknown;
   } catch {
-    throw new InputError(`${ENV_PREFIX}FILTER_SCHEMAS is not a valid JSON array; use a comma list`);
+    throw new InputError(`${ENV_PREFIX}${key.toUpperCase()} is not ${what}`);
+  }
+}
+
+/** The tunnel's key and passphrase are secrets from the moment they are read. */
+function registerSshSecrets(tunnel: unknown): void {
+  if (!isPlainObject(tunnel)) return;
+  for (const k of ['private_key', 'private_key_password']) {
+    const v = tunnel[k];
+    if (typeof v !== 'string') continue;
+    registerSecret(v);
+    // A key's lines, should a message quote one of them alone.
+    for (const line of v.split('\n')) if (line.trim().length >= 16) registerSecret(line.trim());
   }
 }
 
@@ -45,25 +62,6 @@ export interface LoadedConfig {
 }
 
 /**
- * `sqlalchemy_url` (MeltanoLabs tap-postgres's setting; any libpq URL) fills the connection keys
- * the config does not give itself: a key in the config wins over the URL's, so a URL can be
- * shared and a password kept apart (`--config ENV`, TAP_POSTGRES_PASSWORD).
- */
-function takeUrl(merged: Record<string, unknown>, url: string, log: Logger): void {
-  registerSecret(url);
-  const { settings, ignored } = parseConnectionUrl(url);
-  registerSecret(settings.password);
-  for (const key of ignored) {
-    log.warn(`sqlalchemy_url: parameter '${key}' has no meaning for tap-postgres; ignored`);
-  }
-  const ours: Record<string, string> = { user: 'username', dbname: 'database' };
-  for (const [key, value] of Object.entries(settings)) {
-    const given = merged[key] !== undefined || (ours[key] && merged[ours[key]] !== undefined);
-    if (!given) merged[key] = value;
-  }
-}
-
-/**
  * Reads `--config` sources left to right (later keys win), validates the merge against
  * schemas/config.schema.json and normalises it. Unknown keys are a warning (orchestrators add
  * their own), wrong types an error.
@@ -73,21 +71,26 @@ export function loadConfig(
   env: NodeJS.ProcessEnv,
   log: Logger,
 ): LoadedConfig {
-  const merged: Record<string, unknown> = {};
+  const given: Record<string, unknown> = {};
   for (const src of sources) {
     const doc = src === ENV_SOURCE ? configFromEnv(env) : readJsonFile(src, 'config');
     if (!isPlainObject(doc)) throw new InputError(`config file ${src}: must be a JSON object`);
-    Object.assign(merged, doc);
+    Object.assign(given, doc);
   }
-  if (typeof merged.sqlalchemy_url === 'string') takeUrl(merged, merged.sqlalchemy_url, log);
-  registerSecret(typeof merged.password === 'string' ? merged.password : undefined);
-  registerSecret(typeof merged.ssl_key === 'string' ? merged.ssl_key : undefined);
+  registerSshSecrets(given.ssh_tunnel);
   const what = `config (${sources.join(', ')})`;
-  if (merged.database === undefined && merged.dbname === undefined) {
-    throw new InputError(`${what}: missing required key 'database' (or its alias 'dbname')`);
+  const resolved = resolveConnection(given, env, log);
+  const merged = resolved.merged;
+  registerSecret(typeof merged.ssl_key === 'string' ? merged.ssl_key : undefined);
+  if (merged.database === undefined) {
+    throw new InputError(
+      `${what}: missing required key 'database' (or its alias 'dbname'): give it, a database in sqlalchemy_url, or PGDATABASE`,
+    );
   }
-  if (merged.username === undefined && merged.user === undefined) {
-    throw new InputError(`${what}: missing required key 'username' (or its alias 'user')`);
+  if (merged.username === undefined) {
+    throw new InputError(
+      `${what}: missing required key 'username' (or its alias 'user'): give it, a user in sqlalchemy_url, or PGUSER`,
+    );
   }
   assertValid('config', merged, what);
   const known = new Set(settingNames());
@@ -98,6 +101,7 @@ export function loadConfig(
   }
   try {
     const config = normalizeConfig(merged);
+    log.info(describeSources(resolved.sources));
     // A key given as a path is secret too once read.
     registerSecret(config.ssl?.key);
     return { config, raw: Object.freeze({ ...merged }) };

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
 import { hostList, targetSessionAttrsOf } from './hosts';
+import { readPemOrFile } from './pem-or-file';
+import { sshTunnelOf } from './ssh-tunnel-config';
 import type { TemporalOutOfRangePolicy } from '../values';
 import type {
   AckMode,
@@ -19,6 +20,7 @@ const ALIASES: ReadonlyArray<readonly [string, string]> = [
   ['database', 'dbname'],
   ['username', 'user'],
   ['batch_fetch_limit', 'itersize'],
+  ['replication_slot', 'replication_slot_name'],
 ];
 
 /** The Meltano / Singer orchestrators' own keys, which never deserve a warning. */
@@ -67,16 +69,9 @@ function schemasOf(raw: Raw): readonly string[] | null {
 
 /** Certificates and keys come as PEM text or as a path; read paths now so errors are early. */
 function pemOrFile(raw: Raw, key: string): string | undefined {
-  const v = str(raw[key]);
-  if (v === undefined || v.includes('-----BEGIN')) return v;
-  try {
-    return readFileSync(v, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      `config key '${key}': cannot read ${v} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give a file path or PEM text`,
-    );
-  }
+  return readPemOrFile(str(raw[key]), key);
 }
+
 
 function sslOf(raw: Raw): SslOptions | null {
   const mode = str(raw.sslmode);
@@ -144,10 +139,11 @@ export function normalizeConfig(raw: Raw): TapConfig {
     password: str(raw.password),
     schemas: schemasOf(raw),
     ssl: sslOf(raw),
+    sshTunnel: sshTunnelOf(raw.ssh_tunnel),
     batchFetchLimit: batch,
     snapshotParallelism: parallelism,
     defaultReplicationMethod: (str(raw.default_replication_method) as ReplicationMethod) ?? null,
-    replicationSlot: str(raw.replication_slot) ?? defaultSlotName(database),
+    replicationSlot: str(pick(raw, 'replication_slot')) ?? defaultSlotName(database),
     publicationName: str(raw.publication_name) ?? 'tap_postgres',
     logicalDecodingPlugin: (str(raw.logical_decoding_plugin) as DecodingPlugin) ?? 'pgoutput',
     breakAtEndLsn: bool(raw.break_at_end_lsn, true),

@@ -26,6 +26,18 @@ export interface SslOptions {
   readonly key?: string;
 }
 
+/** `ssh_tunnel`: every connection of the run goes through this SSH server (src/db/ssh-tunnel.ts). */
+export interface SshTunnelOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  /** The private key's text (a path is already read), checked to parse with the passphrase. */
+  readonly privateKey: string;
+  readonly passphrase: string | undefined;
+  /** `SHA256:…` as ssh-keygen -l prints it; unset accepts any host key. */
+  readonly hostKeyFingerprint: string | undefined;
+}
+
 /**
  * The one normalised, frozen config the rest of the tap reads. Aliases (Mage, singer-io,
  * pipelinewise, Meltano) are resolved in `normalize-config.ts` and nowhere else.
@@ -47,6 +59,12 @@ export interface TapConfig {
   /** Schemas to discover; null means every non-system schema. */
   readonly schemas: readonly string[] | null;
   readonly ssl: SslOptions | null;
+  readonly sshTunnel: SshTunnelOptions | null;
+  /**
+   * Set while an SSH tunnel runs: `host` and `port` then name the tunnel's local end, and this
+   * is the server as the config names it: the name TLS verifies and messages show.
+   */
+  readonly remote?: HostPort;
   readonly batchFetchLimit: number;
   /** FULL_TABLE: connections that copy one large table in CTID block ranges (1 = one connection). */
   readonly snapshotParallelism: number;

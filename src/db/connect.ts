@@ -1,4 +1,7 @@
+import { isIP } from 'node:net';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Client, type ClientConfig } from 'pg';
+import { serverAddress } from '../config/hosts';
 import type { TapConfig } from '../config/tap-config';
 import { RuntimeError } from '../errors';
 import { disableIdleSessionTimeout, sessionOptions } from './session-settings';
@@ -13,6 +16,24 @@ const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 /** pg accepts `replication: 'database'` (a walsender connection); @types/pg does not list it. */
 export type TapClientConfig = ClientConfig & { replication?: 'database' };
 
+/**
+ * verify-ca checks the chain but, like libpq, not the host name. Through an SSH tunnel the
+ * socket's host is the tunnel's local end: SNI and verify-full's host check use the server's
+ * own name instead (SNI never carries an IP address).
+ */
+function tlsIdentity(config: TapConfig): {
+  servername?: string;
+  checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
+} {
+  if (config.ssl?.mode === 'verify-ca') return { checkServerIdentity: () => undefined };
+  const remote = config.remote?.host;
+  if (remote === undefined) return {};
+  return {
+    ...(isIP(remote) === 0 ? { servername: remote } : {}),
+    checkServerIdentity: (_host, cert) => checkServerIdentity(remote, cert),
+  };
+}
+
 export function clientConfig(
   config: TapConfig,
   extra: Partial<TapClientConfig> = {},
@@ -25,8 +46,7 @@ export function clientConfig(
           ...(config.ssl.ca ? { ca: config.ssl.ca } : {}),
           ...(config.ssl.cert ? { cert: config.ssl.cert } : {}),
           ...(config.ssl.key ? { key: config.ssl.key } : {}),
-          // verify-ca checks the chain but, like libpq, not the host name.
-          ...(config.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+          ...tlsIdentity(config),
         }
       : false;
   return {
@@ -69,18 +89,19 @@ export function isTlsUnsupported(e: unknown): boolean {
 /** A connection failure as one line that says what to check; never includes the password. */
 export function describeConnectError(config: TapConfig, e: unknown): RuntimeError {
   const err = e as NodeJS.ErrnoException & { code?: string; message?: string };
-  const where = `${config.host}:${config.port}`;
+  const where = serverAddress(config);
+  const host = (config.remote ?? config).host;
   const code = err.code ?? '';
   const why = isTlsUnsupported(e)
     ? `the server at ${where} does not accept TLS connections (sslmode ${config.ssl?.mode ?? 'require'}): turn on ssl in the server's postgresql.conf, or set sslmode to prefer to fall back to an unencrypted connection`
     : code === 'ECONNREFUSED'
       ? `connection refused at ${where}: is PostgreSQL running and listening there?`
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-        ? `host '${config.host}' not found: check 'host'`
+        ? `host '${host}' not found: check 'host'`
         : code === 'ETIMEDOUT'
           ? `timed out connecting to ${where}`
           : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-            ? `the server's TLS certificate does not name host '${config.host}' (sslmode verify-full): connect through a name the certificate lists, or use sslmode verify-ca`
+            ? `the server's TLS certificate does not name host '${host}' (sslmode verify-full): connect through a name the certificate lists, or use sslmode verify-ca`
             : UNTRUSTED_CERT_CODES.has(code)
               ? `the server's TLS certificate is not trusted (${code}): check that 'ssl_ca' is the CA that signed it`
               : code === '28P01'

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import type { TapConfig } from '../config/tap-config';
-import type { HostPort, TargetSessionAttrs } from '../config/hosts';
+import { serverAddress, type HostPort, type TargetSessionAttrs } from '../config/hosts';
 import { RuntimeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { connectNegotiatingTls, type NegotiatedConnection } from './tls-fallback';
@@ -43,7 +43,13 @@ function describeRole(role: SessionRole): string {
   return role.standby ? 'a standby' : role.readOnly ? 'a read-only primary' : 'the primary';
 }
 
-const where = (h: HostPort) => `${h.host}:${h.port}`;
+const where = serverAddress;
+
+/** The config for one server of the host list (its tunnel's local end, when there is one). */
+export function configForHost(config: TapConfig, h: HostPort): TapConfig {
+  const { remote: _, ...rest } = config;
+  return Object.freeze({ ...rest, host: h.host, port: h.port, ...(h.remote ? { remote: h.remote } : {}) });
+}
 
 /**
  * The run's first connection: TLS settled as sslmode says (src/db/tls-fallback.ts) and, with a
@@ -65,7 +71,7 @@ export async function connectFirst(
   for (const pass of passes) {
     for (const h of config.hosts) {
       if (unreachable.has(where(h))) continue;
-      const candidate: TapConfig = Object.freeze({ ...config, host: h.host, port: h.port });
+      const candidate = configForHost(config, h);
       let conn: NegotiatedConnection;
       try {
         conn = await connectNegotiatingTls(candidate, log);

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { serverAddress } from '../config/hosts';
 import type { TapConfig } from '../config/tap-config';
 import { RuntimeError } from '../errors';
 import type { Logger } from '../log/logger';
@@ -52,7 +53,7 @@ export async function connectNegotiatingTls(
     if (!transportRefused(e)) throw e;
   }
   const client = await connect(second);
-  const where = `${config.host}:${config.port}`;
+  const where = serverAddress(config);
   if (second.ssl === null) {
     log.warn(
       `sslmode ${mode}: TLS is not available at ${where}; connected without it, so this run's connections are unencrypted`,
