@@ -10,12 +10,28 @@ const HEADER = `# Meltano plugin definition of tap-postgres, generated from \`ta
 # rewrites it). Copy the extractor into your project's meltano.yml; see docs/meltano.md.
 `;
 
+interface Property {
+  type: unknown;
+  default?: unknown;
+  description: string;
+  properties?: Record<string, Property>;
+}
+
 interface About {
   name: string;
   capabilities: string[];
-  settings: {
-    properties: Record<string, { type: unknown; default?: unknown; description: string }>;
-  };
+  settings: { properties: Record<string, Property> };
+}
+
+/** The settings with an object's keys as `object.key`, as meltano.yml lists them. */
+function flat(a: About): Record<string, Property> {
+  return Object.fromEntries(
+    Object.entries(a.settings.properties).flatMap(([name, p]) =>
+      p.type === 'object' && p.properties
+        ? Object.entries(p.properties).map(([sub, q]) => [`${name}.${sub}`, q])
+        : [[name, p]],
+    ),
+  );
 }
 
 async function about(): Promise<About> {
@@ -47,11 +63,9 @@ describe('meltano/meltano.yml', () => {
     expect(ext.executable).toBe('tap-postgres');
     expect(new Set(ext.capabilities)).toEqual(new Set(a.capabilities));
     expect(ext.capabilities).toEqual(expect.arrayContaining(['log-based', 'discover', 'state']));
-    expect(new Set(ext.settings.map((s) => s.name))).toEqual(
-      new Set(Object.keys(a.settings.properties)),
-    );
+    expect(new Set(ext.settings.map((s) => s.name))).toEqual(new Set(Object.keys(flat(a))));
     for (const s of ext.settings) {
-      const p = a.settings.properties[s.name]!;
+      const p = flat(a)[s.name]!;
       expect(s.description).toBe(p.description);
       expect(s.description.length).toBeGreaterThan(0);
       expect(s.value).toEqual(p.default);
@@ -62,6 +76,9 @@ describe('meltano/meltano.yml', () => {
     expect(kind('break_at_end_lsn')).toBe('boolean');
     expect(kind('ack_mode')).toBe('options');
     expect(kind('filter_schemas')).toBe('array');
+    expect(kind('ssh_tunnel.enable')).toBe('boolean');
+    expect(kind('ssh_tunnel.private_key')).toBe('password');
+    expect(kind('ssh_tunnel.private_key_password')).toBe('password');
   });
 
   it('validates settings groups as the config schema requires them', () => {
@@ -70,6 +87,7 @@ describe('meltano/meltano.yml', () => {
       ['database', 'user'],
       ['dbname', 'username'],
       ['dbname', 'user'],
+      ['sqlalchemy_url'],
     ]);
   });
 });

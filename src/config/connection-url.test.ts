@@ -6,36 +6,80 @@ describe('connection URLs', () => {
       'SQLAlchemy with a driver, TLS',
       'postgresql+psycopg2://etl:s%40cret@db.example.com:6543/shop?sslmode=require',
       {
-        user: 'etl',
+        username: 'etl',
         password: 's@cret',
         host: 'db.example.com',
         port: '6543',
-        dbname: 'shop',
+        database: 'shop',
         sslmode: 'require',
       },
     ],
-    ['libpq, defaults', 'postgres://db/shop', { host: 'db', port: '5432', dbname: 'shop' }],
+    [
+      'libpq, no port: left to PGPORT or the default',
+      'postgres://db/shop',
+      { host: 'db', database: 'shop' },
+    ],
     [
       "libpq's host list, one port each",
       'postgresql://u:p@db1:5432,db2:5433/shop?target_session_attrs=read-write',
       {
-        user: 'u',
+        username: 'u',
         password: 'p',
         host: 'db1,db2',
         port: '5432,5433',
-        dbname: 'shop',
+        database: 'shop',
         target_session_attrs: 'read-write',
       },
     ],
     [
       'a host list with one port for all, IPv6',
       'postgresql://u@[::1]:6000,db2:6000/shop',
-      { user: 'u', host: '::1,db2', port: '6000', dbname: 'shop' },
+      { username: 'u', host: '::1,db2', port: '6000', database: 'shop' },
+    ],
+    [
+      'a host list where one host has no port (5432)',
+      'postgresql://db1:6000,db2/shop',
+      { host: 'db1,db2', port: '6000,5432', database: 'shop' },
     ],
     [
       'hosts as parameters',
       'postgresql:///shop?host=a,b&port=1,2',
-      { host: 'a,b', port: '1,2', dbname: 'shop' },
+      { host: 'a,b', port: '1,2', database: 'shop' },
+    ],
+    [
+      'psycopg 3 with certificate paths',
+      'postgresql+psycopg://u@db/shop?sslmode=verify-full&sslrootcert=/etc/ca.pem&sslcert=/c.pem&sslkey=/k.pem',
+      {
+        username: 'u',
+        host: 'db',
+        database: 'shop',
+        sslmode: 'verify-full',
+        ssl_ca: '/etc/ca.pem',
+        ssl_cert: '/c.pem',
+        ssl_key: '/k.pem',
+      },
+    ],
+    [
+      "asyncpg's ssl=true",
+      'postgresql+asyncpg://u:pw@db:5433/shop?ssl=true',
+      {
+        username: 'u',
+        password: 'pw',
+        host: 'db',
+        port: '5433',
+        database: 'shop',
+        sslmode: 'require',
+      },
+    ],
+    [
+      "asyncpg's ssl=verify-full",
+      'postgresql+asyncpg://db/shop?ssl=verify-full',
+      { host: 'db', database: 'shop', sslmode: 'verify-full' },
+    ],
+    [
+      'user, password and dbname as parameters',
+      'postgresql://db?user=a&password=b%20c&dbname=d',
+      { host: 'db', username: 'a', password: 'b c', database: 'd' },
     ],
   ])('%s', (_, url, expected) => {
     expect(parseConnectionUrl(url).settings).toEqual(expected);
@@ -43,8 +87,10 @@ describe('connection URLs', () => {
 
   it('names the parameters it ignores', () => {
     expect(
-      parseConnectionUrl('postgresql://db/x?connect_timeout=5&sslmode=disable').ignored,
-    ).toEqual(['connect_timeout']);
+      parseConnectionUrl(
+        'postgresql://db/x?connect_timeout=5&sslmode=disable&application_name=a&options=-c%20x',
+      ).ignored,
+    ).toEqual(['connect_timeout', 'application_name', 'options']);
   });
 
   it.each([

@@ -72,7 +72,6 @@ function pemOrFile(raw: Raw, key: string): string | undefined {
   return readPemOrFile(str(raw[key]), key);
 }
 
-
 function sslOf(raw: Raw): SslOptions | null {
   const mode = str(raw.sslmode);
   const on = bool(raw.ssl, false);

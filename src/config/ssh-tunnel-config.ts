@@ -31,7 +31,9 @@ export function sshTunnelOf(v: unknown): SshTunnelOptions | null {
   const text = (k: string): string => {
     const s = v[k];
     if (typeof s !== 'string' || s.length === 0) {
-      throw new InputError(`config key 'ssh_tunnel.${k}' is required when ssh_tunnel.enable is true`);
+      throw new InputError(
+        `config key 'ssh_tunnel.${k}' is required when ssh_tunnel.enable is true`,
+      );
     }
     return s;
   };
@@ -50,7 +52,10 @@ export function sshTunnelOf(v: unknown): SshTunnelOptions | null {
   const parsed = utils.parseKey(privateKey, passphrase);
   if (parsed instanceof Error) throw new InputError(keyProblem(parsed.message, !!passphrase));
   const fingerprint = v.host_key_fingerprint;
-  if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !/^SHA256:/.test(fingerprint))) {
+  if (
+    fingerprint !== undefined &&
+    (typeof fingerprint !== 'string' || !/^SHA256:/.test(fingerprint))
+  ) {
     throw new InputError(
       `config key 'ssh_tunnel.host_key_fingerprint' must be the SHA256:… form ssh-keygen -l prints`,
     );

@@ -26,6 +26,7 @@ export interface MeltanoExtractor {
 
 interface SettingSchema {
   type?: string | string[];
+  properties?: Record<string, SettingSchema>;
   enum?: unknown[];
   default?: unknown;
   description?: string;
@@ -52,6 +53,18 @@ function requiredGroups(schema: Record<string, unknown>): string[][] {
   );
 }
 
+/**
+ * An object setting (ssh_tunnel) as one setting per key, `ssh_tunnel.private_key`: Meltano nests
+ * them again, and each can be sensitive on its own.
+ */
+function flatten(props: Record<string, SettingSchema>): Array<[string, SettingSchema]> {
+  return Object.entries(props).flatMap(([name, s]): Array<[string, SettingSchema]> =>
+    s.type === 'object' && s.properties
+      ? Object.entries(s.properties).map(([sub, p]) => [`${name}.${sub}`, p])
+      : [[name, s]],
+  );
+}
+
 /** The `plugins.extractors[]` entry of a meltano.yml, derived from `--about` so the two agree. */
 export function meltanoExtractor(about: AboutInfo): MeltanoExtractor {
   const props = (about.settings.properties ?? {}) as Record<string, SettingSchema>;
@@ -62,8 +75,9 @@ export function meltanoExtractor(about: AboutInfo): MeltanoExtractor {
     label: 'PostgreSQL',
     description: about.description,
     capabilities: [...about.capabilities],
-    settings_group_validation: requiredGroups(about.settings),
-    settings: Object.entries(props).map(([name, s]) => {
+    // A connection URL alone is a complete config too.
+    settings_group_validation: [...requiredGroups(about.settings), ['sqlalchemy_url']],
+    settings: flatten(props).map(([name, s]) => {
       const kind = kindOf(s);
       return {
         name,

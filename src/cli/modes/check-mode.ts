@@ -1,6 +1,7 @@
 import { runChecks } from '../../check/run-checks';
 import { formatReport, isReady } from '../../check/check-report';
 import { loadConfig } from '../../config/load-config';
+import { withSshTunnel } from '../../db/ssh-tunnel';
 import type { Logger } from '../../log/logger';
 import { redact } from '../../log/redact';
 import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
@@ -21,7 +22,7 @@ export async function runCheck(
   const { config } = loadConfig(args.config, io.env, log);
   const streams = args.catalog === undefined ? null : loadSelectedStreams(args.catalog, config);
   const state = withLegacyBookmarks(loadState(args.state), streams ?? [], log);
-  const sections = await runChecks(config, streams, state, log);
+  const sections = await withSshTunnel(config, log, (c) => runChecks(c, streams, state, log));
   for (const l of formatReport(sections)) io.stderr(redact(l));
   return isReady(sections) ? 0 : 1;
 }

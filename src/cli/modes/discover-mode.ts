@@ -5,6 +5,7 @@ import type { Queryable } from '../../discovery/catalog-query';
 import { discover } from '../../discovery/discover';
 import { inspectSchemas, schemaFilterWarnings } from '../../discovery/schema-filter';
 import { connectFirst } from '../../db/first-connection';
+import { withSshTunnel } from '../../db/ssh-tunnel';
 import type { Logger } from '../../log/logger';
 import { writeDocument, type CliIo } from '../cli-io';
 import type { CliArgs } from '../parse-args';
@@ -15,7 +16,11 @@ export async function runDiscover(
   io: CliIo,
   log: Logger,
 ): Promise<number> {
-  const { config } = loadConfig(args.config, io.env, log);
+  const loaded = loadConfig(args.config, io.env, log).config;
+  return withSshTunnel(loaded, log, (config) => discoverWith(config, io, log));
+}
+
+async function discoverWith(config: TapConfig, io: CliIo, log: Logger): Promise<number> {
   const started = Date.now();
   const { client } = await connectFirst(config, log);
   try {

@@ -1,6 +1,8 @@
 import { loadConfig } from '../../config/load-config';
 import { connect } from '../../db/connect';
 import { connectFirst } from '../../db/first-connection';
+import { withSshTunnel } from '../../db/ssh-tunnel';
+import type { TapConfig } from '../../config/tap-config';
 import type { Logger } from '../../log/logger';
 import type { LiveArea } from '../../progress/live-area';
 import { estimateRows } from '../../progress/row-estimates';
@@ -29,6 +31,20 @@ export async function runSync(
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
+  return withSshTunnel(loaded, log, (through) =>
+    syncWith(through, args, io, log, streams, state, live),
+  );
+}
+
+async function syncWith(
+  loaded: TapConfig,
+  args: Extract<CliArgs, { mode: 'sync' }>,
+  io: CliIo,
+  log: Logger,
+  streams: ReturnType<typeof loadSelectedStreams>,
+  state: ReturnType<typeof withLegacyBookmarks>,
+  live: LiveArea | undefined,
+): Promise<number> {
   const first = await connectFirst(loaded, log);
   // Every further connection (reconnects, COPY workers, replication) goes the way the first went.
   const config = first.config;
