@@ -10,6 +10,7 @@ const plain = utils.generateKeyPairSync('ed25519').private;
 const encrypted = utils.generateKeyPairSync('ed25519', {
   passphrase: 'correct horse',
   cipher: 'aes256-cbc',
+  rounds: 8,
 }).private;
 const base = { enable: true, host: 'bastion', username: 'etl', private_key: plain };
 

@@ -20,7 +20,12 @@ export function keyFingerprint(key: Buffer): string {
 type SshError = Error & { level?: string; code?: string };
 
 /** One line that says what to check; config mistakes (key, user) exit 2, the network 1. */
-function describeSshError(o: SshTunnelOptions, e: SshError, seenKey: string | undefined): Error {
+function describeSshError(
+  o: SshTunnelOptions,
+  e: SshError,
+  seenKey: string | undefined,
+  readyTimeoutMs: number,
+): Error {
   const where = `${o.host}:${o.port}`;
   if (
     o.hostKeyFingerprint !== undefined &&
@@ -38,7 +43,7 @@ function describeSshError(o: SshTunnelOptions, e: SshError, seenKey: string | un
   }
   if (e.level === 'client-timeout') {
     return new RuntimeError(
-      `ssh_tunnel: timed out connecting to ${where} after ${SSH_READY_TIMEOUT_MS / 1000} s`,
+      `ssh_tunnel: timed out connecting to ${where} after ${readyTimeoutMs / 1000} s`,
       'ETIMEDOUT',
     );
   }
@@ -63,13 +68,19 @@ function describeSshError(o: SshTunnelOptions, e: SshError, seenKey: string | un
 }
 
 /** Opens an authenticated SSH connection; rejects with a one-line TapError. */
-function connectSsh(o: SshTunnelOptions, log: Pick<Logger, 'info'>): Promise<SshClient> {
+function connectSsh(
+  o: SshTunnelOptions,
+  log: Pick<Logger, 'info'>,
+  readyTimeoutMs: number,
+): Promise<SshClient> {
   return new Promise((resolve, reject) => {
     const ssh = new SshClient();
     let seenKey: string | undefined;
     const fail = (e: SshError) => {
+      // The connection's own last words (e.g. "lost before handshake") would have no listener.
+      ssh.on('error', () => {});
       ssh.end();
-      reject(describeSshError(o, e, seenKey));
+      reject(describeSshError(o, e, seenKey, readyTimeoutMs));
     };
     ssh.once('error', fail);
     ssh.once('ready', () => {
@@ -82,7 +93,7 @@ function connectSsh(o: SshTunnelOptions, log: Pick<Logger, 'info'>): Promise<Ssh
       username: o.username,
       privateKey: o.privateKey,
       ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
-      readyTimeout: SSH_READY_TIMEOUT_MS,
+      readyTimeout: readyTimeoutMs,
       keepaliveInterval: KEEPALIVE_MS,
       keepaliveCountMax: KEEPALIVE_MAX,
       // The Meltano SDK's taps accept any host key (paramiko's AutoAddPolicy); so does this,
@@ -117,7 +128,11 @@ const key = (h: HostPort) => `${h.host}\u0000${h.port}`;
  * every forwarded connection at once; the next connection opened (a retry's reconnect) opens a
  * new SSH connection first, or fails and leaves `problem()` to say why.
  */
-export async function openSshTunnel(config: TapConfig, log: Logger): Promise<SshTunnel> {
+export async function openSshTunnel(
+  config: TapConfig,
+  log: Logger,
+  readyTimeoutMs = SSH_READY_TIMEOUT_MS,
+): Promise<SshTunnel> {
   const o = config.sshTunnel;
   if (o === null) throw new Error('openSshTunnel: the config has no ssh_tunnel');
   const bastion = `${o.host}:${o.port}`;
@@ -142,12 +157,12 @@ export async function openSshTunnel(config: TapConfig, log: Logger): Promise<Ssh
       for (const s of sockets) s.destroy();
     });
   };
-  adopt(await connectSsh(o, log));
+  adopt(await connectSsh(o, log, readyTimeoutMs));
   log.info(`ssh_tunnel: connected to ${bastion} as '${o.username}'`);
 
   const live = async (): Promise<SshClient> => {
     if (ssh) return ssh;
-    connecting ??= connectSsh(o, log).finally(() => (connecting = null));
+    connecting ??= connectSsh(o, log, readyTimeoutMs).finally(() => (connecting = null));
     const client = await connecting;
     if (ssh !== client) {
       adopt(client);

@@ -34,6 +34,11 @@ export const REQUIREMENTS = {
     probe: ['openssl', 'version'],
     install: 'install openssl (Debian: apt-get install openssl)',
   },
+  sshd: {
+    tests: 'the SSH tunnel tests',
+    probe: ['/usr/sbin/sshd', '-V'],
+    install: 'install the OpenSSH server (Debian: apt-get install openssh-server)',
+  },
 } as const satisfies Record<string, Requirement>;
 
 export type RequirementName = keyof typeof REQUIREMENTS;
