@@ -22,6 +22,7 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
   let gate: BastionOnlyGate;
   const files = tempFiles();
   const ROWS = 16_000;
+  let catalog: Record<string, unknown>;
 
   const tunnel = (over: Record<string, unknown> = {}) => ({
     enable: true,
@@ -66,6 +67,8 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
     `);
     sshd = await startSshd();
     gate = await startBastionOnlyGate(db.config.host, db.config.port);
+    const disc = await runTap(['--config', config(), '--discover']);
+    catalog = JSON.parse(disc.stdout) as Record<string, unknown>;
   });
   afterAll(async () => {
     await gate?.close();
@@ -81,14 +84,12 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
     expect(gate.counts.refused).toBeGreaterThan(refused);
   });
 
-  let catalog: Record<string, unknown>;
-
   it('discovers, syncs FULL_TABLE and INCREMENTAL through the bastion', async () => {
     const admitted = gate.counts.admitted;
     const disc = await runTap(['--config', config(), '--discover', '--log-level', 'debug']);
     expect(disc.stderr).not.toMatch(/CRITICAL|WARN/);
     expect(disc.code).toBe(0);
-    catalog = JSON.parse(disc.stdout) as Record<string, unknown>;
+    expect(JSON.parse(disc.stdout)).toEqual(catalog);
     expect(disc.stderr).toContain(
       `INFO ssh_tunnel: 127.0.0.1:${sshd.port} has host key ${sshd.hostKeyFingerprint} (not pinned)`,
     );
@@ -324,6 +325,59 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
       expect(t.problem()).toBeUndefined();
     } finally {
       await t.close();
+    }
+  });
+
+  it('the bastion gone mid-run: the run fails saying so, after its reconnect finds no bastion', async () => {
+    const own = await startSshd();
+    try {
+      const sel = files.write(
+        'lb-wait.json',
+        selectStreams(catalog as never, { 'public-items': { method: 'LOG_BASED' } }),
+      );
+      const cfg = config({
+        ssh_tunnel: {
+          enable: true,
+          host: '127.0.0.1',
+          port: own.port,
+          username: own.username,
+          private_key: own.key,
+        },
+        break_at_end_lsn: false,
+        logical_poll_total_seconds: 60,
+        connection_retries: 1,
+        retry_backoff_seconds: 0.1,
+      });
+      const before = new Set(gate.sshdPids);
+      const run = runTap(['--config', cfg, '--catalog', sel]);
+      // Streaming has begun once the walsender's connection came through a new sshd session.
+      const deadline = Date.now() + 20_000;
+      while ([...gate.sshdPids].filter((p) => !before.has(p)).length === 0) {
+        if (Date.now() > deadline) throw new Error('the run never connected');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 1_500));
+      const started = Date.now();
+      await own.stop();
+      for (const pid of [...gate.sshdPids].filter((p) => !before.has(p))) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      const r = await run;
+      expect(r.code).toBe(1);
+      const critical = r.stderrLines.filter((l) => l.startsWith('CRITICAL'));
+      expect(critical).toHaveLength(1);
+      expect(critical[0]).toMatch(
+        new RegExp(
+          `\\(ssh_tunnel: the SSH connection to 127\\.0\\.0\\.1:${own.port} (was closed|failed: [^,]+), and connecting again failed: connection refused at 127\\.0\\.0\\.1:${own.port}: is an SSH server listening there\\?\\)$`,
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await own.stop();
     }
   });
 });

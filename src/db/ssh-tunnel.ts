@@ -139,6 +139,8 @@ export async function openSshTunnel(
   let ssh: SshClient | null = null;
   let connecting: Promise<SshClient> | null = null;
   let problem: string | undefined;
+  /** Why the last SSH connection ended, until a new one is up. */
+  let lost: string | undefined;
   let closed = false;
   let forwarded = 0;
   const sockets = new Set<Socket>();
@@ -153,6 +155,7 @@ export async function openSshTunnel(
       if (ssh === client) ssh = null;
       if (closed) return;
       problem ??= `the SSH connection to ${bastion} was closed`;
+      lost = problem;
       log.warn(`ssh_tunnel: ${problem}; its ${sockets.size} forwarded connections are lost`);
       for (const s of sockets) s.destroy();
     });
@@ -167,6 +170,7 @@ export async function openSshTunnel(
     if (ssh !== client) {
       adopt(client);
       problem = undefined;
+      lost = undefined;
       log.warn(`ssh_tunnel: connected to ${bastion} again`);
     }
     return client;
@@ -201,7 +205,8 @@ export async function openSshTunnel(
           },
         ),
       (e: unknown) => {
-        problem = e instanceof Error ? e.message.replace(/^ssh_tunnel: /, '') : String(e);
+        const why = e instanceof Error ? e.message.replace(/^ssh_tunnel: /, '') : String(e);
+        problem = lost === undefined ? why : `${lost}, and connecting again failed: ${why}`;
         socket.destroy();
       },
     );
