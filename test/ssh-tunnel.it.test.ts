@@ -6,7 +6,7 @@ import { clientConfig } from '../src/db/connect';
 import { createLogger } from '../src/log/logger';
 import { startBastionOnlyGate, type BastionOnlyGate } from './support/bastion-only-gate';
 import { lastState, parseMessages, records, selectStreams } from './support/catalog-helpers';
-import { describeNeeding } from './support/requirements';
+import { describeNeeding, lacking } from './support/requirements';
 import { runTap, spawnTap, tempFiles, type TapRun } from './support/run-tap';
 import { startSshd, type Sshd } from './support/sshd';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
@@ -380,4 +380,31 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
       await own.stop();
     }
   });
+
+  // The TLS server's certificate names `localhost` only (test/support/tls-server.ts).
+  (lacking('openssl') ? it.skip : it)(
+    "TLS through the tunnel verifies the server's own name (verify-full), not the tunnel's end",
+    async () => {
+      const u = new URL(process.env.TAP_POSTGRES_TEST_TLS_URL!);
+      const tls = (host: string) =>
+        files.write(`tls-${host}.json`, {
+          host,
+          port: Number(u.port),
+          user: decodeURIComponent(u.username),
+          password: decodeURIComponent(u.password),
+          dbname: 'postgres',
+          sslmode: 'verify-full',
+          ssl_ca: process.env.TAP_POSTGRES_TEST_TLS_CA,
+          ssh_tunnel: tunnel(),
+        });
+      const ok = await runTap(['--config', tls('localhost'), '--discover']);
+      expect(ok.stderr).not.toMatch(/CRITICAL/);
+      expect(ok.code).toBe(0);
+      const wrongName = await runTap(['--config', tls('127.0.0.1'), '--discover']);
+      expect(wrongName.code).toBe(1);
+      expect(wrongName.stderrLines.filter((l) => l.startsWith('CRITICAL'))[0]).toMatch(
+        /^CRITICAL cannot connect to PostgreSQL: the server's TLS certificate does not name host '127\.0\.0\.1' \(sslmode verify-full\)/,
+      );
+    },
+  );
 });

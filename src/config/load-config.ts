@@ -101,7 +101,11 @@ export function loadConfig(
   }
   try {
     const config = normalizeConfig(merged);
-    log.info(describeSources(resolved.sources));
+    // Worth a line at info level only when something besides the config had a say.
+    const mixed = Object.values(resolved.sources).some(
+      (s) => s === 'sqlalchemy_url' || s === 'environment',
+    );
+    (mixed ? log.info : log.debug)(describeSources(resolved.sources));
     // A key given as a path is secret too once read.
     registerSecret(config.ssl?.key);
     return { config, raw: Object.freeze({ ...merged }) };
