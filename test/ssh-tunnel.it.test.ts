@@ -263,6 +263,25 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('a database the bastion cannot reach: exit 1, one line naming the bastion and the database', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const r = await runTap(['--config', config({ port: closed }), '--discover']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const critical = r.stderrLines.filter((l) => l.startsWith('CRITICAL'));
+    expect(critical).toHaveLength(1);
+    expect(critical[0]).toMatch(
+      new RegExp(
+        `^CRITICAL cannot connect to PostgreSQL: .* \\(ssh_tunnel: the bastion 127\\.0\\.0\\.1:${sshd.port} could not open a connection to 127\\.0\\.0\\.1:${closed}: .+\\)$`,
+      ),
+    );
+  });
+
   it('a bastion that never answers: a bounded timeout', async () => {
     const silent: Server = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));

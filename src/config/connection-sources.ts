@@ -120,7 +120,8 @@ export function resolveConnection(
   }
   if (sources.host === undefined) sources.host = 'default';
   if (sources.port === undefined) sources.port = 'default';
-  if (sources.sslmode === undefined) sources.sslmode = given(merged.ssl) ? 'config' : 'default';
+  if (sources.sslmode === undefined)
+    sources.sslmode = merged.ssl === true || merged.ssl === 'true' ? 'config' : 'default';
   registerSecret(typeof merged.password === 'string' ? merged.password : undefined);
   return { merged, sources };
 }

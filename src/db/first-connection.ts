@@ -48,7 +48,12 @@ const where = serverAddress;
 /** The config for one server of the host list (its tunnel's local end, when there is one). */
 export function configForHost(config: TapConfig, h: HostPort): TapConfig {
   const { remote: _, ...rest } = config;
-  return Object.freeze({ ...rest, host: h.host, port: h.port, ...(h.remote ? { remote: h.remote } : {}) });
+  return Object.freeze({
+    ...rest,
+    host: h.host,
+    port: h.port,
+    ...(h.remote ? { remote: h.remote } : {}),
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import { utils } from 'ssh2';
  * the key; as any other user sshd can only log in that same user, which is who the tests log in
  * as then.
  */
-export const SSHD = process.env.TAP_POSTGRES_SSHD ?? '/usr/sbin/sshd';
+export const SSHD = '/usr/sbin/sshd';
 
 export interface Sshd {
   readonly port: number;
