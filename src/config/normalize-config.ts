@@ -110,6 +110,13 @@ export function normalizeConfig(raw: Raw): TapConfig {
   if (!database) throw new InputError(`config: missing required key 'database' (or 'dbname')`);
   if (!username) throw new InputError(`config: missing required key 'username' (or 'user')`);
   const hosts = hostList(raw.host, raw.port);
+  const sshTunnel = sshTunnelOf(raw.ssh_tunnel);
+  const socketDir = hosts.find((h) => h.host.startsWith('/'));
+  if (sshTunnel && socketDir) {
+    throw new InputError(
+      `config key 'host' is a Unix socket directory (${socketDir.host}), which an SSH tunnel cannot reach: give the database's host name as the bastion sees it`,
+    );
+  }
   const batch = int(pick(raw, 'batch_fetch_limit'), 50000);
   if (batch < 1) throw new InputError(`config key 'batch_fetch_limit' must be at least 1`);
   const interval = Number(raw.metrics_log_interval ?? 60);
@@ -138,7 +145,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     password: str(raw.password),
     schemas: schemasOf(raw),
     ssl: sslOf(raw),
-    sshTunnel: sshTunnelOf(raw.ssh_tunnel),
+    sshTunnel,
     batchFetchLimit: batch,
     snapshotParallelism: parallelism,
     defaultReplicationMethod: (str(raw.default_replication_method) as ReplicationMethod) ?? null,

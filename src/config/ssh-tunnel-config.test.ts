@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { utils } from 'ssh2';
 import { InputError } from '../errors';
 import { clearSecrets, redact } from '../log/redact';
+import { configFromEnv } from './load-config';
+import { normalizeConfig } from './normalize-config';
 import { sshTunnelOf } from './ssh-tunnel-config';
 
 const plain = utils.generateKeyPairSync('ed25519').private;
@@ -100,5 +102,27 @@ describe('ssh_tunnel settings', () => {
     expect(m).toMatch(message);
     expect(m).not.toContain('\n');
     expect(m).not.toContain('horse');
+  });
+
+  it('refuses a Unix socket directory as the host behind a tunnel', () => {
+    expect(() =>
+      normalizeConfig({
+        database: 'd',
+        username: 'u',
+        host: '/var/run/postgresql',
+        ssh_tunnel: base,
+      }),
+    ).toThrow(
+      /'host' is a Unix socket directory \(\/var\/run\/postgresql\), which an SSH tunnel cannot reach/,
+    );
+  });
+
+  it('--config ENV reads TAP_POSTGRES_SSH_TUNNEL as a JSON object', () => {
+    expect(configFromEnv({ TAP_POSTGRES_SSH_TUNNEL: JSON.stringify(base) }).ssh_tunnel).toEqual(
+      base,
+    );
+    expect(() => configFromEnv({ TAP_POSTGRES_SSH_TUNNEL: 'enable' })).toThrow(
+      'TAP_POSTGRES_SSH_TUNNEL is not a JSON object',
+    );
   });
 });
