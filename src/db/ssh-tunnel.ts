@@ -176,38 +176,47 @@ export async function openSshTunnel(
     return client;
   };
 
+  const refuse = (socket: Socket, why: string) => {
+    problem = why;
+    socket.destroy();
+  };
+
+  const pipeThrough = (socket: Socket, target: HostPort, client: SshClient) => {
+    const where = `${target.host}:${target.port}`;
+    const opened = (err: Error | undefined, channel: ClientChannel) => {
+      if (err) {
+        return refuse(
+          socket,
+          `the bastion ${bastion} could not open a connection to ${where}: ${err.message}`,
+        );
+      }
+      if (socket.destroyed) return void channel.close();
+      // A working connection: an earlier refusal no longer explains what happens next.
+      problem = undefined;
+      forwarded += 1;
+      log.debug(`ssh_tunnel: connection ${forwarded} forwarded to ${where} through ${bastion}`);
+      channel.on('error', () => socket.destroy());
+      channel.on('close', () => socket.destroy());
+      socket.on('close', () => channel.close());
+      socket.pipe(channel).pipe(socket);
+    };
+    try {
+      client.forwardOut('127.0.0.1', socket.remotePort ?? 0, target.host, target.port, opened);
+    } catch (e) {
+      // ssh2 throws when the connection closed between live() and here.
+      refuse(socket, `the SSH connection to ${bastion} was closed: ${(e as Error).message}`);
+    }
+  };
+
   const forward = (socket: Socket, target: HostPort) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     live().then(
-      (client) =>
-        client.forwardOut(
-          '127.0.0.1',
-          socket.remotePort ?? 0,
-          target.host,
-          target.port,
-          (err: Error | undefined, channel: ClientChannel) => {
-            if (err) {
-              problem = `the bastion ${bastion} could not open a connection to ${target.host}:${target.port}: ${err.message}`;
-              socket.destroy();
-              return;
-            }
-            if (socket.destroyed) return void channel.close();
-            forwarded += 1;
-            log.debug(
-              `ssh_tunnel: connection ${forwarded} forwarded to ${target.host}:${target.port} through ${bastion}`,
-            );
-            channel.on('error', () => socket.destroy());
-            channel.on('close', () => socket.destroy());
-            socket.on('close', () => channel.close());
-            socket.pipe(channel).pipe(socket);
-          },
-        ),
+      (client) => pipeThrough(socket, target, client),
       (e: unknown) => {
         const why = e instanceof Error ? e.message.replace(/^ssh_tunnel: /, '') : String(e);
-        problem = lost === undefined ? why : `${lost}, and connecting again failed: ${why}`;
-        socket.destroy();
+        refuse(socket, lost === undefined ? why : `${lost}, and connecting again failed: ${why}`);
       },
     );
   };
