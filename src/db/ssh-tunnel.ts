@@ -244,8 +244,10 @@ export async function openSshTunnel(
   const hosts = config.hosts.map((h) =>
     Object.freeze({ host: '127.0.0.1', port: listeners.get(key(h))!, remote: h }),
   );
+  // The key stays here: the connections of this config (worker threads too) need only the ports.
   const tunnelled: TapConfig = Object.freeze({
     ...config,
+    sshTunnel: null,
     hosts: Object.freeze(hosts),
     host: hosts[0]!.host,
     port: hosts[0]!.port,
