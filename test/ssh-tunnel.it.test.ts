@@ -184,6 +184,25 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
     expect(gate.counts.admitted - admitted).toBe(forwarded(r));
   });
 
+  it('a host list: each server through the bastion, the first unreachable one skipped', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const r = await runTap([
+      '--config',
+      config({ host: '127.0.0.1,127.0.0.1', port: `${closed},${gate.port}` }),
+      '--discover',
+    ]);
+    expect(r.stderr).not.toMatch(/CRITICAL/);
+    expect(r.code).toBe(0);
+    expect(r.stderrLines).toContain(
+      `INFO connected to 127.0.0.1:${gate.port}, the primary (target_session_attrs read-write)`,
+    );
+  });
+
   it('--check goes through the bastion', async () => {
     const r = await runTap(['--config', config(), '--check']);
     expect(r.stderr).toContain(`connection (127.0.0.1:${gate.port}, database '${db.name}'`);
