@@ -70,6 +70,7 @@ describe('meltano/meltano.yml', () => {
       ['database', 'user'],
       ['dbname', 'username'],
       ['dbname', 'user'],
+      ['sqlalchemy_url'],
     ]);
   });
 });

@@ -1,7 +1,14 @@
 import type { AboutInfo } from '../cli/about';
 
 /** Meltano's setting kinds (https://docs.meltano.com/reference/plugin-definition-syntax#settings). */
-export type MeltanoKind = 'string' | 'integer' | 'boolean' | 'password' | 'options' | 'array';
+export type MeltanoKind =
+  | 'string'
+  | 'integer'
+  | 'boolean'
+  | 'password'
+  | 'options'
+  | 'array'
+  | 'object';
 
 export interface MeltanoSetting {
   readonly name: string;
@@ -37,7 +44,7 @@ function kindOf(s: SettingSchema): MeltanoKind {
   if (s.writeOnly) return 'password';
   if (s.enum) return 'options';
   const t = Array.isArray(s.type) ? s.type[0] : s.type;
-  return t === 'integer' || t === 'boolean' || t === 'array' ? t : 'string';
+  return t === 'integer' || t === 'boolean' || t === 'array' || t === 'object' ? t : 'string';
 }
 
 /** Every combination of one name from each `anyOf` of `required` (e.g. database|dbname × username|user). */
@@ -62,7 +69,8 @@ export function meltanoExtractor(about: AboutInfo): MeltanoExtractor {
     label: 'PostgreSQL',
     description: about.description,
     capabilities: [...about.capabilities],
-    settings_group_validation: requiredGroups(about.settings),
+    // A connection URL alone (MeltanoLabs tap-postgres's usual config) gives database and user.
+    settings_group_validation: [...requiredGroups(about.settings), ['sqlalchemy_url']],
     settings: Object.entries(props).map(([name, s]) => {
       const kind = kindOf(s);
       return {
