@@ -104,6 +104,13 @@ describe('selectedStreams', () => {
     ).toBe('LOG_BASED');
   });
 
+  it.each([
+    ['FULL_TABLE', { selected: true }],
+    ['INCREMENTAL', { selected: true, 'replication-key': 'updated_at' }],
+  ])('without any method, %s as the Meltano SDK decides', (method, root) => {
+    expect(selectedStreams({ streams: [stream(root)] }, config, 'catalog')[0]?.method).toBe(method);
+  });
+
   it('never reads deselected columns, but keeps keys and the replication key', () => {
     const [s] = selectedStreams(
       {
@@ -134,7 +141,6 @@ describe('selectedStreams', () => {
   });
 
   it.each([
-    ['no method', { selected: true }, /no replication method/],
     [
       'a bad method',
       { selected: true, 'replication-method': 'SOMETIMES' },

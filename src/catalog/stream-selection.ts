@@ -65,7 +65,9 @@ function asMethod(v: unknown, where: string): ReplicationMethod | null {
 
 /**
  * The method comes from `replication-method`, else `forced-replication-method`, else
- * the top-level `replication_method` (Meltano SDK), else the config's default.
+ * the top-level `replication_method` (Meltano SDK), else the config's default, else the Meltano
+ * SDK's own rule: INCREMENTAL when the stream names a replication key, FULL_TABLE otherwise. A
+ * project that selects `*.*` for a Meltano SDK tap sets no method at all, and must run unchanged.
  */
 function methodOf(
   s: InputStream,
@@ -73,17 +75,14 @@ function methodOf(
   config: TapConfig,
   where: string,
 ): ReplicationMethod {
-  const m =
+  const replicationKey = root['replication-key'] ?? s.replication_key;
+  return (
     asMethod(root['replication-method'], where) ??
     asMethod(root['forced-replication-method'], where) ??
     asMethod(s.replication_method, where) ??
-    config.defaultReplicationMethod;
-  if (!m) {
-    throw new InputError(
-      `${where}: selected but no replication method; set "replication-method" in its root metadata or default_replication_method in the config`,
-    );
-  }
-  return m;
+    config.defaultReplicationMethod ??
+    (typeof replicationKey === 'string' && replicationKey !== '' ? 'INCREMENTAL' : 'FULL_TABLE')
+  );
 }
 
 function isColumnSelected(meta: Record<string, unknown>): boolean {

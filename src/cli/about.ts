@@ -9,6 +9,9 @@ export const CAPABILITIES = [
   'activate-version',
   'log-based',
   'test',
+  'stream-maps',
+  'schema-flattening',
+  'batch',
 ] as const;
 
 export interface AboutInfo {

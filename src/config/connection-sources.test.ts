@@ -286,4 +286,13 @@ describe('connection settings: config > sqlalchemy_url > PG* environment > defau
         .replicationSlot,
     ).toBe('ours');
   });
+
+  it.each([
+    ['replication_max_run_seconds', 'max_run_seconds', 'maxRunSeconds'],
+    ['replication_idle_exit_seconds', 'logical_poll_total_seconds', 'logicalPollTotalSeconds'],
+  ] as const)('reads %s as %s (ours wins)', (theirs, ours, field) => {
+    const base = { database: 'd', username: 'u' };
+    expect(normalizeConfig({ ...base, [theirs]: 600 })[field]).toBe(600);
+    expect(normalizeConfig({ ...base, [theirs]: '600', [ours]: 30 })[field]).toBe(30);
+  });
 });

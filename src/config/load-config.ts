@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger';
 import { registerSecret } from '../log/redact';
 import { assertValid, loadSchema } from '../schemas/schema-validator';
 import { describeSources, resolveConnection } from './connection-sources';
-import { normalizeConfig, ORCHESTRATOR_KEYS } from './normalize-config';
+import { normalizeConfig, ORCHESTRATOR_KEYS, WITHOUT_EFFECT } from './normalize-config';
 import type { TapConfig } from './tap-config';
 
 /** `--config ENV` reads every setting from `TAP_POSTGRES_<KEY>` (the Meltano SDK's convention). */
@@ -95,7 +95,9 @@ export function loadConfig(
   assertValid('config', merged, what);
   const known = new Set(settingNames());
   for (const key of Object.keys(merged)) {
-    if (!known.has(key) && !ORCHESTRATOR_KEYS.has(key)) {
+    const why = WITHOUT_EFFECT.get(key);
+    if (why) log.warn(`config key '${key}' (MeltanoLabs tap-postgres) has no effect: ${why}`);
+    else if (!known.has(key) && !ORCHESTRATOR_KEYS.has(key)) {
       log.warn(`config key '${key}' is not a tap-postgres setting; ignored`);
     }
   }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
+import { flatteningOptionsOf } from '../maps/flattening';
 import { hostList, targetSessionAttrsOf } from './hosts';
 import { readPemOrFile } from './pem-or-file';
 import { sshTunnelOf } from './ssh-tunnel-config';
@@ -21,6 +22,8 @@ const ALIASES: ReadonlyArray<readonly [string, string]> = [
   ['username', 'user'],
   ['batch_fetch_limit', 'itersize'],
   ['replication_slot', 'replication_slot_name'],
+  ['max_run_seconds', 'replication_max_run_seconds'],
+  ['logical_poll_total_seconds', 'replication_idle_exit_seconds'],
 ];
 
 /** The Meltano / Singer orchestrators' own keys, which never deserve a warning. */
@@ -28,11 +31,20 @@ export const ORCHESTRATOR_KEYS: ReadonlySet<string> = new Set([
   'start_date',
   'tap_id',
   'debug_lsn',
-  'max_record_count',
   'stream_maps',
   'stream_map_config',
-  'flattening_enabled',
-  'flattening_max_depth',
+]);
+
+/**
+ * Settings of MeltanoLabs tap-postgres without a counterpart here, and why: a config written for
+ * it still runs, and the warning says what the setting does not do (docs/meltano.md).
+ */
+export const WITHOUT_EFFECT: ReadonlyMap<string, string> = new Map([
+  ['max_record_count', "the Meltano SDK's testing limit is not applied; every record is sent"],
+  ['dates_as_string', 'dates and timestamps are always strings here (RFC 3339, exact)'],
+  ['json_as_object', 'json and jsonb values are always sent as JSON values here'],
+  ['stream_options', 'custom WHERE clauses are not supported; use stream_maps __filter__ instead'],
+  ['faker_config', 'faker is not available in stream map expressions'],
 ]);
 
 function pick(raw: Raw, key: string): unknown {
@@ -153,8 +165,8 @@ export function normalizeConfig(raw: Raw): TapConfig {
     publicationName: str(raw.publication_name) ?? 'tap_postgres',
     logicalDecodingPlugin: (str(raw.logical_decoding_plugin) as DecodingPlugin) ?? 'pgoutput',
     breakAtEndLsn: bool(raw.break_at_end_lsn, true),
-    logicalPollTotalSeconds: int(raw.logical_poll_total_seconds, 60),
-    maxRunSeconds: int(raw.max_run_seconds, 43200),
+    logicalPollTotalSeconds: int(pick(raw, 'logical_poll_total_seconds'), 60),
+    maxRunSeconds: int(pick(raw, 'max_run_seconds'), 43200),
     emitActivateVersion: bool(raw.emit_activate_version, true),
     ackMode: (str(raw.ack_mode) as AckMode) ?? 'next_run',
     createPublication: bool(raw.create_publication, false),
@@ -168,6 +180,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     heartbeatIntervalSeconds: int(raw.heartbeat_interval_seconds, 0),
     walRetainedWarnMb: int(raw.wal_retained_warn_mb, 1024),
     transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
+    flattening: flatteningOptionsOf(raw),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
     }),

@@ -1,3 +1,4 @@
+import type { FlatteningOptions } from '../maps/flattening';
 import type { ValuePolicy } from '../values';
 import type { HostPort, TargetSessionAttrs } from './hosts';
 
@@ -98,6 +99,8 @@ export interface TapConfig {
   readonly walRetainedWarnMb: number;
   /** LOG_BASED: a transaction's changes beyond this many MB go to a temporary file. */
   readonly transactionSpillThresholdMb: number;
+  /** Schema flattening (src/maps/flattening.ts); null when off. */
+  readonly flattening: FlatteningOptions | null;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }
