@@ -2,13 +2,7 @@ import type { AboutInfo } from '../cli/about';
 
 /** Meltano's setting kinds (https://docs.meltano.com/reference/plugin-definition-syntax#settings). */
 export type MeltanoKind =
-  | 'string'
-  | 'integer'
-  | 'boolean'
-  | 'password'
-  | 'options'
-  | 'array'
-  | 'object';
+  'string' | 'integer' | 'boolean' | 'password' | 'options' | 'array' | 'object';
 
 export interface MeltanoSetting {
   readonly name: string;
