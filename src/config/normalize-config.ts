@@ -168,6 +168,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
+      compositeAsObject: bool(raw.composite_as_object, false),
     }),
   };
   return Object.freeze(config);

@@ -129,7 +129,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   let stopped: StopRequested | undefined;
   try {
     const resolved = await retrying('reading the catalog of the selected tables failed', () =>
-      resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state)),
+      resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state), ctx.policy),
     );
     // Everything a stream will need is checked before the first stream emits anything.
     await retrying("checking the state's bookmarks failed", () =>

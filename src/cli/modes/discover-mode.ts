@@ -22,6 +22,7 @@ export async function runDiscover(
     const catalog = await discover(client, {
       database: config.database,
       schemas: config.schemas,
+      compositeAsObject: config.valuePolicy.compositeAsObject,
     }).catch((e: unknown) => {
       throw asRuntimeError(e, 'discovery failed');
     });

@@ -191,7 +191,12 @@ export class StreamShape {
     st.columns.forEach((c, i) => {
       if (sc.absent.includes(c)) return; // its type is learnt if a Relation still has it
       this.types.set(c, sc.types[i]!);
-      const live = nullableProperty(jsonSchemaFor(sc.types[i]!, { nullable: true }));
+      const live = nullableProperty(
+        jsonSchemaFor(sc.types[i]!, {
+          nullable: true,
+          compositeAsObject: policy.compositeAsObject,
+        }),
+      );
       const id = baseline.get(c);
       if (id && canonical(nullableProperty(sent[c] ?? {})) === canonical(live)) {
         this.typeIds.set(c, idOf(id));
@@ -234,7 +239,10 @@ export class StreamShape {
         this.order.push(col.name);
         this.types.set(col.name, type);
         this.typeIds.set(col.name, id);
-        this.properties[col.name] = jsonSchemaFor(type, { nullable: true });
+        this.properties[col.name] = jsonSchemaFor(type, {
+          nullable: true,
+          compositeAsObject: this.policy.compositeAsObject,
+        });
         this.log.info(`${st.tapStreamId}: column '${col.name}' (${type.sqlType}) added`);
         changed = true;
         continue;
@@ -250,7 +258,10 @@ export class StreamShape {
       );
       const keyed: ResolvedType = known.keyColumn ? { ...type, keyColumn: true } : type;
       const was = nullableProperty(this.properties[col.name] ?? {});
-      const fresh = jsonSchemaFor(type, { nullable: true });
+      const fresh = jsonSchemaFor(type, {
+        nullable: true,
+        compositeAsObject: this.policy.compositeAsObject,
+      });
       const now = nullableProperty(known.keyColumn ? keyPropertySchema(fresh, keyed) : fresh);
       // An older or narrower type (WAL from before a widening, or a narrowing): its values fit
       // the schema already sent.
