@@ -1,5 +1,6 @@
 import { conversionError, type ConversionContext, type TextConverter } from './conversion-context';
 import { JSON_NULL, jsonString, type JsonFragment } from './json-fragment';
+import { ValueConversionError } from './value-conversion-error';
 
 const CH_QUOTE = 0x22;
 const CH_BACKSLASH = 0x5c;
@@ -9,6 +10,13 @@ const CH_COMMA = 0x2c;
 
 /** Why a text is not a row literal; the caller names the column and the type. */
 export class RowLiteralError extends Error {}
+
+/**
+ * A composite value with more fields than its type had attributes when the run read them: the
+ * type gained attributes while the run was streaming. LOG_BASED copies the stream again (with
+ * the type as it is then) instead of failing.
+ */
+export class CompositeGrewError extends ValueConversionError {}
 
 /**
  * The fields of a row literal as record_out prints it: `(1,"a b",,"")` → `['1', 'a b', null, '']`.
@@ -116,10 +124,10 @@ export function compositeConverter(
       throw e;
     }
     if (fields.length > n) {
-      throw conversionError(
-        ctx,
+      throw new CompositeGrewError(
+        ctx.sqlType,
         t,
-        `a row literal of at most ${n} fields (the type gained attributes since the run read it; the next run reads them)`,
+        `a row literal of at most ${n} fields: the type gained attributes after the run read it`,
       );
     }
     let body: JsonFragment = '{';

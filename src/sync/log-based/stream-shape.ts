@@ -80,7 +80,20 @@ export function jsonKind(p: Property): string {
     .join('|');
   const format = typeof first.format === 'string' ? `/${first.format}` : '';
   const items = first.items as Property | undefined;
-  return `${types}${format}${items ? `[${jsonKind(items)}]` : ''}`;
+  return `${types}${format}${items ? `[${jsonKind(items)}]` : ''}${objectKind(first)}`;
+}
+
+/**
+ * A composite sent as an object (`composite_as_object`): its attributes' names and kinds, so
+ * that an attribute added, dropped or retyped between runs is a changed kind (the stream is
+ * copied again): changes decoded before it print the type's old fields, which could not be told
+ * apart by name. Empty for every other property, so earlier bookmarks keep their meaning.
+ */
+function objectKind(p: Property): string {
+  const props = p.properties as Readonly<Record<string, Property>> | undefined;
+  if (!props || typeof props !== 'object') return '';
+  const inner = Object.entries(props).map(([k, v]) => `${JSON.stringify(k)}:${jsonKind(v)}`);
+  return `{${inner.join(',')}}`;
 }
 
 /**

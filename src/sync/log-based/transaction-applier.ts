@@ -1,6 +1,7 @@
 import { RuntimeError } from '../../errors';
 import { formatLsn, type Lsn } from '../../replication/lsn';
 import { StreamOutput } from '../../singer/writer';
+import { CompositeGrewError } from '../../values';
 import type { SyncContext } from '../sync-context';
 import type {
   BufferedChange,
@@ -164,8 +165,20 @@ export class TransactionApplier {
     at: string,
     now: Date,
   ): number | Promise<number> {
+    let body: string;
+    try {
+      body = shape.body(e, end, at);
+    } catch (err) {
+      // ALTER TYPE … ADD ATTRIBUTE while streaming: the stream's schema and converters predate it.
+      if (!(err instanceof CompositeGrewError)) throw err;
+      this.copyAgain(
+        s,
+        `a composite value in ${streamId(s)} has attributes added after the run started (${err.sqlType})`,
+      );
+      return 0;
+    }
     s.out.setExtractedAt(now);
-    if (!s.out.record(shape.body(e, end, at))) return 1;
+    if (!s.out.record(body)) return 1;
     return this.ctx.writer.flush().then(() => 1);
   }
 
