@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { JsonNumber, parseLosslessJson } from '../src/replication/wal2json/lossless-json';
 import { parseRowLiteral } from '../src/values/composite-literal';
 import { parseMessages, records, selectStreams, type Message } from './support/catalog-helpers';
+import { wal2jsonServerUrl, wal2jsonSkipped } from './support/debian-server';
 import { recordSchemaErrors } from './support/record-schemas';
 import { runTap, tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
@@ -279,6 +280,52 @@ describe('composite_as_object', () => {
     for (const t of texts) {
       expect(got.find((g) => g.id === t.id)).toMatchObject({ a: t.a, p: t.p });
     }
+  });
+});
+
+const describeWal2json = wal2jsonSkipped() ? describe.skip : describe;
+
+describeWal2json('composite_as_object through wal2json', () => {
+  let db: TestDatabase;
+  const files = tempFiles();
+
+  beforeAll(async () => {
+    db = await createTestDatabase('compw2j', wal2jsonServerUrl());
+    await db.query(SETUP);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('the copy and the streamed changes give the objects FULL_TABLE gives', async () => {
+    const config = files.write('config.json', {
+      ...db.config,
+      composite_as_object: true,
+      logical_poll_total_seconds: 5,
+      logical_decoding_plugin: 'wal2json',
+    });
+    const discovered = JSON.parse((await runTap(['--config', config, '--discover'])).stdout);
+    const run = async (method: 'FULL_TABLE' | 'LOG_BASED', state?: unknown) => {
+      const cat = files.write(
+        `${method}.json`,
+        selectStreams(discovered, { 'public-comp': { method } }),
+      );
+      const args = ['--config', config, '--catalog', cat];
+      if (state !== undefined) args.push('--state', files.write('state.json', state));
+      const r = await runTap(args);
+      expect(r.code).toBe(0);
+      const msgs = parseMessages(r.stdout);
+      expect(recordSchemaErrors(msgs)).toEqual([]);
+      return { stdout: r.stdout, msgs };
+    };
+    const expected = exactRecords((await run('FULL_TABLE')).stdout);
+    expect(expected).toHaveLength(4);
+    const copy = await run('LOG_BASED');
+    expect(exactRecords(copy.stdout)).toEqual(expected);
+    await db.query('UPDATE comp SET id = id');
+    const state = [...copy.msgs].reverse().find((m) => m.type === 'STATE')!.value;
+    const streamed = exactRecords((await run('LOG_BASED', state)).stdout);
+    expect([...streamed].sort((x, y) => idOf(x) - idOf(y))).toEqual(expected);
   });
 });
 
