@@ -12,11 +12,11 @@ const CH_COMMA = 0x2c;
 export class RowLiteralError extends Error {}
 
 /**
- * A composite value with more fields than its type had attributes when the run read them: the
- * type gained attributes while the run was streaming. LOG_BASED copies the stream again (with
- * the type as it is then) instead of failing.
+ * A composite value with more fields than its type's attributes as the run read them: the type
+ * changed in between (an attribute added while streaming, or one dropped after the change was
+ * written). LOG_BASED copies the stream again, with the type as it is then, instead of failing.
  */
-export class CompositeGrewError extends ValueConversionError {}
+export class CompositeFieldsError extends ValueConversionError {}
 
 /**
  * The fields of a row literal as record_out prints it: `(1,"a b",,"")` → `['1', 'a b', null, '']`.
@@ -124,10 +124,10 @@ export function compositeConverter(
       throw e;
     }
     if (fields.length > n) {
-      throw new CompositeGrewError(
+      throw new CompositeFieldsError(
         ctx.sqlType,
         t,
-        `a row literal of at most ${n} fields: the type gained attributes after the run read it`,
+        `a row literal of at most ${n} fields: the type's attributes changed after the run read them`,
       );
     }
     let body: JsonFragment = '{';

@@ -3,7 +3,7 @@
  * method.
  */
 export type { TextConverter, UnrepresentableListener } from './conversion-context';
-export { CompositeGrewError } from './composite-literal';
+export { CompositeFieldsError } from './composite-literal';
 export { converterFor, recordBodyConverter, type ColumnToConvert } from './converter';
 export { JSON_NULL, jsonString, type JsonFragment } from './json-fragment';
 export { minifyJson } from './json-text';

@@ -1,7 +1,7 @@
 import { RuntimeError } from '../../errors';
 import { formatLsn, type Lsn } from '../../replication/lsn';
 import { StreamOutput } from '../../singer/writer';
-import { CompositeGrewError } from '../../values';
+import { CompositeFieldsError } from '../../values';
 import type { SyncContext } from '../sync-context';
 import type {
   BufferedChange,
@@ -169,11 +169,11 @@ export class TransactionApplier {
     try {
       body = shape.body(e, end, at);
     } catch (err) {
-      // ALTER TYPE … ADD ATTRIBUTE while streaming: the stream's schema and converters predate it.
-      if (!(err instanceof CompositeGrewError)) throw err;
+      // ALTER TYPE … ADD / DROP ATTRIBUTE: the stream's schema and converters name other fields.
+      if (!(err instanceof CompositeFieldsError)) throw err;
       this.copyAgain(
         s,
-        `a composite value in ${streamId(s)} has attributes added after the run started (${err.sqlType})`,
+        `a value of ${err.sqlType} has more fields than the type's attributes when the run started (ALTER TYPE)`,
       );
       return 0;
     }
