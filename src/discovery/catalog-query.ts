@@ -12,14 +12,9 @@ export type Queryable = Pick<ClientBase, 'query'>;
 export const TYPE_WALK_STEP = `  SELECT next.oid
     FROM typ
     JOIN pg_type AS t ON t.oid = typ.oid
-   CROSS JOIN LATERAL (
-     SELECT t.typbasetype
-     UNION ALL SELECT t.typelem
-     UNION ALL SELECT a.atttypid
-                 FROM pg_attribute AS a
-                WHERE t.typtype = 'c' AND a.attrelid = t.typrelid
-                  AND a.attnum > 0 AND NOT a.attisdropped
-   ) AS next(oid)
+    LEFT JOIN pg_attribute AS a
+      ON t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+   CROSS JOIN LATERAL (VALUES (t.typbasetype), (t.typelem), (a.atttypid)) AS next(oid)
    WHERE next.oid <> 0`;
 
 /**
@@ -38,19 +33,26 @@ export const TYPE_ROWS_JSON = `    SELECT coalesce(json_agg(ty), '[]')
                      SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
                        FROM pg_enum AS e WHERE e.enumtypid = t.oid) END AS "enumLabels",
                    -- the fields a composite's row literal prints, in its order
-                   CASE WHEN t.typtype = 'c' THEN (
-                     SELECT coalesce(json_agg(json_build_object(
-                              'name', a.attname, 'typeOid', a.atttypid::text,
-                              'typmod', a.atttypmod,
-                              'sqlType', format_type(a.atttypid, a.atttypmod),
-                              'dims', a.attndims) ORDER BY a.attnum), '[]')
-                       FROM pg_attribute AS a
-                      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
-                   END AS "attributes"
+                   CASE WHEN t.typtype = 'c' THEN coalesce(ca.attrs, '[]') END AS "attributes"
               FROM typ
               JOIN pg_type AS t ON t.oid = typ.oid
               JOIN pg_namespace AS tn ON tn.oid = t.typnamespace
-              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem) AS ty)`;
+              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem
+              -- a join, not a subquery per type: the planner's guess of the walk's rows times a
+              -- per-row subquery's cost crossed jit_above_cost, and JIT took seconds
+              LEFT JOIN (
+                SELECT a.attrelid,
+                       json_agg(json_build_object(
+                         'name', a.attname, 'typeOid', a.atttypid::text, 'typmod', a.atttypmod,
+                         'sqlType', format_type(a.atttypid, a.atttypmod), 'dims', a.attndims)
+                         ORDER BY a.attnum) AS attrs
+                  FROM pg_attribute AS a
+                 WHERE a.attrelid IN (SELECT ct.typrelid
+                                        FROM typ AS ctyp
+                                        JOIN pg_type AS ct ON ct.oid = ctyp.oid
+                                       WHERE ct.typtype = 'c')
+                   AND a.attnum > 0 AND NOT a.attisdropped
+                 GROUP BY a.attrelid) AS ca ON ca.attrelid = t.typrelid) AS ty)`;
 
 /**
  * The whole introspection is one statement: one round trip and one snapshot whatever the number
