@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { selectedStreams, type InputStream } from '../src/catalog/stream-selection';
 import { normalizeConfig } from '../src/config/normalize-config';
 import { resolveStreamColumns } from '../src/sync/stream-columns';
+import { DEFAULT_VALUE_POLICY } from '../src/values';
 import { parseMessages, records, selectStreams, type Selection } from './support/catalog-helpers';
 import { wal2jsonServerUrl, wal2jsonSkipped } from './support/debian-server';
 import { contractViolations } from './support/output-contract';
@@ -129,7 +130,7 @@ describe('LOG_BASED tables (pgoutput)', () => {
     const client = new Client({ connectionString: t.db.url });
     await client.connect();
     try {
-      const resolved = await resolveStreamColumns(client, all);
+      const resolved = await resolveStreamColumns(client, all, DEFAULT_VALUE_POLICY);
       expect(
         Object.fromEntries(
           resolved.map((sc) => [sc.stream.tapStreamId, [sc.replicaIdentity, sc.unlogged]]),

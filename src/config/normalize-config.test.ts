@@ -87,11 +87,20 @@ describe('normalizeConfig', () => {
       { ...base, state_interval_seconds: '0' },
       { stateIntervalSeconds: 0 },
     ],
-    ['temporal policy default', base, { valuePolicy: { temporalOutOfRange: 'null' } }],
+    [
+      'temporal policy default',
+      base,
+      { valuePolicy: { temporalOutOfRange: 'null', compositeAsObject: false } },
+    ],
     [
       'temporal policy',
       { ...base, temporal_out_of_range: 'clamp' },
-      { valuePolicy: { temporalOutOfRange: 'clamp' } },
+      { valuePolicy: { temporalOutOfRange: 'clamp', compositeAsObject: false } },
+    ],
+    [
+      'composites as objects, as a string too',
+      { ...base, composite_as_object: 'true' },
+      { valuePolicy: { temporalOutOfRange: 'null', compositeAsObject: true } },
     ],
     ['database wins over dbname', { database: 'a', dbname: 'b', username: 'u' }, { database: 'a' }],
     ['ssl true means require', { ...base, ssl: 'true' }, { ssl: { mode: 'require' } }],

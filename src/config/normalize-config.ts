@@ -183,6 +183,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     flattening: flatteningOptionsOf(raw),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
+      compositeAsObject: bool(raw.composite_as_object, false),
     }),
   };
   return Object.freeze(config);

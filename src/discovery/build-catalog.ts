@@ -15,6 +15,8 @@ import { resolveColumnType, typesByOid } from './resolve-type';
 export interface BuildCatalogOptions {
   /** Goes to every stream's `database-name`. */
   readonly database: string;
+  /** `composite_as_object`: composite columns are objects with their attributes' properties. */
+  readonly compositeAsObject?: boolean;
 }
 
 /** Code-unit order, not localeCompare: the catalog must not depend on the machine's locale. */
@@ -26,7 +28,7 @@ function buildStream(
   rel: RelationRow,
   columns: readonly ColumnRow[],
   types: ReadonlyMap<string, TypeRow>,
-  database: string,
+  { database, compositeAsObject = false }: BuildCatalogOptions,
 ): CatalogStream {
   const key = streamKey(rel);
   const keys = new Set(key);
@@ -35,7 +37,7 @@ function buildStream(
   const properties: Record<string, JsonSchema> = Object.fromEntries(
     resolved.map(({ column, type }) => [
       column.name,
-      jsonSchemaFor(type, { nullable: !keys.has(column.name) }),
+      jsonSchemaFor(type, { nullable: !keys.has(column.name), compositeAsObject }),
     ]),
   );
   const isView = rel.kind === 'v' || rel.kind === 'm';
@@ -107,7 +109,7 @@ export function buildCatalog(introspection: Introspection, opts: BuildCatalogOpt
         rel,
         (columnsOf.get(rel.oid) ?? []).sort((a, b) => a.position - b.position),
         types,
-        opts.database,
+        opts,
       ),
     ),
   };

@@ -5,6 +5,19 @@ import type { Introspection } from './introspection';
 export type Queryable = Pick<ClientBase, 'query'>;
 
 /**
+ * The recursive step of CTE `typ(oid)`: from a type to its domain's base, its array's element and
+ * its composite's attribute types, so a type nested in any of them resolves in the same statement.
+ * Shared by discovery and LOG_BASED's type lookup.
+ */
+export const TYPE_WALK_STEP = `  SELECT next.oid
+    FROM typ
+    JOIN pg_type AS t ON t.oid = typ.oid
+    LEFT JOIN pg_attribute AS a
+      ON t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+   CROSS JOIN LATERAL (VALUES (t.typbasetype), (t.typelem), (a.atttypid)) AS next(oid)
+   WHERE next.oid <> 0`;
+
+/**
  * Every type the rows of CTE `typ(oid)` reach, as JSON `TypeRow`s: shared by discovery and by
  * LOG_BASED's lookup of a column added while streaming, so both resolve types alike.
  */
@@ -18,11 +31,28 @@ export const TYPE_ROWS_JSON = `    SELECT coalesce(json_agg(ty), '[]')
                    CASE WHEN elem.typarray = t.oid THEN t.typelem::text END AS "elementOid",
                    CASE WHEN t.typtype = 'e' THEN (
                      SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
-                       FROM pg_enum AS e WHERE e.enumtypid = t.oid) END AS "enumLabels"
+                       FROM pg_enum AS e WHERE e.enumtypid = t.oid) END AS "enumLabels",
+                   -- the fields a composite's row literal prints, in its order
+                   CASE WHEN t.typtype = 'c' THEN coalesce(ca.attrs, '[]') END AS "attributes"
               FROM typ
               JOIN pg_type AS t ON t.oid = typ.oid
               JOIN pg_namespace AS tn ON tn.oid = t.typnamespace
-              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem) AS ty)`;
+              LEFT JOIN pg_type AS elem ON elem.oid = t.typelem
+              -- a join, not a subquery per type: the planner's guess of the walk's rows times a
+              -- per-row subquery's cost crossed jit_above_cost, and JIT took seconds
+              LEFT JOIN (
+                SELECT a.attrelid,
+                       json_agg(json_build_object(
+                         'name', a.attname, 'typeOid', a.atttypid::text, 'typmod', a.atttypmod,
+                         'sqlType', format_type(a.atttypid, a.atttypmod), 'dims', a.attndims)
+                         ORDER BY a.attnum) AS attrs
+                  FROM pg_attribute AS a
+                 WHERE a.attrelid IN (SELECT ct.typrelid
+                                        FROM typ AS ctyp
+                                        JOIN pg_type AS ct ON ct.oid = ctyp.oid
+                                       WHERE ct.typtype = 'c')
+                   AND a.attnum > 0 AND NOT a.attisdropped
+                 GROUP BY a.attrelid) AS ca ON ca.attrelid = t.typrelid) AS ty)`;
 
 /**
  * The whole introspection is one statement: one round trip and one snapshot whatever the number
@@ -38,8 +68,9 @@ export const TYPE_ROWS_JSON = `    SELECT coalesce(json_agg(ty), '[]')
  * - Like pipelinewise, only what the user may SELECT is listed (tables with at least one readable
  *   column, readable columns, in schemas it has USAGE on), so a catalog never offers what a sync
  *   could not read.
- * - Types: a recursive walk from the column types through domain bases and array elements, so
- *   that a domain over a domain over an array resolves without further queries.
+ * - Types: a recursive walk from the column types through domain bases, array elements and
+ *   composite attributes, so that a domain over a domain over an array of a composite resolves
+ *   without further queries.
  */
 export const CATALOG_QUERY = `
 WITH RECURSIVE
@@ -94,11 +125,7 @@ ident AS (
 typ(oid) AS (
   SELECT DISTINCT atttypid FROM col
   UNION
-  SELECT next.oid
-    FROM typ
-    JOIN pg_type AS t ON t.oid = typ.oid
-   CROSS JOIN LATERAL (VALUES (t.typbasetype), (t.typelem)) AS next(oid)
-   WHERE next.oid <> 0
+${TYPE_WALK_STEP}
 )
 SELECT json_build_object(
   'relations', (

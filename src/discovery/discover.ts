@@ -7,6 +7,8 @@ export interface DiscoverOptions {
   readonly database: string;
   /** Schemas to discover; null (or empty) for every non-system schema. */
   readonly schemas: readonly string[] | null;
+  /** `composite_as_object`: composite columns are described as objects. */
+  readonly compositeAsObject?: boolean;
 }
 
 /**
@@ -18,5 +20,8 @@ export interface DiscoverOptions {
  */
 export async function discover(client: Queryable, opts: DiscoverOptions): Promise<Catalog> {
   const introspection = await queryCatalog(client, opts.schemas);
-  return buildCatalog(introspection, { database: opts.database });
+  return buildCatalog(introspection, {
+    database: opts.database,
+    compositeAsObject: opts.compositeAsObject ?? false,
+  });
 }

@@ -58,12 +58,18 @@ export interface TypeRow {
   readonly elementOid: string | null;
   /** An enum's labels in sort order. */
   readonly enumLabels: readonly string[] | null;
+  /** A composite's attributes (pg_attribute of typrelid) in attnum order, dropped ones left out. */
+  readonly attributes?: readonly AttributeRow[] | null;
 }
+
+/** One attribute of a composite type: what a column of its type would say about it. */
+export type AttributeRow = Pick<ColumnRow, 'name' | 'typeOid' | 'typmod' | 'sqlType' | 'dims'>;
 
 export interface Introspection {
   readonly relations: readonly RelationRow[];
   /** Every column of every relation, each relation's in attnum order. */
   readonly columns: readonly ColumnRow[];
-  /** The column types and every type reachable from them through domains and arrays. */
+  /** The column types and every type reachable from them through domains, arrays and composite
+   * attributes. */
   readonly types: readonly TypeRow[];
 }

@@ -48,6 +48,29 @@ const TYPES = typesByOid([
   }),
   type('16406', '_mood', { schema: 'app', category: 'A', elementOid: '16405' }),
   type('16407', 'loop', { schema: 'app', typtype: 'd', category: 'N', baseTypeOid: '16407' }),
+  type('16410', 'address', {
+    schema: 'app',
+    typtype: 'c',
+    category: 'C',
+    attributes: [
+      { name: 'street', typeOid: '1043', typmod: 24, sqlType: 'character varying(20)', dims: 0 },
+      { name: 'price', typeOid: '16400', typmod: -1, sqlType: 'app.money2', dims: 0 },
+      { name: 'zips', typeOid: '1007', typmod: -1, sqlType: 'integer[]', dims: 1 },
+    ],
+  }),
+  type('16411', '_address', { schema: 'app', category: 'A', elementOid: '16410' }),
+  type('16412', 'shipment', {
+    schema: 'app',
+    typtype: 'c',
+    category: 'C',
+    attributes: [{ name: 'to', typeOid: '16411', typmod: -1, sqlType: 'app.address[]', dims: 0 }],
+  }),
+  type('16413', 'self', {
+    schema: 'app',
+    typtype: 'c',
+    category: 'C',
+    attributes: [{ name: 'me', typeOid: '16413', typmod: -1, sqlType: 'app.self', dims: 0 }],
+  }),
 ]);
 
 function col(typeOid: string, typmod = -1, dims = 0, sqlType = 'x') {
@@ -164,5 +187,44 @@ describe('resolveColumnType', () => {
       category: 'X',
     });
     expect(resolveColumnType(col('16407', -1, 0, 'loop'), TYPES).base.name).toBe('loop');
+  });
+
+  it('resolves a composite with its attributes, each as a column of its type', () => {
+    const r = resolveColumnType(col('16412', -1, 0, 'app.shipment'), TYPES);
+    const to = r.base.attributes![0]!;
+    expect(to.name).toBe('to');
+    expect(to.type).toMatchObject({ sqlType: 'app.address[]', arrayDims: 1 });
+    expect(to.type.base.attributes!.map((a) => [a.name, a.type.sqlType, a.type.base])).toEqual([
+      [
+        'street',
+        'character varying(20)',
+        { name: 'varchar', schema: 'pg_catalog', typtype: 'b', category: 'S', length: 20 },
+      ],
+      [
+        'price',
+        'app.money2',
+        {
+          name: 'numeric',
+          schema: 'pg_catalog',
+          typtype: 'b',
+          category: 'N',
+          precision: 10,
+          scale: 2,
+        },
+      ],
+      ['zips', 'integer[]', { name: 'int4', schema: 'pg_catalog', typtype: 'b', category: 'N' }],
+    ]);
+    expect(to.type.base.attributes![1]!.type.domains).toEqual(['money2']);
+  });
+
+  it('stops at a composite that contains itself (a broken catalog)', () => {
+    let t = resolveColumnType(col('16413', -1, 0, 'app.self'), TYPES);
+    let depth = 0;
+    while (t.base.attributes?.[0]) {
+      t = t.base.attributes[0].type;
+      depth++;
+    }
+    expect(depth).toBeLessThanOrEqual(64);
+    expect(t.base.typtype).toBe('b');
   });
 });

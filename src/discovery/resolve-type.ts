@@ -48,7 +48,12 @@ function modifiersFor(name: string, typmod: number): Modifiers {
   }
 }
 
-function baseOf(t: TypeRow, typmod: number): BaseType {
+function baseOf(
+  t: TypeRow,
+  typmod: number,
+  types: ReadonlyMap<string, TypeRow>,
+  depth: number,
+): BaseType {
   return {
     name: t.name,
     schema: t.schema,
@@ -57,6 +62,14 @@ function baseOf(t: TypeRow, typmod: number): BaseType {
     category: t.category,
     ...modifiersFor(t.name, typmod),
     ...(t.typtype === 'e' ? { enumLabels: t.enumLabels ?? [] } : {}),
+    ...(t.typtype === 'c' && t.attributes
+      ? {
+          attributes: t.attributes.map((a) => ({
+            name: a.name,
+            type: resolveAt(a, types, depth + 1),
+          })),
+        }
+      : {}),
   };
 }
 
@@ -66,7 +79,8 @@ function unknownBase(sqlType: string): BaseType {
 }
 
 /**
- * Resolves a column's type through domains (recursively) and arrays to its scalar base.
+ * Resolves a column's type through domains (recursively) and arrays to its scalar base; a
+ * composite base carries its attributes, each resolved the same way.
  *
  * - The modifier that applies is the column's own (`numeric(10,2)[]` keeps it on the column) or,
  *   for a domain column, the first one met going down (`CREATE DOMAIN d AS numeric(10,2)`).
@@ -77,12 +91,24 @@ export function resolveColumnType(
   column: Pick<ColumnRow, 'typeOid' | 'typmod' | 'sqlType' | 'dims'>,
   types: ReadonlyMap<string, TypeRow>,
 ): ResolvedType {
+  return resolveAt(column, types, 0);
+}
+
+/**
+ * `depth` counts every step taken so far, into composite attributes too: PostgreSQL forbids a
+ * composite that contains itself, but a broken catalog must not recurse forever.
+ */
+function resolveAt(
+  column: Pick<ColumnRow, 'typeOid' | 'typmod' | 'sqlType' | 'dims'>,
+  types: ReadonlyMap<string, TypeRow>,
+  start: number,
+): ResolvedType {
   const domains: string[] = [];
   let oid = column.typeOid;
   let typmod = column.typmod;
   let declaredDims = column.dims;
   let arrayDims = 0;
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+  for (let depth = start; depth < MAX_DEPTH; depth++) {
     const t = types.get(oid);
     if (!t) break;
     if (t.typtype === 'd' && t.baseTypeOid) {
@@ -95,7 +121,12 @@ export function resolveColumnType(
       declaredDims = 0;
       oid = t.elementOid;
     } else {
-      return { sqlType: column.sqlType, base: baseOf(t, typmod), arrayDims, domains };
+      return {
+        sqlType: column.sqlType,
+        base: baseOf(t, typmod, types, depth),
+        arrayDims,
+        domains,
+      };
     }
   }
   return { sqlType: column.sqlType, base: unknownBase(column.sqlType), arrayDims, domains };

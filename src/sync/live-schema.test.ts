@@ -46,3 +46,52 @@ describe('withLiveTypes', () => {
     expect(r.retyped).toEqual(replaced ? [{ column: 'v', discovered, live }] : []);
   });
 });
+
+describe('withLiveTypes and composites', () => {
+  const pair = (attributes: string[]) => ({
+    sqlType: 'pair',
+    base: {
+      name: 'pair',
+      schema: 'public',
+      typtype: 'c' as const,
+      category: 'C',
+      attributes: attributes.map((name) => ({ name, type: resolved('text') })),
+    },
+    arrayDims: 0,
+    domains: [],
+  });
+  const object = (names: string[]) => ({
+    type: ['null', 'object'],
+    properties: Object.fromEntries(names.map((n) => [n, { type: ['null', 'string'] }])),
+  });
+
+  it.each([
+    ['an attribute added since discovery', object(['a']), ['a', 'b'], true, object(['a', 'b'])],
+    [
+      'discovered without composite_as_object',
+      { type: ['null', 'string'] },
+      ['a'],
+      true,
+      object(['a']),
+    ],
+    [
+      'discovered with it, synced without',
+      object(['a']),
+      ['a'],
+      false,
+      { type: ['null', 'string'] },
+    ],
+    ['unchanged', object(['a']), ['a'], true, object(['a'])],
+  ])(
+    '%s: the property follows the type now, though sql-datatype names it still',
+    (_what, property, attributes, compositeAsObject, expected) => {
+      const r = withLiveTypes(
+        stream(property, 'pair'),
+        [pair(attributes)],
+        new Set(),
+        compositeAsObject,
+      );
+      expect(r.stream.schema.properties).toEqual({ v: expected });
+    },
+  );
+});

@@ -20,13 +20,16 @@ const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON
  * is replaced by the live type's mapping when it differs from it and the column's type changed
  * since discovery (`sql-datatype` is not the live type), or when the catalog does not say
  * (a catalog written by another tool). A property that differs while `sql-datatype` still names
- * the live type was edited on purpose and is kept.
+ * the live type was edited on purpose and is kept, except a composite's (also in an array or a
+ * domain): its records' shape follows `composite_as_object` and the type's attributes now (ALTER
+ * TYPE … ADD ATTRIBUTE keeps the name), neither of which `sql-datatype` shows.
  */
 export function withLiveTypes(
   stream: SelectedStream,
   types: readonly ResolvedType[],
   /** Columns the table no longer has (LOG_BASED keeps them in its schema). */
   gone: ReadonlySet<string> = new Set(),
+  compositeAsObject = false,
 ): { stream: SelectedStream; retyped: Retyped[] } {
   const props = (stream.schema.properties ?? {}) as Record<string, JsonSchema>;
   const retyped: Retyped[] = [];
@@ -34,10 +37,13 @@ export function withLiveTypes(
   stream.columns.forEach((column, i) => {
     if (gone.has(column)) return;
     const type = types[i]!;
-    const live = jsonSchemaFor(type, { nullable: !stream.keyProperties.includes(column) });
+    const live = jsonSchemaFor(type, {
+      nullable: !stream.keyProperties.includes(column),
+      compositeAsObject,
+    });
     if (sameJson(props[column], live)) return;
     const discovered = stream.sqlDatatypes[column];
-    if (discovered === type.sqlType) return;
+    if (discovered === type.sqlType && type.base.typtype !== 'c') return;
     properties[column] = live;
     retyped.push({ column, discovered, live: type.sqlType });
   });

@@ -129,7 +129,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   let stopped: StopRequested | undefined;
   try {
     const resolved = await retrying('reading the catalog of the selected tables failed', () =>
-      resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state)),
+      resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state), ctx.policy),
     );
     // Everything a stream will need is checked before the first stream emits anything.
     await retrying("checking the state's bookmarks failed", () =>
@@ -212,6 +212,13 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
 
 function logRetyped(log: Logger, sc: StreamColumns): void {
   for (const r of sc.retyped) {
+    if (r.discovered === r.live) {
+      // A composite whose attributes (or composite_as_object) differ from the catalog's.
+      log.info(
+        `${sc.stream.tapStreamId}: column '${r.column}' (${r.live}): its SCHEMA property follows the type's attributes now and composite_as_object; run --discover to update the catalog`,
+      );
+      continue;
+    }
     log.info(
       `${sc.stream.tapStreamId}: column '${r.column}' is ${r.live}${r.discovered ? ` (discovered as ${r.discovered})` : ''}: its SCHEMA property follows the live type; run --discover to update the catalog`,
     );

@@ -6,6 +6,7 @@ import { replicaIdentityOf, type ReplicaIdentity } from '../discovery/replica-id
 import { resolveColumnType, typesByOid } from '../discovery/resolve-type';
 import { InputError } from '../errors';
 import type { ResolvedType } from '../types/resolved-type';
+import type { ValuePolicy } from '../values';
 import { withKeyColumns } from './key-properties';
 import { withLiveTypes, type Retyped } from './live-schema';
 
@@ -52,6 +53,7 @@ function addedColumns(
   stream: SelectedStream,
   cols: readonly ColumnRow[],
   types: ReturnType<typeof typesByOid>,
+  compositeAsObject: boolean,
 ): { stream: SelectedStream; types: ResolvedType[] } | null {
   const listed = new Set([...stream.columns, ...stream.deselected]);
   const extra = cols.filter((c) => !listed.has(c.name));
@@ -59,7 +61,7 @@ function addedColumns(
   const extraTypes = extra.map((c) => resolveColumnType(c, types));
   const properties = { ...((stream.schema.properties ?? {}) as Record<string, unknown>) };
   extra.forEach((c, i) => {
-    properties[c.name] = jsonSchemaFor(extraTypes[i]!, { nullable: true });
+    properties[c.name] = jsonSchemaFor(extraTypes[i]!, { nullable: true, compositeAsObject });
   });
   return {
     stream: {
@@ -87,7 +89,9 @@ const goneType = (sqlType: string): ResolvedType => ({
 export async function resolveStreamColumns(
   client: Queryable,
   streams: readonly SelectedStream[],
+  policy: Pick<ValuePolicy, 'compositeAsObject'>,
 ): Promise<StreamColumns[]> {
+  const { compositeAsObject } = policy;
   const schemas = [...new Set(streams.map((s) => s.schemaName))];
   const intro = await queryCatalog(client, schemas);
   const types = typesByOid(intro.types);
@@ -126,10 +130,11 @@ export async function resolveStreamColumns(
       }
       return resolveColumnType(col, types);
     });
-    const withExtras = stream.method === 'LOG_BASED' ? addedColumns(stream, cols, types) : null;
+    const withExtras =
+      stream.method === 'LOG_BASED' ? addedColumns(stream, cols, types, compositeAsObject) : null;
     const read = withExtras ? withExtras.stream : stream;
     const allTypes = withExtras ? [...resolved, ...withExtras.types] : resolved;
-    const live = withLiveTypes(read, allTypes, new Set(absent));
+    const live = withLiveTypes(read, allTypes, new Set(absent), compositeAsObject);
     return {
       ...withKeyColumns(live.stream, allTypes),
       retyped: live.retyped,

@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import type { JsonSchema } from '../catalog/catalog-types';
 import { jsonSchemaFor, TYPE_RULES } from './json-schema-mapping';
-import type { BaseType, ResolvedType } from './resolved-type';
+import type { BaseType, CompositeAttribute, ResolvedType } from './resolved-type';
 
 /** A resolved built-in type; `over` changes the base (schema, typtype, modifiers, labels). */
 function pg(name: string, over: Partial<BaseType> = {}, arrayDims = 0): ResolvedType {
@@ -243,5 +243,72 @@ describe('jsonSchemaFor', () => {
       }
       expect(text).not.toMatch(/exclusive/);
     }
+  });
+});
+
+describe('composites with compositeAsObject', () => {
+  const attrs = (list: [string, ResolvedType][]): CompositeAttribute[] =>
+    list.map(([name, type]) => ({ name, type }));
+  const composite = (name: string, a: [string, ResolvedType][], arrayDims = 0): ResolvedType =>
+    pg(name, { schema: 'public', typtype: 'c', category: 'C', attributes: attrs(a) }, arrayDims);
+  const address = composite('address', [
+    ['street', pg('text')],
+    ['zip', pg('int4')],
+    ['price', pg('numeric', { precision: 12, scale: 2 })],
+  ]);
+  const ADDRESS: JsonSchema = {
+    type: ['null', 'object'],
+    properties: {
+      street: STR,
+      zip: INT4,
+      price: { type: ['null', 'number'], multipleOf: 0.01 },
+    },
+  };
+  const on = { nullable: true, compositeAsObject: true };
+
+  it('an object whose properties are the attributes, each as a column of its type', () => {
+    expect(jsonSchemaFor(address, on)).toEqual(ADDRESS);
+    expect(Object.keys(jsonSchemaFor(address, on).properties as object)).toEqual([
+      'street',
+      'zip',
+      'price',
+    ]);
+  });
+
+  it('nested composites, arrays of composites, key columns', () => {
+    const shipment = composite('shipment', [
+      ['to', address],
+      ['stops', composite('address', [['street', pg('text')]], 1)],
+      ['at', pg('timestamptz')],
+    ]);
+    expect(jsonSchemaFor(shipment, on)).toEqual({
+      type: ['null', 'object'],
+      properties: {
+        to: ADDRESS,
+        stops: {
+          type: ['null', 'array'],
+          items: deep({ type: ['null', 'object'], properties: { street: STR } }),
+        },
+        at: { type: ['null', 'string'], format: 'date-time' },
+      },
+    });
+    expect(jsonSchemaFor(address, { nullable: false, compositeAsObject: true }).type).toEqual([
+      'object',
+    ]);
+  });
+
+  it('a string without the setting, or when the attributes are unknown', () => {
+    expect(jsonSchemaFor(address, { nullable: true })).toEqual(STR);
+    expect(jsonSchemaFor(pg('x', { schema: 'public', typtype: 'c', category: 'C' }), on)).toEqual(
+      STR,
+    );
+  });
+
+  it('validates the objects the converter emits, and no row literal', () => {
+    const v = new Ajv({ strict: false }).compile(jsonSchemaFor(address, on));
+    expect(v({ street: 'a', zip: 1, price: 2.5 })).toBe(true);
+    expect(v({ street: null, zip: null, price: null })).toBe(true);
+    expect(v({ street: 'a', zip: 'x', price: null })).toBe(false);
+    expect(v('(a,1,2.50)')).toBe(false);
   });
 });

@@ -1,5 +1,10 @@
 import type { JsonSchema, JsonSchemaType } from '../catalog/catalog-types';
-import type { BaseType, ResolvedType } from './resolved-type';
+import {
+  objectAttributes,
+  type BaseType,
+  type CompositeAttribute,
+  type ResolvedType,
+} from './resolved-type';
 
 /**
  * PostgreSQL type → JSON Schema of a column, the sibling of the value-conversion table in
@@ -28,6 +33,8 @@ export interface ScalarSchema {
   readonly multipleOf?: number;
   readonly maxLength?: number;
   readonly additionalProperties?: JsonSchema;
+  /** A composite sent as an object: each attribute as a column of its type. */
+  readonly properties?: Readonly<Record<string, JsonSchema>>;
 }
 
 export type ScalarRule = (base: BaseType) => ScalarSchema;
@@ -142,7 +149,7 @@ const TYPTYPE_RULES: Readonly<Partial<Record<BaseType['typtype'], ScalarRule>>> 
   e: enumOf,
   r: STRING, // ranges and multiranges print as `[1,5)`, `{[1,5),[7,9)}`
   m: STRING,
-  c: STRING, // a composite prints as a row literal `(1,"a b")`
+  c: STRING, // a composite prints as a row literal `(1,"a b")` (unless `composite_as_object`)
   p: STRING,
 };
 
@@ -178,6 +185,25 @@ function toJsonSchema(s: ScalarSchema, nullable: boolean): JsonSchema {
 export interface PropertyOptions {
   /** False only for primary-key columns. */
   readonly nullable: boolean;
+  /** `ValuePolicy.compositeAsObject`: composites are objects with `properties`, not strings. */
+  readonly compositeAsObject?: boolean;
+}
+
+/**
+ * A composite sent as an object: every attribute is a property, described exactly as a column of
+ * its type (nullable: any attribute may be NULL), nested composites included.
+ */
+function compositeObject(attributes: ReadonlyArray<CompositeAttribute>): ScalarSchema {
+  return {
+    types: ['object'],
+    // Object.fromEntries defines own properties, so an attribute named `__proto__` stays one.
+    properties: Object.fromEntries(
+      attributes.map((a) => [
+        a.name,
+        jsonSchemaFor(a.type, { nullable: true, compositeAsObject: true }),
+      ]),
+    ),
+  };
 }
 
 /** PostgreSQL's MAXDIM: no array value has more dimensions. */
@@ -205,9 +231,17 @@ function nestedItems(element: JsonSchema, dims: number): JsonSchema {
  * // { type: ['null', 'array'], items: { anyOf: [
  * //   { type: ['null', 'number'], multipleOf: 0.01 },
  * //   { type: ['array'], items: { anyOf: [ … ] } } ] } }   (six dimensions in all)
+ * jsonSchemaFor(address, { nullable: true, compositeAsObject: true })
+ * // { type: ['null', 'object'], properties: {
+ * //   street: { type: ['null', 'string'] },
+ * //   zip: { type: ['null', 'integer'], minimum: -2147483648, maximum: 2147483647 } } }
  */
-export function jsonSchemaFor(type: ResolvedType, { nullable }: PropertyOptions): JsonSchema {
-  const scalar = scalarRuleFor(type.base)(type.base);
+export function jsonSchemaFor(
+  type: ResolvedType,
+  { nullable, compositeAsObject = false }: PropertyOptions,
+): JsonSchema {
+  const attributes = objectAttributes(type.base, compositeAsObject);
+  const scalar = attributes ? compositeObject(attributes) : scalarRuleFor(type.base)(type.base);
   if (type.arrayDims === 0) return toJsonSchema(scalar, nullable);
   return {
     type: nullable ? ['null', 'array'] : ['array'],

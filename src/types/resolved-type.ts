@@ -43,4 +43,27 @@ export interface BaseType {
   readonly length?: number;
   /** Enum labels in sort order. */
   readonly enumLabels?: readonly string[];
+  /**
+   * A composite's attributes in attnum order, dropped ones left out (the fields its row literal
+   * prints), each resolved as a column of that type would be. Only the setting
+   * `composite_as_object` uses them; a composite whose attributes were not read has none.
+   */
+  readonly attributes?: ReadonlyArray<CompositeAttribute>;
+}
+
+export interface CompositeAttribute {
+  readonly name: string;
+  readonly type: ResolvedType;
+}
+
+/**
+ * The attributes a composite value is sent as a JSON object of, or undefined when its value is its
+ * row literal as a string (the setting is off, the base is no composite, or its attributes are
+ * unknown). The one test the schema mapping and value conversion share, so they cannot disagree.
+ */
+export function objectAttributes(
+  base: BaseType,
+  compositeAsObject: boolean,
+): ReadonlyArray<CompositeAttribute> | undefined {
+  return compositeAsObject && base.typtype === 'c' ? base.attributes : undefined;
 }

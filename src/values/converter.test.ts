@@ -65,8 +65,10 @@ describe('out-of-range dates and timestamps', () => {
 
   function run(spec: string, text: string, policy: TemporalOutOfRangePolicy) {
     const heard: string[] = [];
-    const fragment = converterFor(resolved(spec), { temporalOutOfRange: policy }, (t) =>
-      heard.push(t),
+    const fragment = converterFor(
+      resolved(spec),
+      { temporalOutOfRange: policy, compositeAsObject: false },
+      (t) => heard.push(t),
     )(text);
     return { fragment, heard };
   }
@@ -86,7 +88,10 @@ describe('out-of-range dates and timestamps', () => {
   });
 
   it('applies the policy to array elements', () => {
-    const convert = converterFor(resolved('date[]'), { temporalOutOfRange: 'string' });
+    const convert = converterFor(resolved('date[]'), {
+      temporalOutOfRange: 'string',
+      compositeAsObject: false,
+    });
     expect(convert('{infinity,"0044-03-15 BC",2024-01-02}')).toBe(
       '["infinity","0044-03-15 BC","2024-01-02"]',
     );
@@ -108,8 +113,10 @@ describe('key columns', () => {
   it.each(KEY_TEXTS)('%s %j → %s under every policy, and nothing reported', (spec, text, json) => {
     for (const policy of TEMPORAL_OUT_OF_RANGE_POLICIES) {
       const heard: string[] = [];
-      const convert = converterFor(keyColumn(spec), { temporalOutOfRange: policy }, (t) =>
-        heard.push(t),
+      const convert = converterFor(
+        keyColumn(spec),
+        { temporalOutOfRange: policy, compositeAsObject: false },
+        (t) => heard.push(t),
       );
       expect(convert(text)).toBe(json);
       expect(heard).toEqual([]);

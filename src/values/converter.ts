@@ -1,5 +1,6 @@
-import type { ResolvedType } from '../types/resolved-type';
+import { objectAttributes, type ResolvedType } from '../types/resolved-type';
 import { arrayConverter } from './array-literal';
+import { compositeConverter } from './composite-literal';
 import type {
   ConversionContext,
   TextConverter,
@@ -64,6 +65,8 @@ const SCALAR_CONVERTERS: Readonly<Record<ValueKind, (ctx: ConversionContext) => 
  * convert('12345678901234567890.123456789') // '12345678901234567890.123456789' (numeric)
  * convert('2024-01-02 03:04:05.123456+00')  // '"2024-01-02T03:04:05.123456+00:00"' (timestamptz)
  * convert('{{1,2},{3,NULL}}')               // '[[1,2],[3,null]]' (int4[])
+ * // a composite (street text, zip int4) with policy.compositeAsObject:
+ * convert('("1 Main St",)')                  // '{"street":"1 Main St","zip":null}'
  */
 export function converterFor(
   type: ResolvedType,
@@ -78,7 +81,16 @@ export function converterFor(
     onUnrepresentable: key ? undefined : onUnrepresentable,
     key,
   };
-  const scalar = SCALAR_CONVERTERS[valueKindOf(type.base)](ctx);
+  const attributes = objectAttributes(type.base, policy.compositeAsObject);
+  const scalar = attributes
+    ? compositeConverter(
+        attributes.map((a) => ({
+          name: a.name,
+          convert: converterFor(a.type, policy, onUnrepresentable),
+        })),
+        ctx,
+      )
+    : SCALAR_CONVERTERS[valueKindOf(type.base)](ctx);
   if (type.arrayDims === 0) return scalar;
   return arrayConverter(scalar, arrayDelimiterOf(type.base), ctx);
 }

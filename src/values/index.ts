@@ -3,6 +3,7 @@
  * method.
  */
 export type { TextConverter, UnrepresentableListener } from './conversion-context';
+export { CompositeFieldsError } from './composite-literal';
 export { converterFor, recordBodyConverter, type ColumnToConvert } from './converter';
 export { JSON_NULL, jsonString, type JsonFragment } from './json-fragment';
 export { minifyJson } from './json-text';

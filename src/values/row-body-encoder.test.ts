@@ -37,8 +37,11 @@ function viaBytes(
     ends[i] = at + bytes.length;
     at += bytes.length + 1;
   });
-  const encoder = new RowBodyEncoder(columns, escaping, { temporalOutOfRange: policy }, (c, t) =>
-    heard.push(`${c}=${t}`),
+  const encoder = new RowBodyEncoder(
+    columns,
+    escaping,
+    { temporalOutOfRange: policy, compositeAsObject: false },
+    (c, t) => heard.push(`${c}=${t}`),
   );
   // A tiny sink: values must also come out right when they force it to grow.
   const sink = new GrowableSink(1);
@@ -52,8 +55,10 @@ function viaText(
   policy: TemporalOutOfRangePolicy = 'null',
   heard: string[] = [],
 ): string {
-  return recordBodyConverter(columns, { temporalOutOfRange: policy }, (c, t) =>
-    heard.push(`${c}=${t}`),
+  return recordBodyConverter(
+    columns,
+    { temporalOutOfRange: policy, compositeAsObject: false },
+    (c, t) => heard.push(`${c}=${t}`),
   )(texts);
 }
 

@@ -4,6 +4,7 @@ import {
   numberArrayConverterFor,
   type ByteConverter,
 } from './byte-converters';
+import { objectAttributes } from '../types/resolved-type';
 import { putString, type ByteSink } from './byte-sink';
 import type { TextConverter } from './conversion-context';
 import { converterFor, type ColumnToConvert } from './converter';
@@ -45,6 +46,8 @@ export class RowBodyEncoder {
     this.keys = columns.map((c, i) => Buffer.from(`${i === 0 ? '' : ','}${jsonString(c.name)}:`));
     this.keyBytes = this.keys.reduce((sum, k) => sum + k.length, 0);
     this.fast = columns.map((c) => {
+      // A composite sent as an object is no string: only the string path parses its literal.
+      if (objectAttributes(c.type.base, policy.compositeAsObject)) return undefined;
       const kind = valueKindOf(c.type.base);
       if (c.type.arrayDims === 0) return byteConverterFor(kind, escaping === 'copy');
       return c.type.arrayDims === 1 ? numberArrayConverterFor(kind) : undefined;

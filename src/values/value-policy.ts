@@ -24,6 +24,13 @@ export function isTemporalOutOfRangePolicy(v: unknown): v is TemporalOutOfRangeP
 /** Choices value conversion leaves to the user; everything else is fixed by the type mapping (docs/reference.md). */
 export interface ValuePolicy {
   readonly temporalOutOfRange: TemporalOutOfRangePolicy;
+  /**
+   * `composite_as_object`: a composite value (a column of a `CREATE TYPE … AS (…)` type or of a
+   * table's row type, also inside arrays, domains and other composites) is sent as a JSON object
+   * of its attributes, each converted as a column of its type, and described with `properties`
+   * (so schema flattening can expand it). Off, it is its row literal as a string, `("Main St",1)`.
+   */
+  readonly compositeAsObject: boolean;
 }
 
 /**
@@ -39,4 +46,7 @@ export interface ValuePolicy {
  * Numeric and float NaN / ±Infinity are always null: JSON has no spelling for them.
  * None of this applies to key properties, which are never null (`ResolvedType.keyColumn`).
  */
-export const DEFAULT_VALUE_POLICY: ValuePolicy = Object.freeze({ temporalOutOfRange: 'null' });
+export const DEFAULT_VALUE_POLICY: ValuePolicy = Object.freeze({
+  temporalOutOfRange: 'null',
+  compositeAsObject: false,
+});

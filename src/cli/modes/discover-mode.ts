@@ -27,6 +27,7 @@ async function discoverWith(config: TapConfig, io: CliIo, log: Logger): Promise<
     const catalog = await discover(client, {
       database: config.database,
       schemas: config.schemas,
+      compositeAsObject: config.valuePolicy.compositeAsObject,
     }).catch((e: unknown) => {
       throw asRuntimeError(e, 'discovery failed');
     });

@@ -194,6 +194,7 @@ async function copyAgain(
   const fresh = await resolveStreamColumns(
     ctx.client,
     stale.map((s) => s.sc.stream),
+    ctx.policy,
   );
   const identities = await tableIdentities(
     ctx.client,

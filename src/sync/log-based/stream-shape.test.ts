@@ -1,6 +1,6 @@
 import type { BaseType } from '../../types/resolved-type';
 import { jsonSchemaFor } from '../../types/json-schema-mapping';
-import { absorbs, nullableProperty } from './stream-shape';
+import { absorbs, jsonKind, nullableProperty } from './stream-shape';
 
 const keyTimestamp = (format?: string) => ({
   anyOf: [{ type: ['string'], ...(format ? { format } : {}) }, { type: ['string'] }],
@@ -73,5 +73,34 @@ describe('nullableProperty', () => {
     expect(nullableProperty(keyTimestamp('date-time'))).toEqual({
       anyOf: [{ type: ['null', 'string'], format: 'date-time' }, { type: ['string'] }],
     });
+  });
+});
+
+describe('jsonKind', () => {
+  const INT = { type: ['null', 'integer'] };
+  const address = (extra: Record<string, unknown> = {}) => ({
+    type: ['null', 'object'],
+    properties: { street: { type: ['null', 'string'] }, zip: INT, ...extra },
+  });
+
+  it.each([
+    ['an integer', INT, 'integer'],
+    ['an array', { type: ['null', 'array'], items: INT }, 'array[integer]'],
+    ['hstore keeps its kind', { type: ['null', 'object'], additionalProperties: INT }, 'object'],
+    ['a composite as an object', address(), 'object{"street":string,"zip":integer}'],
+    [
+      'an array of composites',
+      { type: ['null', 'array'], items: { anyOf: [address(), { type: ['array'] }] } },
+      'array[object{"street":string,"zip":integer}]',
+    ],
+  ])('%s', (_what, property, kind) => {
+    expect(jsonKind(property)).toBe(kind);
+  });
+
+  it("changes when a composite's attributes change, so LOG_BASED copies the stream again", () => {
+    const before = jsonKind(address());
+    expect(jsonKind(address({ floor: INT }))).not.toBe(before);
+    expect(jsonKind(address({ zip: { type: ['null', 'string'] } }))).not.toBe(before);
+    expect(jsonKind({ type: ['null', 'string'] })).not.toBe(before);
   });
 });

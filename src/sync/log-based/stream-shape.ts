@@ -80,7 +80,20 @@ export function jsonKind(p: Property): string {
     .join('|');
   const format = typeof first.format === 'string' ? `/${first.format}` : '';
   const items = first.items as Property | undefined;
-  return `${types}${format}${items ? `[${jsonKind(items)}]` : ''}`;
+  return `${types}${format}${items ? `[${jsonKind(items)}]` : ''}${objectKind(first)}`;
+}
+
+/**
+ * A composite sent as an object (`composite_as_object`): its attributes' names and kinds, so
+ * that an attribute added, dropped or retyped between runs is a changed kind (the stream is
+ * copied again): changes decoded before it print the type's old fields, which could not be told
+ * apart by name. Empty for every other property, so earlier bookmarks keep their meaning.
+ */
+function objectKind(p: Property): string {
+  const props = p.properties as Readonly<Record<string, Property>> | undefined;
+  if (!props || typeof props !== 'object') return '';
+  const inner = Object.entries(props).map(([k, v]) => `${JSON.stringify(k)}:${jsonKind(v)}`);
+  return `{${inner.join(',')}}`;
 }
 
 /**
@@ -191,7 +204,12 @@ export class StreamShape {
     st.columns.forEach((c, i) => {
       if (sc.absent.includes(c)) return; // its type is learnt if a Relation still has it
       this.types.set(c, sc.types[i]!);
-      const live = nullableProperty(jsonSchemaFor(sc.types[i]!, { nullable: true }));
+      const live = nullableProperty(
+        jsonSchemaFor(sc.types[i]!, {
+          nullable: true,
+          compositeAsObject: policy.compositeAsObject,
+        }),
+      );
       const id = baseline.get(c);
       if (id && canonical(nullableProperty(sent[c] ?? {})) === canonical(live)) {
         this.typeIds.set(c, idOf(id));
@@ -234,7 +252,10 @@ export class StreamShape {
         this.order.push(col.name);
         this.types.set(col.name, type);
         this.typeIds.set(col.name, id);
-        this.properties[col.name] = jsonSchemaFor(type, { nullable: true });
+        this.properties[col.name] = jsonSchemaFor(type, {
+          nullable: true,
+          compositeAsObject: this.policy.compositeAsObject,
+        });
         this.log.info(`${st.tapStreamId}: column '${col.name}' (${type.sqlType}) added`);
         changed = true;
         continue;
@@ -250,7 +271,10 @@ export class StreamShape {
       );
       const keyed: ResolvedType = known.keyColumn ? { ...type, keyColumn: true } : type;
       const was = nullableProperty(this.properties[col.name] ?? {});
-      const fresh = jsonSchemaFor(type, { nullable: true });
+      const fresh = jsonSchemaFor(type, {
+        nullable: true,
+        compositeAsObject: this.policy.compositeAsObject,
+      });
       const now = nullableProperty(known.keyColumn ? keyPropertySchema(fresh, keyed) : fresh);
       // An older or narrower type (WAL from before a widening, or a narrowing): its values fit
       // the schema already sent.

@@ -1,6 +1,7 @@
 import { RuntimeError } from '../../errors';
 import { formatLsn, type Lsn } from '../../replication/lsn';
 import { StreamOutput } from '../../singer/writer';
+import { CompositeFieldsError } from '../../values';
 import type { SyncContext } from '../sync-context';
 import type {
   BufferedChange,
@@ -164,8 +165,20 @@ export class TransactionApplier {
     at: string,
     now: Date,
   ): number | Promise<number> {
+    let body: string;
+    try {
+      body = shape.body(e, end, at);
+    } catch (err) {
+      // ALTER TYPE … ADD / DROP ATTRIBUTE: the stream's schema and converters name other fields.
+      if (!(err instanceof CompositeFieldsError)) throw err;
+      this.copyAgain(
+        s,
+        `a value of ${err.sqlType} has more fields than the type's attributes when the run started (ALTER TYPE)`,
+      );
+      return 0;
+    }
     s.out.setExtractedAt(now);
-    if (!s.out.record(shape.body(e, end, at))) return 1;
+    if (!s.out.record(body)) return 1;
     return this.ctx.writer.flush().then(() => 1);
   }
 

@@ -1,22 +1,18 @@
-import { TYPE_ROWS_JSON, type Queryable } from '../../discovery/catalog-query';
+import { TYPE_ROWS_JSON, TYPE_WALK_STEP, type Queryable } from '../../discovery/catalog-query';
 import type { TypeRow } from '../../discovery/introspection';
 import { resolveColumnType, typesByOid } from '../../discovery/resolve-type';
 import type { ResolvedType } from '../../types/resolved-type';
 
 /**
  * The type of one Relation column, read from pg_type: the same rows and the same resolution
- * (domains, arrays, modifiers) as discovery, so a column added while streaming maps exactly as
+ * (domains, arrays, modifiers, composite attributes) as discovery, so a column added while streaming maps exactly as
  * discovery would have mapped it.
  */
 const TYPE_QUERY = `
 WITH RECURSIVE typ(oid) AS (
   SELECT $1::oid
   UNION
-  SELECT next.oid
-    FROM typ
-    JOIN pg_type AS t ON t.oid = typ.oid
-   CROSS JOIN LATERAL (VALUES (t.typbasetype), (t.typelem)) AS next(oid)
-   WHERE next.oid <> 0
+${TYPE_WALK_STEP}
 )
 SELECT json_build_object(
   'sqlType', format_type($1::oid, $2::int4),
