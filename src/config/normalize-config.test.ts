@@ -102,6 +102,14 @@ describe('normalizeConfig', () => {
       { ...base, composite_as_object: 'true' },
       { valuePolicy: { temporalOutOfRange: 'null', compositeAsObject: true } },
     ],
+    [
+      'flattening implies composites as objects',
+      { ...base, flattening_enabled: true, flattening_max_depth: 1 },
+      {
+        valuePolicy: { temporalOutOfRange: 'null', compositeAsObject: true },
+        flattening: { maxDepth: 1, separator: '__', maxKeyLength: 255 },
+      },
+    ],
     ['database wins over dbname', { database: 'a', dbname: 'b', username: 'u' }, { database: 'a' }],
     ['ssl true means require', { ...base, ssl: 'true' }, { ssl: { mode: 'require' } }],
     ['sslmode disable', { ...base, ssl: true, sslmode: 'disable' }, { ssl: null }],

@@ -143,6 +143,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
   if (!Number.isInteger(parallelism) || parallelism < 1) {
     throw new InputError(`config key 'snapshot_parallelism' must be an integer of at least 1`);
   }
+  const flattening = flatteningOptionsOf(raw);
   const config: TapConfig = {
     host: hosts[0]!.host,
     port: hosts[0]!.port,
@@ -180,10 +181,11 @@ export function normalizeConfig(raw: Raw): TapConfig {
     heartbeatIntervalSeconds: int(raw.heartbeat_interval_seconds, 0),
     walRetainedWarnMb: int(raw.wal_retained_warn_mb, 1024),
     transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
-    flattening: flatteningOptionsOf(raw),
+    flattening,
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
-      compositeAsObject: bool(raw.composite_as_object, false),
+      // Flattening expands only objects whose schema declares properties: a composite must be one.
+      compositeAsObject: bool(raw.composite_as_object, false) || flattening !== null,
     }),
   };
   return Object.freeze(config);
