@@ -21,9 +21,22 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   for (const key of settingNames()) {
     const v = env[ENV_PREFIX + key.toUpperCase()];
     if (v === undefined) continue;
-    out[key] = key === 'filter_schemas' && v.trim().startsWith('[') ? parseJsonList(v) : v;
+    out[key] =
+      key === 'filter_schemas' && v.trim().startsWith('[')
+        ? parseJsonList(v)
+        : key === 'batch_config'
+          ? parseJsonObject(key, v)
+          : v;
   }
   return out;
+}
+
+function parseJsonObject(key: string, v: string): unknown {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    throw new InputError(`${ENV_PREFIX}${key.toUpperCase()} is not valid JSON; give a JSON object`);
+  }
 }
 
 function parseJsonList(v: string): unknown {

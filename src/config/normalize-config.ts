@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { parseBatchConfig } from '../batch/batch-config';
 import { InputError } from '../errors';
 import { hostList, targetSessionAttrsOf } from './hosts';
 import type { TemporalOutOfRangePolicy } from '../values';
@@ -166,6 +167,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     heartbeatIntervalSeconds: int(raw.heartbeat_interval_seconds, 0),
     walRetainedWarnMb: int(raw.wal_retained_warn_mb, 1024),
     transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
+    batch: parseBatchConfig(raw.batch_config),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
     }),

@@ -1,3 +1,4 @@
+import type { BatchConfig } from '../batch/batch-config';
 import type { ValuePolicy } from '../values';
 import type { HostPort, TargetSessionAttrs } from './hosts';
 
@@ -80,6 +81,8 @@ export interface TapConfig {
   readonly walRetainedWarnMb: number;
   /** LOG_BASED: a transaction's changes beyond this many MB go to a temporary file. */
   readonly transactionSpillThresholdMb: number;
+  /** FULL_TABLE and LOG_BASED copies write batch files and BATCH messages (docs/batch.md). */
+  readonly batch: BatchConfig | null;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }

@@ -195,6 +195,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
       // What is buffered is consistent (each STATE follows the records it covers): hand it over,
       // with the STATE the interval held back, so the next run resumes from there.
       ctx.emitHeldState();
+      run.writer.closeBatches();
       await run.writer.flush().catch(() => {});
       throw e;
     }
@@ -204,6 +205,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   // next run resumes that stream first.
   if (!stopped) ctx.setCurrentlySyncing(null);
   ctx.emitStateNow();
+  run.writer.closeBatches();
   await run.writer.flush();
   if (stopped) {
     run.log.info(`${stopped.message}: the final STATE above resumes the run`);

@@ -1,3 +1,4 @@
+import { prepareBatchDirectory } from '../../batch/batch-config';
 import { loadConfig } from '../../config/load-config';
 import { connect } from '../../db/connect';
 import { connectFirst } from '../../db/first-connection';
@@ -27,6 +28,7 @@ export async function runSync(
   const state = withLegacyBookmarks(loadState(args.state), streams, log);
   logDiscardedBookmarks(state, streams, log);
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
+  if (loaded.batch) prepareBatchDirectory(loaded.batch);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
   const first = await connectFirst(loaded, log);
@@ -41,6 +43,7 @@ export async function runSync(
   try {
     const writer = new SingerWriter(io.stdout, serializeState, {
       ...(args.stateOut === undefined ? {} : { onStateWritten: stateFileWriter(args.stateOut) }),
+      ...(config.batch ? { batch: config.batch } : {}),
     });
     const progress = new SyncProgress({
       writer,

@@ -1,0 +1,153 @@
+import { RuntimeError } from '../errors';
+import type { BatchConfig } from './batch-config';
+import type { BatchFile } from './batch-file';
+import { batchMessageLine, fileUri } from './batch-message';
+import { StreamBatch, type BatchFiles } from './stream-batch';
+
+/**
+ * Bytes handed to files but not yet compressed and written, above which the tap waits: a slow
+ * disk (or gzip falling behind) then slows the reading of rows instead of growing memory.
+ */
+const MAX_IN_FLIGHT = 4 * 1024 * 1024;
+/** Files being ended, fsynced and renamed at once, above which the tap waits. */
+const MAX_COMPLETING = 4;
+
+/**
+ * zlib level: 1 compresses JSON lines to about a fifth, at several times level 6's speed; gzip on
+ * one thread per stream must keep up with the thread that encodes rows (measured in
+ * docs/batch.md).
+ */
+export const GZIP_LEVEL = 1;
+
+/** A completed file on its way to durability, then to a BATCH message. */
+interface Completing {
+  readonly line: string;
+  readonly done: Promise<void>;
+  durable: boolean;
+  announced: boolean;
+}
+
+/**
+ * The run's BATCH output. Records of batched copies go to files (StreamBatch); a file completed
+ * at `batch_size` is announced by a BATCH message once it is durable. At a STATE, an
+ * ACTIVATE_VERSION or a SCHEMA (`barrier`) every open file is completed and every file not yet
+ * announced gets its BATCH message at once, ahead of that message, and `settle` (awaited by
+ * `SingerWriter.flush` before it hands anything to stdout) waits until those files are durable:
+ * no STATE reaches stdout before the BATCH messages of the records it covers, and no BATCH message
+ * before its file is complete and fsynced.
+ */
+export class Batcher implements BatchFiles {
+  private inFlight = 0;
+  private completing = 0;
+  private readonly streams = new Set<StreamBatch>();
+  /** Completed files in the order they were completed, until announced and durable. */
+  private queue: Completing[] = [];
+  /** Files whose durability the lines already buffered wait for. */
+  private waitFor: Promise<void>[] = [];
+  private failure: Error | undefined;
+  private waiting: Array<() => void> = [];
+
+  constructor(
+    readonly config: BatchConfig,
+    /** Appends a whole line to the output (the writer's buffer). */
+    private readonly emit: (line: string) => void,
+    readonly gzipLevel: number = GZIP_LEVEL,
+  ) {}
+
+  /** A sink for one copy of `stream`. */
+  stream(stream: string): StreamBatch {
+    const b = new StreamBatch(stream, this);
+    this.streams.add(b);
+    return b;
+  }
+
+  get behind(): boolean {
+    return this.inFlight > MAX_IN_FLIGHT || this.completing > MAX_COMPLETING;
+  }
+
+  track(bytes: number): () => void {
+    this.inFlight += bytes;
+    return () => {
+      this.inFlight -= bytes;
+      this.poke();
+    };
+  }
+
+  completed(stream: string, file: BatchFile): void {
+    this.completing++;
+    const entry: Completing = {
+      line: batchMessageLine(this.config, stream, fileUri(file.path)),
+      done: file.complete().then(
+        () => {
+          this.completing--;
+          entry.durable = true;
+          this.announceDurable();
+          this.poke();
+        },
+        (e: unknown) => {
+          this.completing--;
+          this.failure ??= new RuntimeError(
+            `batch file ${file.path}: ${(e as Error).message ?? String(e)}`,
+          );
+          this.poke();
+          throw this.failure;
+        },
+      ),
+      durable: false,
+      announced: false,
+    };
+    entry.done.catch(() => {}); // reported by settle
+    this.queue.push(entry);
+  }
+
+  /**
+   * Before a message that must follow the records written so far: of every stream (`stream`
+   * undefined: a STATE) or of one (its SCHEMA, its ACTIVATE_VERSION).
+   */
+  barrier(stream?: string): void {
+    for (const b of this.streams) {
+      if (stream === undefined || b.stream === stream) b.roll();
+    }
+    for (const entry of this.queue) {
+      if (entry.announced) continue;
+      entry.announced = true;
+      this.emit(entry.line);
+      this.waitFor.push(entry.done);
+    }
+  }
+
+  /**
+   * Waits until every file the buffered lines announce is durable and the bytes in flight are
+   * below the limit; throws the first file error.
+   */
+  async settle(): Promise<void> {
+    if (this.waitFor.length > 0) {
+      const files = this.waitFor;
+      this.waitFor = [];
+      await Promise.all(files).catch(() => {});
+    }
+    while (
+      !this.failure &&
+      (this.inFlight > MAX_IN_FLIGHT / 2 || this.completing > MAX_COMPLETING)
+    ) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Durable files at the head of the queue get their BATCH messages, in order. */
+  private announceDurable(): void {
+    while (this.queue.length > 0 && this.queue[0]!.durable) {
+      const entry = this.queue.shift()!;
+      if (entry.announced) continue;
+      entry.announced = true;
+      this.emit(entry.line);
+    }
+  }
+
+  private poke(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
+  }
+}
