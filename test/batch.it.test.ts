@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync }
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { validatorFor } from '../src/schemas/schema-validator';
 import { parseMessages, selectStreams, type Message } from './support/catalog-helpers';
 import { runTap, tempFiles } from './support/run-tap';
 import { killLeftoverTaps, killWhen } from './support/tap-process';
@@ -99,6 +100,8 @@ describe('BATCH messages (batch_config)', () => {
       'SCHEMA',
       'STATE',
     ]);
+    const validMessage = validatorFor('messages');
+    for (const m of msgs) expect(validMessage(m) ? null : validMessage.errors).toBeNull();
     // The SDK's message shape, one file per message, under root + prefix, a file:// URI.
     for (const b of batches(msgs)) {
       expect(Object.keys(b)).toEqual(['type', 'stream', 'encoding', 'manifest']);

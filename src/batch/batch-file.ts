@@ -8,6 +8,19 @@ import type { BatchCompression } from './batch-config';
 /** Where a file is written until it is complete: no reader ever sees a file under its final name half written. */
 export const partialPath = (path: string): string => `${path}.partial`;
 
+/** The calls that make a file durable; a test passes its own to see their order. */
+export interface DurabilityCalls {
+  fsync(fd: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  syncDirectory(dir: string): Promise<void>;
+}
+
+export const DURABILITY: DurabilityCalls = {
+  fsync: (fd) => new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve()))),
+  rename,
+  syncDirectory,
+};
+
 /**
  * One batch file: bytes go through gzip (zlib's stream, which compresses in libuv's thread pool,
  * never on the thread that encodes records) into `<path>.partial`; `complete()` ends it, fsyncs
@@ -25,6 +38,7 @@ export class BatchFile {
     readonly path: string,
     compression: BatchCompression,
     gzipLevel: number,
+    private readonly calls: DurabilityCalls = DURABILITY,
   ) {
     // autoClose off: the descriptor is still open at 'finish', for the fsync.
     this.file = createWriteStream(partialPath(path), { flags: 'wx', autoClose: false });
@@ -75,12 +89,12 @@ export class BatchFile {
     });
     const fd = (this.file as WriteStream & { fd: number }).fd;
     try {
-      await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+      await this.calls.fsync(fd);
     } finally {
       await new Promise<void>((resolve) => close(fd, () => resolve()));
     }
-    await rename(partialPath(this.path), this.path);
-    await syncDirectory(dirname(this.path));
+    await this.calls.rename(partialPath(this.path), this.path);
+    await this.calls.syncDirectory(dirname(this.path));
   }
 }
 

@@ -1,6 +1,6 @@
 import { RuntimeError } from '../errors';
 import type { BatchConfig } from './batch-config';
-import type { BatchFile } from './batch-file';
+import { DURABILITY, type BatchFile, type DurabilityCalls } from './batch-file';
 import { batchMessageLine, fileUri } from './batch-message';
 import { StreamBatch, type BatchFiles } from './stream-batch';
 
@@ -52,6 +52,7 @@ export class Batcher implements BatchFiles {
     /** Appends a whole line to the output (the writer's buffer). */
     private readonly emit: (line: string) => void,
     readonly gzipLevel: number = GZIP_LEVEL,
+    readonly durability: DurabilityCalls = DURABILITY,
   ) {}
 
   /** A sink for one copy of `stream`. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { ByteSink } from '../values/byte-sink';
 import type { BatchConfig } from './batch-config';
-import { BatchFile } from './batch-file';
+import { BatchFile, type DurabilityCalls } from './batch-file';
 import { batchFileName } from './batch-message';
 
 /** Encoded records go to the file in pieces of about this size (one write, one buffer each). */
@@ -12,6 +12,7 @@ export const PIECE_BYTES = 256 * 1024;
 export interface BatchFiles {
   readonly config: BatchConfig;
   readonly gzipLevel: number;
+  readonly durability: DurabilityCalls;
   /** Counts `bytes` as in flight until `done` is called. */
   track(bytes: number): () => void;
   /** A file of `stream` is full or closed: it becomes durable and then announced. */
@@ -126,6 +127,7 @@ export class StreamBatch implements ByteSink {
       ),
       this.owner.config.compression,
       this.owner.gzipLevel,
+      this.owner.durability,
     );
     const untrack = this.owner.track(bytes.length);
     this.file.write(bytes, () => {
