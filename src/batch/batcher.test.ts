@@ -14,6 +14,7 @@ type Op =
   | { kind: 'lines'; stream: number; n: number }
   | { kind: 'state' }
   | { kind: 'flush' }
+  | { kind: 'schema'; stream: number }
   | { kind: 'end'; stream: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -30,6 +31,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('state' as const) }),
   fc.record({ kind: fc.constant('flush' as const) }),
+  fc.record({ kind: fc.constant('schema' as const), stream: fc.nat(1) }),
   fc.record({ kind: fc.constant('end' as const), stream: fc.nat(1) }),
 );
 
@@ -107,8 +109,11 @@ describe('Batcher', () => {
               buffered.push(`STATE ${written.join(',')}`);
             } else if (o.kind === 'flush') {
               await flush();
-            } else {
+            } else if (o.kind === 'schema') {
               batcher.barrier(['a', 'b/x'][o.stream]);
+            } else {
+              batcher.finish(sinks[o.stream]);
+              sinks[o.stream] = batcher.stream(['a', 'b/x'][o.stream]!);
             }
           }
           batcher.barrier();
@@ -147,5 +152,24 @@ describe('Batcher', () => {
       ),
       { numRuns: 30 },
     );
+  });
+
+  it('a copy holds no buffer before its first record and after its end (a run of many tables)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'batcher-'));
+    const config = parseBatchConfig({ encoding: { format: 'jsonl' }, storage: { root } })!;
+    const lines: string[] = [];
+    const batcher = new Batcher(config, (l) => lines.push(l));
+    const sink = batcher.stream('t');
+    expect(sink.buf.length).toBe(0);
+    putString(sink, '{"id":1}\n');
+    sink.recordEnd();
+    expect(sink.buf.length).toBeGreaterThan(0);
+    batcher.finish(sink);
+    expect(sink.buf.length).toBe(0);
+    await batcher.settle();
+    expect(lines).toHaveLength(1);
+    expect(
+      gunzipSync(readFileSync(fileURLToPath(JSON.parse(lines[0]!).manifest[0]))).toString(),
+    ).toBe('{"id":1}\n');
   });
 });

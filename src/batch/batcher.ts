@@ -117,6 +117,13 @@ export class Batcher implements BatchFiles {
     }
   }
 
+  /** The end of a copy (`sink` from `stream`): its last file is announced like at a barrier. */
+  finish(sink: unknown): void {
+    if (!(sink instanceof StreamBatch) || !this.streams.delete(sink)) return;
+    sink.end();
+    this.barrier(sink.stream);
+  }
+
   /**
    * Waits until every file the buffered lines announce is durable and the bytes in flight are
    * below the limit; throws the first file error.

@@ -8,6 +8,8 @@ import { batchFileName } from './batch-message';
 /** Encoded records go to the file in pieces of about this size (one write, one buffer each). */
 export const PIECE_BYTES = 256 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /** What a stream's batch needs from the run's batcher (src/batch/batcher.ts). */
 export interface BatchFiles {
   readonly config: BatchConfig;
@@ -43,7 +45,8 @@ export class StreamBatch implements ByteSink {
     readonly stream: string,
     private readonly owner: BatchFiles,
   ) {
-    this.buf = Buffer.allocUnsafeSlow(PIECE_BYTES);
+    // Buffers come with the first record: a run of many small tables holds none between copies.
+    this.buf = EMPTY;
   }
 
   /** Whether a file holds records not yet completed. */
@@ -55,7 +58,10 @@ export class StreamBatch implements ByteSink {
   reserve(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
     this.handOff();
-    if (bytes > this.buf.length) this.buf = Buffer.allocUnsafeSlow(bytes);
+    this.buf =
+      bytes > PIECE_BYTES
+        ? Buffer.allocUnsafeSlow(bytes)
+        : (this.spares.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES));
   }
 
   /** A record line is complete. True when the caller should wait before reading more. */
@@ -96,6 +102,13 @@ export class StreamBatch implements ByteSink {
     return this.owner.behind;
   }
 
+  /** The copy is over: its last file is completed and its buffers let go. */
+  end(): void {
+    this.roll();
+    this.buf = EMPTY;
+    this.spares.length = 0;
+  }
+
   /** Completes the open file, if any: the next record starts another. */
   roll(): void {
     this.handOff();
@@ -111,7 +124,7 @@ export class StreamBatch implements ByteSink {
     if (this.pos === 0) return;
     const piece = this.buf.subarray(0, this.pos);
     const full = this.buf;
-    this.buf = this.spares.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+    this.buf = EMPTY;
     this.pos = 0;
     this.write(piece, () => {
       if (full.length === PIECE_BYTES && this.spares.length < 2) this.spares.push(full);

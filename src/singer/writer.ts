@@ -137,6 +137,11 @@ export class SingerWriter implements RecordSink {
     this.batcher?.barrier(stream);
   }
 
+  /** @internal the end of a batched copy (StreamOutput.endBatch). */
+  endBatch(sink: RecordSink): void {
+    this.batcher?.finish(sink);
+  }
+
   activateVersion(stream: string, version: number): void {
     this.message({ type: 'ACTIVATE_VERSION', stream, version });
   }
@@ -371,7 +376,7 @@ export class StreamOutput {
    * after (a LOG_BASED stream's changes must follow its copy's records).
    */
   endBatch(): void {
-    if (this.batching) this.writer.closeBatches(this.stream);
+    if (this.batching) this.writer.endBatch(this.sink);
   }
 
   /** `time_extracted` of the records that follow (set per fetched batch, not per row). */
