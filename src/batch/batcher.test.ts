@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,5 +171,23 @@ describe('Batcher', () => {
     expect(
       gunzipSync(readFileSync(fileURLToPath(JSON.parse(lines[0]!).manifest[0]))).toString(),
     ).toBe('{"id":1}\n');
+  });
+
+  it('a file that cannot be made durable fails the flush: the STATE after it is never handed over', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'batcher-'));
+    const config = parseBatchConfig({ encoding: { format: 'jsonl' }, storage: { root } })!;
+    const lines: string[] = [];
+    const failing: DurabilityCalls = {
+      ...DURABILITY,
+      fsync: () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })),
+    };
+    const batcher = new Batcher(config, (l) => lines.push(l), 1, failing);
+    const sink = batcher.stream('t');
+    putString(sink, '{"id":1}\n');
+    sink.recordEnd();
+    batcher.barrier();
+    lines.push('STATE');
+    await expect(batcher.settle()).rejects.toThrow(/^batch file .*EIO/);
+    expect(readdirSync(root).every((f) => f.endsWith('.partial'))).toBe(true);
   });
 });

@@ -129,12 +129,11 @@ export class SingerWriter implements RecordSink {
   }
 
   /**
-   * Completes the open batch files (of `stream`, or every one: the run's end) and announces every
-   * completed file: the next `flush` hands the BATCH messages over once the files are durable, and
-   * whatever is written after comes after them.
+   * The run's end: completes every open batch file and announces it; the next `flush` hands the
+   * BATCH messages over once the files are durable.
    */
-  closeBatches(stream?: string): void {
-    this.batcher?.barrier(stream);
+  closeBatches(): void {
+    this.batcher?.barrier();
   }
 
   /** @internal the end of a batched copy (StreamOutput.endBatch). */
