@@ -202,6 +202,30 @@ describe('BATCH messages (batch_config)', () => {
     expect(statSync(join(root, 'sub dir')).isDirectory()).toBe(true);
   });
 
+  it('--config ENV takes batch_config as JSON in TAP_POSTGRES_BATCH_CONFIG', async () => {
+    const cat = catalog('env.json', { 'public-events': { method: 'FULL_TABLE' } });
+    const root = join(files.dir, 'env-out');
+    const env = {
+      TAP_POSTGRES_HOST: db.config.host,
+      TAP_POSTGRES_PORT: String(db.config.port),
+      TAP_POSTGRES_USER: db.config.user,
+      TAP_POSTGRES_PASSWORD: db.config.password,
+      TAP_POSTGRES_DBNAME: db.config.dbname,
+    };
+    const r = await runTap(['--config', 'ENV', '--catalog', cat], {
+      ...env,
+      TAP_POSTGRES_BATCH_CONFIG: JSON.stringify(gzipBatches(root)),
+    });
+    expect(r.code).toBe(0);
+    expect(batchedObjects(parseMessages(r.stdout), 'public-events')).toHaveLength(50);
+    const bad = await runTap(['--config', 'ENV', '--catalog', cat], {
+      ...env,
+      TAP_POSTGRES_BATCH_CONFIG: '{not json',
+    });
+    expect([bad.code, bad.stdout]).toEqual([2, '']);
+    expect(bad.stderr).toMatch(/TAP_POSTGRES_BATCH_CONFIG is not valid JSON/);
+  });
+
   it('INCREMENTAL stays RECORD', async () => {
     const cat = catalog('inc.json', {
       'public-events': { method: 'INCREMENTAL', replicationKey: 'id' },
