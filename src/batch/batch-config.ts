@@ -1,4 +1,4 @@
-import { mkdirSync, accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError } from '../errors';
 
@@ -91,11 +91,32 @@ export function parseBatchConfig(raw: unknown, cwd: string = process.cwd()): Bat
 export function prepareBatchDirectory(config: BatchConfig): void {
   const dir = dirname(resolve(config.root, `${config.prefix}x`));
   try {
-    mkdirSync(dir, { recursive: true });
+    const first = mkdirSync(dir, { recursive: true });
+    // A file made durable in a directory created now is only found after a crash if the
+    // directory's own entry is durable too.
+    if (first !== undefined) {
+      for (let d = dir; ; d = dirname(d)) {
+        syncDirectory(dirname(d));
+        if (d === first) break;
+      }
+    }
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (e) {
     throw new InputError(
       `config key 'batch_config.storage': cannot write batch files to ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
     );
+  }
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    // As for the files' directory (batch-file.ts): some file systems cannot fsync a directory.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM') throw e;
+  } finally {
+    closeSync(fd);
   }
 }

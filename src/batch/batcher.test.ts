@@ -190,4 +190,29 @@ describe('Batcher', () => {
     await expect(batcher.settle()).rejects.toThrow(/^batch file .*EIO/);
     expect(readdirSync(root).every((f) => f.endsWith('.partial'))).toBe(true);
   });
+
+  it('records written faster than the file takes them make the tap wait, not the memory grow', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'batcher-'));
+    const config = parseBatchConfig({
+      encoding: { format: 'jsonl', compression: 'none' },
+      storage: { root },
+      batch_size: 1_000_000,
+    })!;
+    const batcher = new Batcher(config, () => {});
+    const sink = batcher.stream('t');
+    const line = `{"pad":"${'x'.repeat(1000)}"}\n`;
+    // A synchronous loop: the file takes nothing meanwhile, like a disk that has stalled.
+    let asked = 0;
+    for (let i = 0; i < 20_000 && asked === 0; i++) {
+      putString(sink, line);
+      if (sink.recordEnd()) asked = i + 1;
+    }
+    // Asked to wait after a few MB, not after all 20 MB.
+    expect(asked).toBeGreaterThan(0);
+    expect(asked * line.length).toBeLessThan(6 * 1024 * 1024);
+    await batcher.settle();
+    expect(batcher.behind).toBe(false);
+    batcher.barrier();
+    await batcher.settle();
+  });
 });
