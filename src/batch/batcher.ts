@@ -43,7 +43,7 @@ export class Batcher implements BatchFiles {
   /** Completed files in the order they were completed, until announced and durable. */
   private queue: Completing[] = [];
   /** Files whose durability the lines already buffered wait for. */
-  private waitFor: Promise<void>[] = [];
+  private waitFor: Completing[] = [];
   private failure: Error | undefined;
   private waiting: Array<() => void> = [];
 
@@ -113,7 +113,7 @@ export class Batcher implements BatchFiles {
       if (entry.announced) continue;
       entry.announced = true;
       this.emit(entry.line);
-      this.waitFor.push(entry.done);
+      this.waitFor.push(entry);
     }
   }
 
@@ -125,22 +125,26 @@ export class Batcher implements BatchFiles {
   }
 
   /**
-   * Waits until every file the buffered lines announce is durable and the bytes in flight are
-   * below the limit; throws the first file error.
+   * Waits while the bytes in flight are above the limit, and says whether the buffered lines may
+   * go to stdout: only once every file they announce is durable. `wait`: wait for those files
+   * (the output buffer is full, or the run ends); else, while they are not durable yet, the lines
+   * stay buffered and the rows go on being read meanwhile. Throws the first file error.
    */
-  async settle(): Promise<void> {
-    if (this.waitFor.length > 0) {
-      const files = this.waitFor;
-      this.waitFor = [];
-      await Promise.all(files).catch(() => {});
-    }
+  async settle(wait: boolean): Promise<boolean> {
     while (
       !this.failure &&
       (this.inFlight > MAX_IN_FLIGHT / 2 || this.completing > MAX_COMPLETING)
     ) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
+    if (this.waitFor.length > 0 && !this.failure) {
+      if (!wait && !this.waitFor.every((e) => e.durable)) return false;
+      const files = this.waitFor;
+      this.waitFor = [];
+      await Promise.all(files.map((e) => e.done)).catch(() => {});
+    }
     if (this.failure) throw this.failure;
+    return true;
   }
 
   /** Durable files at the head of the queue get their BATCH messages, in order. */

@@ -129,11 +129,15 @@ export class SingerWriter implements RecordSink {
   }
 
   /**
-   * The run's end: completes every open batch file and announces it; the next `flush` hands the
-   * BATCH messages over once the files are durable.
+   * Writes everything, the run's end: every open batch file is completed and announced, and
+   * the lines wait for no later flush.
    */
-  closeBatches(): void {
-    this.batcher?.barrier();
+  async finish(): Promise<void> {
+    if (this.batcher) {
+      this.batcher.barrier();
+      await this.batcher.settle(true);
+    }
+    await this.flush();
   }
 
   /** @internal the end of a batched copy (StreamOutput.endBatch). */
@@ -245,12 +249,14 @@ export class SingerWriter implements RecordSink {
   }
 
   /**
-   * Writes what is buffered and waits while the consumer is behind. In batch mode, first waits
-   * until every file a buffered BATCH message names is durable (and the files catch up).
+   * Writes what is buffered and waits while the consumer is behind. In batch mode, waits while
+   * the batch files are behind; and while a buffered BATCH message names a file not yet durable,
+   * writes nothing (a later flush, or `finish`, does) unless the buffer is full.
    */
   async flush(): Promise<void> {
     if (this.failure) throw this.outputError();
-    if (this.batcher) await this.batcher.settle();
+    if (this.batcher && !(await this.batcher.settle(this.sealed + this.pos >= this.chunkBytes)))
+      return;
     this.seal();
     if (this.parts.length === 0) return;
     const parts = this.parts;
