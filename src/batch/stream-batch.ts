@@ -47,6 +47,7 @@ export class StreamBatch implements ByteSink {
   private files = 0;
   private readonly copyId = randomUUID();
   private readonly spares: Buffer[] = [];
+  private ended = false;
 
   constructor(
     readonly stream: string,
@@ -54,11 +55,6 @@ export class StreamBatch implements ByteSink {
   ) {
     // Buffers come with the first record: a run of many small tables holds none between copies.
     this.buf = EMPTY;
-  }
-
-  /** Whether a file holds records not yet completed. */
-  get open(): boolean {
-    return this.file !== null || this.pos > 0;
   }
 
   /** ByteSink: a line that does not fit continues in another buffer (the file joins them). */
@@ -112,6 +108,7 @@ export class StreamBatch implements ByteSink {
   /** The copy is over: its last file is completed and its buffers let go. */
   end(): void {
     this.roll();
+    this.ended = true;
     this.buf = EMPTY;
     this.spares.length = 0;
   }
@@ -134,7 +131,8 @@ export class StreamBatch implements ByteSink {
     this.buf = EMPTY;
     this.pos = 0;
     this.write(piece, () => {
-      if (full.length === PIECE_BYTES && this.spares.length < SPARE_PIECES) this.spares.push(full);
+      if (!this.ended && full.length === PIECE_BYTES && this.spares.length < SPARE_PIECES)
+        this.spares.push(full);
     });
   }
 
