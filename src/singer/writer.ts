@@ -251,12 +251,13 @@ export class SingerWriter implements RecordSink {
   /**
    * Writes what is buffered and waits while the consumer is behind. In batch mode, waits while
    * the batch files are behind; and while a buffered BATCH message names a file not yet durable,
-   * writes nothing (a later flush, or `finish`, does) unless the buffer is full.
+   * writes nothing (a later flush, or `finish`, does) unless the buffer is full or `wait` (the
+   * end of a copy: its STATE goes out now, not at some later flush).
    */
-  async flush(): Promise<void> {
+  async flush(wait = false): Promise<void> {
     if (this.failure) throw this.outputError();
-    if (this.batcher && !(await this.batcher.settle(this.sealed + this.pos >= this.chunkBytes)))
-      return;
+    const full = this.sealed + this.pos >= this.chunkBytes;
+    if (this.batcher && !(await this.batcher.settle(wait || full))) return;
     this.seal();
     if (this.parts.length === 0) return;
     const parts = this.parts;

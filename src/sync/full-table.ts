@@ -119,6 +119,6 @@ export async function syncFullTable(
   if (ctx.testMode) return count;
   if (useVersion) ctx.writer.activateVersion(s.stream, version);
   ctx.checkpoint(s.tapStreamId, base);
-  await ctx.writer.flush();
+  await ctx.writer.flush(true);
   return count;
 }

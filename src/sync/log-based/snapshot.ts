@@ -99,7 +99,7 @@ export async function copyStreams(
       if (ctx.config.emitActivateVersion) ctx.writer.activateVersion(st.stream, s.version);
       saveBookmark(ctx, offset, s);
       ctx.emitState();
-      await ctx.writer.flush();
+      await ctx.writer.flush(true);
     }
     await reader.query('COMMIT');
   } finally {
