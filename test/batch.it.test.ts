@@ -39,8 +39,9 @@ describe('BATCH messages (batch_config)', () => {
   let discovered: Parameters<typeof selectStreams>[0];
   const catalog = (name: string, sel: Parameters<typeof selectStreams>[1]) =>
     files.write(name, selectStreams(discovered, sel));
+  // Config files get a name of their own: a catalog of the same name would overwrite one.
   const config = (name: string, extra: Record<string, unknown>) =>
-    files.write(name, { ...db.config, ...extra });
+    files.write(`config-${name}`, { ...db.config, ...extra });
   const gzipBatches = (root: string, extra: Record<string, unknown> = {}) => ({
     encoding: { format: 'jsonl', compression: 'gzip' },
     storage: { root: `file://${root}`, prefix: 'run-' },
@@ -64,7 +65,7 @@ describe('BATCH messages (batch_config)', () => {
       INSERT INTO lb SELECT i, 'lb' || i, i::bigint * 1000000000 FROM generate_series(1, 1200) i;
       CREATE TABLE big (id int PRIMARY KEY, payload text) WITH (fillfactor = 10);
       INSERT INTO big SELECT i, md5(i::text) || repeat('y', 200) FROM generate_series(1, 30000) i;
-      CREATE PUBLICATION tap_postgres FOR TABLE lb;
+      CREATE PUBLICATION tap_postgres FOR TABLE lb, big;
     `);
     const c = files.write('discover.json', db.config);
     discovered = JSON.parse(
@@ -171,6 +172,36 @@ describe('BATCH messages (batch_config)', () => {
     expect(batchedObjects(msgs, 'public-big').sort()).toEqual(expected);
   });
 
+  it('LOG_BASED first copy over several connections: the same records, with their _sdc columns, in files', async () => {
+    const ft = await runTap([
+      '--config',
+      config('lbpar-plain.json', {}),
+      '--catalog',
+      catalog('lbpar-ft.json', { 'public-big': { method: 'FULL_TABLE' } }),
+    ]);
+    const expected = recordObjects(ft.stdout, 'public-big').sort();
+    const root = join(files.dir, 'lbpar-out');
+    const r = await runTap([
+      '--config',
+      config('lbpar.json', {
+        replication_slot: 'batch_parallel',
+        logical_poll_total_seconds: 2,
+        snapshot_parallelism: 3,
+        batch_config: gzipBatches(root, { batch_size: 4000 }),
+      }),
+      '--catalog',
+      catalog('lbpar.json', { 'public-big': { method: 'LOG_BASED' } }),
+    ]);
+    expect(r.stderr + r.code).toMatch(/copying in [23] CTID ranges[^]*0$/);
+    const msgs = parseMessages(r.stdout);
+    expect(msgs.filter((m) => m.type === 'RECORD')).toEqual([]);
+    const objects = batchedObjects(msgs, 'public-big');
+    for (const o of objects) expect(o).toMatch(/,"_sdc_lsn":\d+,"_sdc_deleted_at":null\}$/);
+    expect(
+      objects.map((o) => o.replace(/,"_sdc_lsn":\d+,"_sdc_deleted_at":null\}$/, '}')).sort(),
+    ).toEqual(expected);
+  });
+
   it('compression none writes plain JSON lines; a prefix with a directory lands under root', async () => {
     const cat = catalog('ft2.json', { 'public-events': { method: 'FULL_TABLE' } });
     const root = join(files.dir, 'plain-out');
@@ -233,7 +264,7 @@ describe('BATCH messages (batch_config)', () => {
     const root = join(files.dir, 'inc-out');
     const r = await runTap([
       '--config',
-      config('cfg-inc.json', { batch_config: gzipBatches(root) }),
+      config('inc.json', { batch_config: gzipBatches(root) }),
       '--catalog',
       cat,
     ]);
@@ -327,7 +358,7 @@ describe('BATCH messages (batch_config)', () => {
   it('SIGKILL in the middle: every announced file is complete, and the resumed run loses nothing', async () => {
     const cat = catalog('big.json', { 'public-big': { method: 'FULL_TABLE' } });
     const root = join(files.dir, 'big-out');
-    const cfg = config('cfg-big.json', {
+    const cfg = config('big.json', {
       state_interval_seconds: 0,
       batch_fetch_limit: 1000,
       batch_config: gzipBatches(root, { batch_size: 1500 }),
