@@ -31,3 +31,22 @@ export function peakRss(pid: number): number {
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * CPU seconds (user + system) of a process's main thread and of the whole process, from
+ * /proc (Linux; undefined elsewhere or once it is gone): what the thread that encodes rows spends,
+ * apart from the thread pool's compression and writes and the workers.
+ */
+export function cpuSeconds(pid: number): { main: number; total: number } | undefined {
+  const ticks = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  };
+  try {
+    return { main: ticks(`/proc/${pid}/task/${pid}/stat`), total: ticks(`/proc/${pid}/stat`) };
+  } catch {
+    return undefined;
+  }
+}

@@ -14,6 +14,7 @@
  * - FULL_TABLE of many small tables (bench/many-tables.ts) vs one psql session COPYing each;
  * - INCREMENTAL's first run of narrow (replication key `id`, no state) vs FULL_TABLE of the same
  *   table on one connection: rows/s and ratio, peak RSS, peak RSS with a slow consumer.
+ * - `batch` (not in the default parts): FULL_TABLE with batch_config (bench/batch.ts).
  * - `breakdown` (not in the default parts): FULL_TABLE's stages one by one (bench/breakdown.ts).
  * Sizes: BENCH_SCALE (default 1) scales every size; BENCH_ROWS, BENCH_WIDE_ROWS, BENCH_UPDATES,
  * BENCH_INSERTS, BENCH_BIG_TXN, BENCH_TABLES, BENCH_MANY_TABLES, BENCH_MANY_ROWS override one each
@@ -29,7 +30,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { startEmbeddedServer, type EmbeddedServer } from '../src/embedded/embedded-server';
-import { catalogFor, median, peakRss, type Catalog } from './bench-support';
+import { benchBatch } from './batch';
+import { catalogFor, cpuSeconds, median, peakRss, type Catalog } from './bench-support';
 import { benchManyTables } from './many-tables';
 import { runBreakdown, runStage, type StageFigure } from './breakdown';
 import { NARROW_DDL, narrowInsert, WIDE_DDL, wideInsert } from './tables';
@@ -61,6 +63,9 @@ interface Measure {
   stderr: string;
   /** The last STATE line, when asked for. */
   lastState?: string;
+  /** CPU seconds of the main thread and of the whole process (Linux, sampled until exit). */
+  mainCpuSeconds: number;
+  cpuSeconds: number;
 }
 
 const round = (x: number, digits = 0) => Number(x.toFixed(digits));
@@ -72,7 +77,7 @@ const log = (s: string) => console.error(s);
  * would take CPU from a 2-core machine that psql's COPY into /dev/null does not pay); records are
  * then counted from the tap's `record_count` METRIC lines.
  */
-function runTap(
+export function runTap(
   args: string[],
   opts: { slow?: boolean; keepState?: boolean; devNull?: boolean } = {},
 ) {
@@ -100,7 +105,11 @@ function runTap(
       }
     });
     let peak = 0;
-    const timer = setInterval(() => (peak = Math.max(peak, peakRss(child.pid!))), 50);
+    let cpu = { main: 0, total: 0 };
+    const timer = setInterval(() => {
+      peak = Math.max(peak, peakRss(child.pid!));
+      cpu = cpuSeconds(child.pid!) ?? cpu;
+    }, 50);
     let records = 0;
     let tail = '';
     let partial = '';
@@ -142,6 +151,8 @@ function runTap(
         records: devNull === undefined ? records : metricRecords,
         peakRssMb: peak,
         stderr,
+        mainCpuSeconds: cpu.main,
+        cpuSeconds: cpu.total,
         ...(lastState ? { lastState } : {}),
       });
     });
@@ -198,7 +209,7 @@ function recvlogicalBaseline(url: string, slot: string, endLsn: string): number 
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-interface Row {
+export interface Row {
   figure: string;
   tap: number | null;
   baseline: number | null;
@@ -421,6 +432,28 @@ async function main(): Promise<void> {
         unit: 'MB',
         target: '≤ 150',
       });
+    }
+
+    // FULL_TABLE with batch_config (gzipped batch files) vs RECORD output (bench/batch.ts).
+    if (PARTS.has('batch')) {
+      for (const [table, n] of [
+        ['bench_narrow', NARROW_ROWS],
+        ['bench_wide', WIDE_ROWS],
+      ] as const) {
+        if (n === 0) continue;
+        const cat = write(`${table}.json`, catalogFor(catalog, [`public-${table}`], 'FULL_TABLE'));
+        await benchBatch({
+          table,
+          rows: n,
+          repeat: REPEAT,
+          baseConfig,
+          catalog: cat,
+          dir,
+          write,
+          add,
+          log,
+        });
+      }
     }
 
     // Where FULL_TABLE's limit is, stage by stage (bench/breakdown.ts).

@@ -18,13 +18,16 @@ function settingNames(): string[] {
 /** Values stay strings: the schema accepts numeric and boolean strings, and a comma list. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // Settings whose value is an object (ssh_tunnel, batch_config, stream_maps, …) come as JSON.
+  const props = loadSchema('config').properties as Record<string, { type?: unknown }>;
+  const objects = new Set(Object.keys(props).filter((k) => props[k]!.type === 'object'));
   for (const key of settingNames()) {
     const v = env[ENV_PREFIX + key.toUpperCase()];
     if (v === undefined) continue;
     out[key] =
       key === 'filter_schemas' && v.trim().startsWith('[')
         ? parseJson(key, v, 'a valid JSON array; use a comma list')
-        : key === 'ssh_tunnel'
+        : objects.has(key)
           ? parseJson(key, v, 'a JSON object')
           : v;
   }

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { parseBatchConfig } from '../batch/batch-config';
 import { InputError } from '../errors';
 import { flatteningOptionsOf } from '../maps/flattening';
 import { hostList, targetSessionAttrsOf } from './hosts';
@@ -182,6 +183,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     walRetainedWarnMb: int(raw.wal_retained_warn_mb, 1024),
     transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
     flattening,
+    batch: parseBatchConfig(raw.batch_config),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
       // Flattening expands only objects whose schema declares properties: a composite must be one.

@@ -1,3 +1,4 @@
+import type { BatchConfig } from '../batch/batch-config';
 import type { FlatteningOptions } from '../maps/flattening';
 import type { ValuePolicy } from '../values';
 import type { HostPort, TargetSessionAttrs } from './hosts';
@@ -101,6 +102,8 @@ export interface TapConfig {
   readonly transactionSpillThresholdMb: number;
   /** Schema flattening (src/maps/flattening.ts); null when off. */
   readonly flattening: FlatteningOptions | null;
+  /** FULL_TABLE and LOG_BASED copies write batch files and BATCH messages (docs/batch.md). */
+  readonly batch: BatchConfig | null;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }

@@ -1,4 +1,6 @@
 import type { Writable } from 'node:stream';
+import type { BatchConfig } from '../batch/batch-config';
+import { Batcher } from '../batch/batcher';
 import { RuntimeError } from '../errors';
 import { putBytes, putString, type ByteSink } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
@@ -18,6 +20,20 @@ export type StateWrittenListener = (serializedValue: string) => void;
 export interface WriterOptions {
   readonly chunkBytes?: number;
   readonly onStateWritten?: StateWrittenListener;
+  /** BATCH mode: the records of batched outputs (StreamOutput.batched) go to files. */
+  readonly batch?: BatchConfig;
+}
+
+/**
+ * Where a StreamOutput encodes its record lines: the writer (RECORD lines) or a stream's batch
+ * files (src/batch/stream-batch.ts, record objects).
+ */
+export interface RecordSink extends ByteSink {
+  lineStart: number;
+  /** A record line is complete; true when the caller should `await writer.flush()`. */
+  recordEnd(): boolean;
+  /** Whole lines made elsewhere; `release` once they are written. */
+  appendLines(lines: Buffer, records: number, release?: () => void): boolean;
 }
 
 /** RECORDs handed to the writer per stream so far; progress reporting reads it, never resets it. */
@@ -40,7 +56,7 @@ export interface StreamStart {
  * waits for 'drain', and since callers await `flush()` before reading more rows from PostgreSQL,
  * a slow target slows the tap instead of growing its memory.
  */
-export class SingerWriter implements ByteSink {
+export class SingerWriter implements RecordSink {
   /** Finished pieces of the next chunk, in order (a line may span two). */
   private parts: Buffer[] = [];
   /** Bytes in `parts`. */
@@ -66,6 +82,7 @@ export class SingerWriter implements ByteSink {
   /** appendRaw's `release` of the lines in `parts`. */
   private releases: Array<() => void> = [];
   private readonly onStateWritten: StateWrittenListener | undefined;
+  private readonly batcher: Batcher | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -81,6 +98,7 @@ export class SingerWriter implements ByteSink {
     const o = out as Writable & { fd?: unknown; copiesWrites?: boolean };
     this.reuse = typeof o.fd === 'number' || o.copiesWrites === true;
     this.onStateWritten = opts.onStateWritten;
+    this.batcher = opts.batch && new Batcher(opts.batch, (line) => this.append(line));
     out.on('error', (e: Error) => {
       this.failure = e;
     });
@@ -105,6 +123,28 @@ export class SingerWriter implements ByteSink {
     return c;
   }
 
+  /** The sink a batched output of `stream` writes to; undefined without batch mode. */
+  batchSink(stream: string): RecordSink | undefined {
+    return this.batcher?.stream(stream);
+  }
+
+  /**
+   * Writes everything, the run's end: every open batch file is completed and announced, and
+   * the lines wait for no later flush.
+   */
+  async finish(): Promise<void> {
+    if (this.batcher) {
+      this.batcher.barrier();
+      await this.batcher.settle(true);
+    }
+    await this.flush();
+  }
+
+  /** @internal the end of a batched copy (StreamOutput.endBatch). */
+  endBatch(sink: RecordSink): void {
+    this.batcher?.finish(sink);
+  }
+
   activateVersion(stream: string, version: number): void {
     this.message({ type: 'ACTIVATE_VERSION', stream, version });
   }
@@ -119,11 +159,15 @@ export class SingerWriter implements ByteSink {
     const line = `{"type":"STATE","value":${serialized}}\n`;
     if (line === this.lastState) return;
     this.lastState = line;
+    this.batcher?.barrier();
     this.unwrittenState = serialized;
     this.append(line);
   }
 
   message(m: SingerMessage): void {
+    // Records in batch files are read under the SCHEMA and version their BATCH message follows.
+    if (this.batcher && (m.type === 'SCHEMA' || m.type === 'ACTIVATE_VERSION'))
+      this.batcher.barrier(m.stream);
     this.append(`${JSON.stringify(m)}\n`);
   }
 
@@ -190,14 +234,30 @@ export class SingerWriter implements ByteSink {
     if (release) this.releases.push(release);
   }
 
-  /** True when the buffer is big enough that the caller should `await flush()`. */
+  /** True when the buffer is big enough (or batch files behind) that the caller should `await flush()`. */
   get full(): boolean {
-    return this.sealed + this.pos >= this.chunkBytes;
+    return this.sealed + this.pos >= this.chunkBytes || (this.batcher?.behind ?? false);
   }
 
-  /** Writes what is buffered and waits while the consumer is behind. */
-  async flush(): Promise<void> {
+  recordEnd(): boolean {
+    return this.full;
+  }
+
+  appendLines(lines: Buffer, _records: number, release?: () => void): boolean {
+    this.appendRaw(lines, release);
+    return this.full;
+  }
+
+  /**
+   * Writes what is buffered and waits while the consumer is behind. In batch mode, waits while
+   * the batch files are behind; and while a buffered BATCH message names a file not yet durable,
+   * writes nothing (a later flush, or `finish`, does) unless the buffer is full or `wait` (the
+   * end of a copy: its STATE goes out now, not at some later flush).
+   */
+  async flush(wait = false): Promise<void> {
     if (this.failure) throw this.outputError();
+    const full = this.sealed + this.pos >= this.chunkBytes;
+    if (this.batcher && !(await this.batcher.settle(wait || full))) return;
     this.seal();
     if (this.parts.length === 0) return;
     const parts = this.parts;
@@ -286,22 +346,50 @@ export class StreamOutput {
   private readonly prefixBytes: Buffer;
   private suffixBytes = Buffer.alloc(0);
   private extractedAtMs = NaN;
+  /** Where lines go: the writer, or batch files (then each line is the record object alone). */
+  private readonly sink: RecordSink;
 
   constructor(
     private readonly writer: SingerWriter,
     readonly stream: string,
     readonly version: number | undefined,
     private readonly count: RecordCounter = { n: 0 },
+    batch?: RecordSink,
   ) {
-    this.prefixBytes = Buffer.from(recordPrefix(stream));
-    this.setExtractedAt(new Date());
+    this.sink = batch ?? writer;
+    this.prefixBytes = Buffer.from(batch ? '{' : recordPrefix(stream));
+    if (batch) this.suffixBytes = Buffer.from('}\n');
+    else this.setExtractedAt(new Date());
+  }
+
+  /** True when records go to batch files: `recordLines` then takes record objects, one a line. */
+  get batching(): boolean {
+    return this.sink !== this.writer;
+  }
+
+  /**
+   * This stream's records in BATCH mode (when the run has `batch_config`, else this output): the
+   * same record objects, one a line, in batch files announced by BATCH messages.
+   */
+  batched(): StreamOutput {
+    if (this.batching) return this;
+    const sink = this.writer.batchSink(this.stream);
+    return sink ? new StreamOutput(this.writer, this.stream, this.version, this.count, sink) : this;
+  }
+
+  /**
+   * The end of a batched copy: its last file is completed and announced ahead of anything written
+   * after (a LOG_BASED stream's changes must follow its copy's records).
+   */
+  endBatch(): void {
+    if (this.batching) this.writer.endBatch(this.sink);
   }
 
   /** `time_extracted` of the records that follow (set per fetched batch, not per row). */
   setExtractedAt(at: Date): void {
     // LOG_BASED calls this per record with its transaction's instant: compare before formatting.
     const ms = at.getTime();
-    if (ms === this.extractedAtMs) return;
+    if (ms === this.extractedAtMs || this.batching) return;
     this.extractedAtMs = ms;
     this.suffixBytes = Buffer.from(recordSuffix(this.version, at.toISOString()));
   }
@@ -312,12 +400,12 @@ export class StreamOutput {
    */
   record(body: string): boolean {
     this.count.n++;
-    const w = this.writer;
+    const w = this.sink;
     w.lineStart = w.pos;
     putBytes(w, this.prefixBytes);
     putString(w, body);
     putBytes(w, this.suffixBytes);
-    return this.writer.full;
+    return w.recordEnd();
   }
 
   /**
@@ -332,22 +420,21 @@ export class StreamOutput {
     bodyTail?: Buffer,
   ): boolean {
     this.count.n++;
-    const w = this.writer;
+    const w = this.sink;
     w.lineStart = w.pos;
     putBytes(w, this.prefixBytes);
     body.write(w, src, fields);
     if (bodyTail) putBytes(w, bodyTail);
     putBytes(w, this.suffixBytes);
-    return w.full;
+    return w.recordEnd();
   }
 
   /**
-   * `records` whole RECORD lines of this stream, already UTF-8 (built on another thread);
-   * `release` is called once stdout has taken them.
+   * `records` whole lines of this stream, already UTF-8 (built on another thread): RECORD lines,
+   * or record objects when `batching`; `release` is called once they are written.
    */
   recordLines(lines: Buffer, records: number, release?: () => void): boolean {
     this.count.n += records;
-    this.writer.appendRaw(lines, release);
-    return this.writer.full;
+    return this.sink.appendLines(lines, records, release);
   }
 }

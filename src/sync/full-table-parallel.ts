@@ -135,6 +135,7 @@ export async function syncRangesInParallel(
         columns: s.columns.map((name, i) => ({ name, type: sc.types[i]! })),
         stream: s.stream,
         version: out.version,
+        recordOnly: out.batching,
       },
       ranges,
       async (lines, records, release) => {

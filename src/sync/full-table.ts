@@ -28,13 +28,15 @@ export async function syncFullTable(
   const resumeAfter = bookmark.version != null ? bookmark.last_pk_fetched : undefined;
   const version = resumeAfter && bookmark.version != null ? bookmark.version : Date.now();
   const useVersion = ctx.config.emitActivateVersion;
-  const out = ctx.writer.beginStream({
-    stream: s.stream,
-    schema: s.schema,
-    keyProperties: s.keyProperties,
-    bookmarkProperties: [],
-    ...(useVersion ? { version } : {}),
-  });
+  const out = ctx.writer
+    .beginStream({
+      stream: s.stream,
+      schema: s.schema,
+      keyProperties: s.keyProperties,
+      bookmarkProperties: [],
+      ...(useVersion ? { version } : {}),
+    })
+    .batched();
   if (ctx.testMode === 'schema') return 0;
   if (useVersion && bookmark.version == null) ctx.writer.activateVersion(s.stream, version);
 
@@ -113,9 +115,10 @@ export async function syncFullTable(
     await read(ctx.testMode ? `${select} LIMIT 1` : select);
   }
   ctx.reportUnrepresentable(s.tapStreamId, unrepresentable);
+  out.endBatch();
   if (ctx.testMode) return count;
   if (useVersion) ctx.writer.activateVersion(s.stream, version);
   ctx.checkpoint(s.tapStreamId, base);
-  await ctx.writer.flush();
+  await ctx.writer.flush(true);
   return count;
 }

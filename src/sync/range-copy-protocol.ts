@@ -13,11 +13,13 @@ export interface RangeCopyJob {
   readonly version: number | undefined;
   /** More of each record after the row's columns (LOG_BASED's `,"_sdc_lsn":…`), already JSON. */
   readonly bodyTail?: string;
+  /** Lines are the record objects alone (`{…}`, for batch files), not RECORD messages. */
+  readonly recordOnly?: boolean;
   /** Lines are sent in chunks of about this many bytes. */
   readonly chunkBytes: number;
 }
 
-/** Worker → main. `lines` is whole RECORD lines in UTF-8 (its buffer is transferred). */
+/** Worker → main. `lines` is whole RECORD lines (or record objects) in UTF-8 (its buffer is transferred). */
 export type RangeCopyMessage =
   | { readonly kind: 'chunk'; readonly lines: Uint8Array; readonly records: number }
   | {

@@ -52,10 +52,11 @@ async function run(): Promise<void> {
   const body = new RowBodyEncoder(job.columns, 'copy', job.policy, (column) =>
     unrepresentable.set(column, (unrepresentable.get(column) ?? 0) + 1),
   );
-  const prefix = Buffer.from(recordPrefix(job.stream));
+  const prefix = Buffer.from(job.recordOnly ? '{' : recordPrefix(job.stream));
+  const lineEnd = (at: string) => (job.recordOnly ? '}\n' : recordSuffix(job.version, at));
   const tail = job.bodyTail ? Buffer.from(job.bodyTail) : null;
   let extractedAt = new Date().toISOString();
-  let suffix = Buffer.from(recordSuffix(job.version, extractedAt));
+  let suffix = Buffer.from(lineEnd(extractedAt));
   let records = 0;
   let total = 0;
   let sent = 0;
@@ -92,7 +93,7 @@ async function run(): Promise<void> {
         const now = new Date().toISOString();
         if (now !== extractedAt) {
           extractedAt = now;
-          suffix = Buffer.from(recordSuffix(job.version, now));
+          suffix = Buffer.from(lineEnd(now));
         }
       },
     );

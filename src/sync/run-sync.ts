@@ -195,7 +195,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
       // What is buffered is consistent (each STATE follows the records it covers): hand it over,
       // with the STATE the interval held back, so the next run resumes from there.
       ctx.emitHeldState();
-      await run.writer.flush().catch(() => {});
+      await run.writer.finish().catch(() => {});
       throw e;
     }
     stopped = e;
@@ -204,7 +204,7 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   // next run resumes that stream first.
   if (!stopped) ctx.setCurrentlySyncing(null);
   ctx.emitStateNow();
-  await run.writer.flush();
+  await run.writer.finish();
   if (stopped) {
     run.log.info(`${stopped.message}: the final STATE above resumes the run`);
   }

@@ -1,3 +1,4 @@
+import { prepareBatchDirectory } from '../../batch/batch-config';
 import { loadConfig } from '../../config/load-config';
 import { connect } from '../../db/connect';
 import { connectFirst } from '../../db/first-connection';
@@ -29,6 +30,7 @@ export async function runSync(
   const state = withLegacyBookmarks(loadState(args.state), streams, log);
   logDiscardedBookmarks(state, streams, log);
   if (args.stateOut !== undefined) assertStateFileWritable(args.stateOut);
+  if (loaded.batch) prepareBatchDirectory(loaded.batch);
   if (streams.length === 0)
     log.warn(`catalog file ${args.catalog}: no stream is selected; nothing to sync`);
   return withSshTunnel(loaded, log, (through) =>
@@ -57,6 +59,7 @@ async function syncWith(
   try {
     const writer = new SingerWriter(io.stdout, serializeState, {
       ...(args.stateOut === undefined ? {} : { onStateWritten: stateFileWriter(args.stateOut) }),
+      ...(config.batch ? { batch: config.batch } : {}),
     });
     const progress = new SyncProgress({
       writer,

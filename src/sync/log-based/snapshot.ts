@@ -33,6 +33,8 @@ export async function copyStreams(
     else snapshot = await exportSnapshot(reader);
     for (const s of streams) {
       const st = s.sc.stream;
+      // The copy's records may go to batch files; the changes that follow never do.
+      const out = s.out.batched();
       // A column dropped since discovery stays in the schema but is not read.
       const present = st.columns.flatMap((c, i) =>
         s.sc.absent.includes(c) ? [] : [{ name: c, type: s.sc.types[i]! }],
@@ -54,12 +56,13 @@ export async function copyStreams(
             selectAll: sql,
             columns: present,
             stream: st.stream,
-            version: s.out.version,
+            version: out.version,
             bodyTail: tail,
+            recordOnly: out.batching,
           },
           ranges,
           async (lines, records, release) => {
-            s.out.recordLines(lines, records, release);
+            out.recordLines(lines, records, release);
             if (ctx.writer.full) await ctx.writer.flush();
           },
         );
@@ -74,15 +77,15 @@ export async function copyStreams(
         );
         const body = encoder.bytes;
         const tailBytes = Buffer.from(tail);
-        s.out.setExtractedAt(new Date());
+        out.setExtractedAt(new Date());
         const r = await copyRowBytes(
           reader,
           ctx.testMode ? `${sql} LIMIT 1` : sql,
           present.length,
-          (src, fields) => s.out.recordFromBytes(body, src, fields, tailBytes),
+          (src, fields) => out.recordFromBytes(body, src, fields, tailBytes),
           async () => {
             if (ctx.writer.full) await ctx.writer.flush();
-            s.out.setExtractedAt(new Date());
+            out.setExtractedAt(new Date());
             ctx.throwIfInterrupted(); // SIGTERM: no bookmark yet, the next run copies it again
           },
         );
@@ -90,12 +93,13 @@ export async function copyStreams(
         unrepresentable = encoder.unrepresentable;
       }
       ctx.reportUnrepresentable(st.tapStreamId, unrepresentable);
+      out.endBatch();
       if (ctx.testMode) continue;
       offset.copied(st.tapStreamId, at);
       if (ctx.config.emitActivateVersion) ctx.writer.activateVersion(st.stream, s.version);
       saveBookmark(ctx, offset, s);
       ctx.emitState();
-      await ctx.writer.flush();
+      await ctx.writer.flush(true);
     }
     await reader.query('COMMIT');
   } finally {
