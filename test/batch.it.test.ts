@@ -254,7 +254,7 @@ describe('BATCH messages (batch_config)', () => {
       TAP_POSTGRES_BATCH_CONFIG: '{not json',
     });
     expect([bad.code, bad.stdout]).toEqual([2, '']);
-    expect(bad.stderr).toMatch(/TAP_POSTGRES_BATCH_CONFIG is not valid JSON/);
+    expect(bad.stderr).toMatch(/TAP_POSTGRES_BATCH_CONFIG is not a JSON object/);
   });
 
   it('INCREMENTAL stays RECORD', async () => {
