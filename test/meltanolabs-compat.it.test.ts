@@ -134,7 +134,7 @@ describe('a project configured for MeltanoLabs tap-postgres', () => {
     expect(r.stderr).toBe(r.code === 0 ? r.stderr : '');
     expect(r.code).toBe(0);
     const msgs = parseMessages(r.stdout);
-    expect(records(msgs, 'public-customers').map((m) => m.record)).toEqual([
+    expect(records(msgs, 'public-customers')).toEqual([
       {
         id: 1,
         email: 'Ann@example.com',
@@ -181,7 +181,7 @@ describe('a project configured for MeltanoLabs tap-postgres', () => {
       expect(r.stderr).toContain(key);
     }
     const [first] = records(parseMessages(r.stdout), 'public-customers');
-    expect(first!.record).toEqual({
+    expect(first).toEqual({
       id: 1,
       payload: JSON.stringify({ plan: { name: 'pro', seats: 3 } }),
       amount: 12.5,
