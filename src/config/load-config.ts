@@ -21,9 +21,27 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   for (const key of settingNames()) {
     const v = env[ENV_PREFIX + key.toUpperCase()];
     if (v === undefined) continue;
-    out[key] = key === 'filter_schemas' && v.trim().startsWith('[') ? parseJsonList(v) : v;
+    if (OBJECT_SETTINGS.has(key)) out[key] = parseJsonObject(v, key);
+    else out[key] = key === 'filter_schemas' && v.trim().startsWith('[') ? parseJsonList(v) : v;
   }
   return out;
+}
+
+/** Settings whose value is an object: from the environment, JSON text. */
+const OBJECT_SETTINGS: ReadonlySet<string> = new Set([
+  'stream_maps',
+  'stream_map_config',
+  'faker_config',
+]);
+
+function parseJsonObject(v: string, key: string): unknown {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    throw new InputError(
+      `${ENV_PREFIX}${key.toUpperCase()} is not valid JSON (an object expected)`,
+    );
+  }
 }
 
 function parseJsonList(v: string): unknown {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
+import { parseStreamMapsConfig } from '../maps/stream-maps-config';
 import { hostList, targetSessionAttrsOf } from './hosts';
 import type { TemporalOutOfRangePolicy } from '../values';
 import type {
@@ -27,8 +28,6 @@ export const ORCHESTRATOR_KEYS: ReadonlySet<string> = new Set([
   'tap_id',
   'debug_lsn',
   'max_record_count',
-  'stream_maps',
-  'stream_map_config',
   'flattening_enabled',
   'flattening_max_depth',
 ]);
@@ -166,6 +165,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     heartbeatIntervalSeconds: int(raw.heartbeat_interval_seconds, 0),
     walRetainedWarnMb: int(raw.wal_retained_warn_mb, 1024),
     transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
+    streamMaps: parseStreamMapsConfig(raw.stream_maps, raw.stream_map_config),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
     }),

@@ -1,3 +1,4 @@
+import type { StreamMapsConfig } from '../maps/stream-maps-config';
 import type { ValuePolicy } from '../values';
 import type { HostPort, TargetSessionAttrs } from './hosts';
 
@@ -80,6 +81,8 @@ export interface TapConfig {
   readonly walRetainedWarnMb: number;
   /** LOG_BASED: a transaction's changes beyond this many MB go to a temporary file. */
   readonly transactionSpillThresholdMb: number;
+  /** `stream_maps` / `stream_map_config` (src/maps/), or null when there are none. */
+  readonly streamMaps: StreamMapsConfig | null;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }

@@ -18,6 +18,19 @@ export type StateWrittenListener = (serializedValue: string) => void;
 export interface WriterOptions {
   readonly chunkBytes?: number;
   readonly onStateWritten?: StateWrittenListener;
+  /** Stream maps (src/maps/): what each stream's SCHEMA, ACTIVATE_VERSION and RECORDs become. */
+  readonly mapper?: RecordMapper;
+}
+
+/**
+ * Turns a stream into the output streams its maps make of it. A stream without a map gets null
+ * from both methods and takes the writer's own path, untouched.
+ */
+export interface RecordMapper {
+  /** Writes the SCHEMA of each output of a mapped stream and returns its record handle. */
+  begin(writer: SingerWriter, start: StreamStart, count: RecordCounter): StreamOutput | null;
+  /** The names ACTIVATE_VERSION of `stream` goes to (none when removed), or null when unmapped. */
+  outputNames(stream: string): readonly string[] | null;
 }
 
 /** RECORDs handed to the writer per stream so far; progress reporting reads it, never resets it. */
@@ -66,6 +79,7 @@ export class SingerWriter implements ByteSink {
   /** appendRaw's `release` of the lines in `parts`. */
   private releases: Array<() => void> = [];
   private readonly onStateWritten: StateWrittenListener | undefined;
+  private readonly mapper: RecordMapper | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -81,6 +95,7 @@ export class SingerWriter implements ByteSink {
     const o = out as Writable & { fd?: unknown; copiesWrites?: boolean };
     this.reuse = typeof o.fd === 'number' || o.copiesWrites === true;
     this.onStateWritten = opts.onStateWritten;
+    this.mapper = opts.mapper;
     out.on('error', (e: Error) => {
       this.failure = e;
     });
@@ -88,6 +103,10 @@ export class SingerWriter implements ByteSink {
 
   /** Sends SCHEMA and returns the handle through which the stream's records go. */
   beginStream(start: StreamStart): StreamOutput {
+    if (this.mapper) {
+      const mapped = this.mapper.begin(this, start, this.counter(start.stream));
+      if (mapped) return mapped;
+    }
     this.message({
       type: 'SCHEMA',
       stream: start.stream,
@@ -106,6 +125,11 @@ export class SingerWriter implements ByteSink {
   }
 
   activateVersion(stream: string, version: number): void {
+    const names = this.mapper?.outputNames(stream);
+    if (names) {
+      for (const name of names) this.message({ type: 'ACTIVATE_VERSION', stream: name, version });
+      return;
+    }
     this.message({ type: 'ACTIVATE_VERSION', stream, version });
   }
 
@@ -284,17 +308,23 @@ export function recordSuffix(version: number | undefined, extractedAt: string): 
 /** A stream's record output: the line's constant parts are built once per stream. */
 export class StreamOutput {
   private readonly prefixBytes: Buffer;
-  private suffixBytes = Buffer.alloc(0);
+  /** The end of every RECORD line: version and `time_extracted` (setExtractedAt). */
+  protected suffixBytes = Buffer.alloc(0);
   private extractedAtMs = NaN;
 
   constructor(
-    private readonly writer: SingerWriter,
+    protected readonly writer: SingerWriter,
     readonly stream: string,
     readonly version: number | undefined,
-    private readonly count: RecordCounter = { n: 0 },
+    protected readonly count: RecordCounter = { n: 0 },
   ) {
     this.prefixBytes = Buffer.from(recordPrefix(stream));
     this.setExtractedAt(new Date());
+  }
+
+  /** The same stream's output under another ACTIVATE_VERSION version (a LOG_BASED TRUNCATE). */
+  withVersion(version: number): StreamOutput {
+    return new StreamOutput(this.writer, this.stream, version, this.count);
   }
 
   /** `time_extracted` of the records that follow (set per fetched batch, not per row). */

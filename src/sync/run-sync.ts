@@ -22,6 +22,8 @@ import { syncFullTable } from './full-table';
 import { measureForParallelCopy } from './full-table-parallel';
 import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
+import { logBasedSchema } from './log-based/stream-shape';
+import type { StreamMapper } from '../maps/stream-mapper';
 import { assertLogBasedReady } from './log-based/readiness';
 import { withRetries } from './retry';
 import { resolveStreamColumns, type StreamColumns } from './stream-columns';
@@ -72,6 +74,8 @@ export interface SyncRun {
   readonly observer?: SyncObserver;
   readonly stop?: StopRequest;
   readonly slotWait?: SlotWaitTiming;
+  /** The stream maps the writer applies; checked, and each stream's columns narrowed, up front. */
+  readonly maps?: StreamMapper;
 }
 
 /** Tells the observer when `streams` start and how they ended. */
@@ -128,9 +132,18 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     });
   let stopped: StopRequested | undefined;
   try {
-    const resolved = await retrying('reading the catalog of the selected tables failed', () =>
+    const live = await retrying('reading the catalog of the selected tables failed', () =>
       resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state)),
     );
+    // The SCHEMA each stream will send is known now: a map that does not fit it fails here.
+    const resolved = run.maps
+      ? run.maps.prepare(
+          live,
+          (sc) =>
+            sc.stream.method === 'LOG_BASED' ? logBasedSchema(sc.stream.schema) : sc.stream.schema,
+          run.log,
+        )
+      : live;
     // Everything a stream will need is checked before the first stream emits anything.
     await retrying("checking the state's bookmarks failed", () =>
       assertBookmarksUsable(ctx.client, resolved, ctx.state),

@@ -7,6 +7,7 @@ import { estimateRows } from '../../progress/row-estimates';
 import { SyncProgress } from '../../progress/sync-progress';
 import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
+import { StreamMapper } from '../../maps/stream-mapper';
 import { SingerWriter } from '../../singer/writer';
 import { logDiscardedBookmarks } from '../../state/bookmark-discard';
 import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
@@ -39,8 +40,10 @@ export async function runSync(
     return client;
   };
   try {
+    const maps = config.streamMaps ? new StreamMapper(config.streamMaps) : undefined;
     const writer = new SingerWriter(io.stdout, serializeState, {
       ...(args.stateOut === undefined ? {} : { onStateWritten: stateFileWriter(args.stateOut) }),
+      ...(maps ? { mapper: maps } : {}),
     });
     const progress = new SyncProgress({
       writer,
@@ -59,6 +62,7 @@ export async function runSync(
         streams,
         state,
         testMode: args.test,
+        ...(maps ? { maps } : {}),
         observer: progress,
         ...(io.stop ? { stop: io.stop } : {}),
         slotWait: slotWaitTiming(io.env),
