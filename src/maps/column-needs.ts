@@ -1,4 +1,4 @@
-import type { StreamColumns } from '../sync/stream-columns';
+import type { SelectedStream } from '../catalog/stream-selection';
 import type { Expression } from './expression';
 import type { StreamPlan } from './stream-maps-config';
 
@@ -33,29 +33,21 @@ export function columnsNeeded(plan: StreamPlan, columns: readonly string[]): Set
 }
 
 /**
- * `sc` with only the columns in `keep` read: the others become deselected (never queried, not in
- * the SCHEMA the maps start from, and not added back when LOG_BASED sees them again).
+ * `s` with only the columns in `keep` read (catalog order kept): the others become deselected, so
+ * they are never queried, not checked against the live table, not in the SCHEMA the maps start
+ * from, and not added back when LOG_BASED sees them again.
  */
-export function narrowStreamColumns(sc: StreamColumns, keep: ReadonlySet<string>): StreamColumns {
-  const s = sc.stream;
-  if (s.columns.every((c) => keep.has(c))) return sc;
-  const kept = s.columns.map((c, i) => ({ c, i })).filter(({ c }) => keep.has(c));
-  const dropped = s.columns.filter((c) => !keep.has(c));
+export function narrowSelected(s: SelectedStream, keep: ReadonlySet<string>): SelectedStream {
+  if (s.columns.every((c) => keep.has(c))) return s;
   const props = (s.schema.properties ?? {}) as Record<string, unknown>;
-  return {
-    ...sc,
-    stream: {
-      ...s,
-      columns: kept.map(({ c }) => c),
-      deselected: [...s.deselected, ...dropped],
-      schema: {
-        ...s.schema,
-        properties: Object.fromEntries(Object.entries(props).filter(([k]) => keep.has(k))),
-      },
-      sqlDatatypes: Object.fromEntries(Object.entries(s.sqlDatatypes).filter(([k]) => keep.has(k))),
+  return Object.freeze({
+    ...s,
+    columns: s.columns.filter((c) => keep.has(c)),
+    deselected: [...s.deselected, ...s.columns.filter((c) => !keep.has(c))],
+    schema: {
+      ...s.schema,
+      properties: Object.fromEntries(Object.entries(props).filter(([k]) => keep.has(k))),
     },
-    types: kept.map(({ i }) => sc.types[i]!),
-    retyped: sc.retyped.filter((r) => keep.has(r.column)),
-    absent: sc.absent.filter((c) => keep.has(c)),
-  };
+    sqlDatatypes: Object.fromEntries(Object.entries(s.sqlDatatypes).filter(([k]) => keep.has(k))),
+  });
 }

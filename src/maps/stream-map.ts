@@ -185,13 +185,9 @@ export function customStreamMap(
     delete rest[ELSE_OPTION];
   }
 
-  const schema: Schema = includeByDefault
-    ? { ...raw }
-    : {
-        type: 'object',
-        properties: {},
-        $schema: 'https://json-schema.org/draft/2020-12/schema',
-      };
+  // The SDK's fresh schema also declares `"$schema": …draft/2020-12`; left out, as no other SCHEMA
+  // of the tap names a draft and draft-07 validators (Ajv's default) refuse to compile it.
+  const schema: Schema = includeByDefault ? { ...raw } : { type: 'object', properties: {} };
   const properties = schema.properties as Record<string, Schema>;
   const rawProperties = raw.properties as Record<string, Schema>;
   const sourceProperties = source.schema.properties as Schema;

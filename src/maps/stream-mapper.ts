@@ -8,7 +8,8 @@ import type {
   StreamStart,
 } from '../singer/writer';
 import type { StreamColumns } from '../sync/stream-columns';
-import { columnsNeeded, narrowStreamColumns } from './column-needs';
+import type { SelectedStream } from '../catalog/stream-selection';
+import { columnsNeeded, narrowSelected } from './column-needs';
 import { MappedStreamOutput } from './mapped-stream-output';
 import type { Schema } from './schema-types';
 import { planStream, type StreamMapsConfig, type StreamPlan } from './stream-maps-config';
@@ -29,40 +30,49 @@ export class StreamMapper implements RecordMapper {
   }
 
   /**
-   * Before anything is emitted: every map of every stream is compiled against the SCHEMA the
-   * stream will send (`schemaOf`), so a bad map is an input error, and each stream reads only the
-   * columns its outputs need (plus its key properties, replication key and primary key).
+   * Before anything is emitted or read: every map of every stream is compiled against the
+   * stream's SCHEMA as the catalog gives it (`schemaOf`), so a bad map is an input error, and each
+   * stream reads only the columns its outputs need, plus its key properties and replication key.
    */
-  prepare(
-    resolved: readonly StreamColumns[],
-    schemaOf: (sc: StreamColumns) => Schema,
+  narrow(
+    streams: readonly SelectedStream[],
+    schemaOf: (s: SelectedStream) => Schema,
     log: Logger,
-  ): StreamColumns[] {
-    return resolved.map((sc) => {
-      const s = sc.stream;
-      const plan = this.plan(s.stream, schemaOf(sc), s.keyProperties);
-      if (plan.unmapped) return sc;
-      const names = plan.outputs.map((o) => o.alias);
+  ): SelectedStream[] {
+    return streams.map((s) => {
+      const plan = this.plan(s.stream, schemaOf(s), s.keyProperties);
+      if (plan.unmapped) return s;
+      const names = plan.outputs.map((o) => `'${o.alias}'`);
       log.info(
-        `${s.tapStreamId}: stream maps send stream '${s.stream}' as ${names.length === 0 ? 'nothing (removed)' : names.map((n) => `'${n}'`).join(', ')}`,
+        `${s.tapStreamId}: stream maps send stream '${s.stream}' as ${names.length === 0 ? 'nothing (removed)' : names.join(', ')}`,
       );
       const need = columnsNeeded(plan, s.columns);
-      if (!need) return sc;
-      for (const c of [
-        ...s.keyProperties,
-        ...sc.primaryKey,
-        ...(s.replicationKey ? [s.replicationKey] : []),
-      ]) {
+      if (!need) return s;
+      for (const c of [...s.keyProperties, ...(s.replicationKey ? [s.replicationKey] : [])]) {
         need.add(c);
       }
       const skipped = s.columns.filter((c) => !need.has(c));
-      if (skipped.length > 0) {
-        log.info(
-          `${s.tapStreamId}: not read, as no stream map output needs them: ${skipped.map((c) => `'${c}'`).join(', ')}`,
-        );
-      }
-      return narrowStreamColumns(sc, need);
+      if (skipped.length === 0) return s;
+      log.info(
+        `${s.tapStreamId}: not read, as no stream map output needs them: ${skipped.map((c) => `'${c}'`).join(', ')}`,
+      );
+      return narrowSelected(s, need);
     });
+  }
+
+  /**
+   * The selected columns a narrowed stream left out that its table's primary key needs (a FULL_TABLE
+   * copy resumes by it), when the primary key is not the catalog's key properties.
+   */
+  missingPrimaryKey(sc: StreamColumns, original: SelectedStream): string[] {
+    return sc.primaryKey.filter(
+      (c) => original.columns.includes(c) && !sc.stream.columns.includes(c),
+    );
+  }
+
+  /** After the live types are known: the SCHEMA each stream will send still takes its maps. */
+  check(resolved: readonly StreamColumns[], schemaOf: (sc: StreamColumns) => Schema): void {
+    for (const sc of resolved) this.plan(sc.stream.stream, schemaOf(sc), sc.stream.keyProperties);
   }
 
   begin(writer: SingerWriter, start: StreamStart, count: RecordCounter): StreamOutput | null {

@@ -162,7 +162,6 @@ describe('stream maps: the mapped SCHEMA', () => {
     expect(o.schema).toEqual({
       type: 'object',
       properties: { id: { type: ['integer', 'null'] }, mail: { type: ['null', 'string'] } },
-      $schema: 'https://json-schema.org/draft/2020-12/schema',
     });
     expect(o.keyProperties).toEqual(['id']);
   });
