@@ -37,6 +37,8 @@ export function argCount(
   }
 }
 
+// Python's whitespace includes the information separators U+001C..U+001F.
+// eslint-disable-next-line no-control-regex
 const PY_WHITESPACE = /^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu;
 
 export function pyStripWhitespace(s: string): string {

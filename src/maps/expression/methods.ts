@@ -238,6 +238,8 @@ export const STR_METHODS: Record<string, Method<string>> = {
   splitlines: (s, a, k) => {
     checkKwargs('splitlines', k, ['keepends']);
     const keep = optArg(a, k, 0, 'keepends');
+    // Python's line boundaries include U+001C..U+001E.
+    // eslint-disable-next-line no-control-regex
     const parts = s.split(/(\r\n|[\n\r\v\f\u001c-\u001e\u0085\u2028\u2029])/u);
     const out: string[] = [];
     for (let i = 0; i < parts.length; i += 2) {
@@ -351,6 +353,7 @@ export const STR_METHODS: Record<string, Method<string>> = {
   isalpha: (s) => isAll(s, /\p{L}/u),
   isalnum: (s) => isAll(s, /[\p{L}\p{Nd}\p{Nl}\p{No}]/u),
   isspace: (s) => s !== '' && IS_WS.test(s),
+  // eslint-disable-next-line no-control-regex
   isascii: (s) => /^[\x00-\x7f]*$/.test(s),
   islower: (s) => CASED.test(s) && !/[\p{Lu}\p{Lt}]/u.test(s),
   isupper: (s) => CASED.test(s) && !/[\p{Ll}\p{Lt}]/u.test(s),
