@@ -82,7 +82,7 @@ describe('RecordTransform', () => {
       ['"id":1'],
       { salt: 'x' },
     );
-    expect(out).toEqual([['"id":1,"c":{"salt": "x"},"a":"renamed","o":"s"']]);
+    expect(out).toEqual([['"id":1,"c":{"salt":"x"},"a":"renamed","o":"s"']]);
   });
 
   it('a failure names the stream, the property, the expression and the error', () => {
@@ -90,6 +90,40 @@ describe('RecordTransform', () => {
     expect(() => run({ mail: 'email' }, ['"id":1'])).toThrow(RuntimeError);
     expect(() => run({ mail: 'email' }, ['"id":1'])).toThrow(
       /stream map of stream 's' \(source stream 's'\), property 'mail': expression "email" failed: NameError: name 'email' is not defined/,
+    );
+  });
+
+  it('evaluates expressions on the decoded values, exactly', () => {
+    expect(
+      run(
+        {
+          email: 'md5(email) if email else None',
+          n: 'n * 2',
+          k: 'id * 10 + 1',
+          up: 'email.upper() if email else email',
+          whole: 'len(record)',
+          __filter__: 'id < 2',
+        },
+        [R1, R2],
+      ),
+    ).toEqual([
+      [
+        '"id":1,"email":"a3b41ff4486881e36bcbc10292f307bb","n":24691357802469135781.0,"active":true,"_sdc_lsn":7,"k":11,"up":"A@X.ORG","whole":5',
+      ],
+      [null],
+    ]);
+  });
+
+  it('self is the mapped property’s value', () => {
+    expect(run({ n: 'self + 1' }, ['"id":1,"n":2.5'])).toEqual([['"id":1,"n":3.5']]);
+  });
+
+  it('a failing expression is a RuntimeError with the Python-like error', () => {
+    expect(() => run({ k: 'int(email)' }, [R1])).toThrow(
+      /property 'k': expression "int\(email\)" failed: ValueError: invalid literal for int\(\) with base 10: 'a@x.org'/,
+    );
+    expect(() => run({ __filter__: 'email + 1' }, [R1])).toThrow(
+      /__filter__: expression "email \+ 1" failed: TypeError/,
     );
   });
 });
