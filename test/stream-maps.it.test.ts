@@ -1,5 +1,11 @@
+import { createHash } from 'node:crypto';
+import Decimal from 'decimal.js';
 import fc from 'fast-check';
-import { parse as losslessParse, stringify as losslessStringify } from 'lossless-json';
+import {
+  LosslessNumber,
+  parse as losslessParse,
+  stringify as losslessStringify,
+} from 'lossless-json';
 import { lastState, records, type Message } from './support/catalog-helpers';
 import { logBasedFixture, type LogBasedFixture } from './support/log-based-fixture';
 import { contractViolations, describeRun } from './support/output-contract';
@@ -54,6 +60,31 @@ describe('stream maps', () => {
         source: "'crm'",
         __filter__: 'active',
       },
+    });
+    const hashed = await ok({
+      'public-users': {
+        email: 'md5(email)',
+        name: 'name.upper()',
+        rank: 'int(id * 10 + 1)',
+        score: 'score * 2',
+        note: null,
+        __filter__: 'score > 4',
+      },
+    });
+    expect(records(hashed.msgs, 'public-users')[0]).toEqual({
+      id: 3,
+      email: createHash('md5').update('user3@example.org').digest('hex'),
+      name: 'NAME "3" Ü',
+      score: 9,
+      active: false,
+      updated_at: '2024-01-01T03:00:00+00:00',
+      rank: 31,
+    });
+    // Decimal arithmetic keeps every digit: 4.5000 * 2.
+    expect(hashed.stdout).toContain('"score":9.0000,');
+    expect(schemaOf(hashed.msgs, 'public-users')!.schema!.properties).toMatchObject({
+      email: { type: ['null', 'string'] },
+      rank: { type: ['integer', 'null'] },
     });
     const schema = schemaOf(r.msgs, 'public-users')!;
     expect(Object.keys(schema.schema!.properties as object)).toEqual([
@@ -260,6 +291,25 @@ describe('stream maps', () => {
           '__else__: null and a filter',
           { __else__: null, id: 'id', n: 'n', jj: 'j', __filter__: 'b' },
           (r) => (r.b === true ? { id: r.id, n: r.n, jj: r.j } : null),
+        ],
+        [
+          'expressions: upper(), md5(), int arithmetic, a numeric filter',
+          {
+            t: 't.upper() if t else t',
+            h: 'md5(str(id))',
+            k: 'int(id * 2 + 1)',
+            __filter__: 'n is None or n > 0',
+          },
+          (r) => {
+            if (r.n !== null && !new Decimal(String(r.n)).gt(0)) return null;
+            const id = Number(String(r.id));
+            return {
+              ...r,
+              t: typeof r.t === 'string' && r.t !== '' ? r.t.toUpperCase() : r.t,
+              h: createHash('md5').update(String(id)).digest('hex'),
+              k: new LosslessNumber(String(id * 2 + 1)),
+            };
+          },
         ],
         [
           '__key_properties__ and __NULL__',
