@@ -7,7 +7,7 @@ import {
 import { GrowableSink, putBytes } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
 import type { PyValue } from './expression';
-import { RecordTransform } from './record-transform';
+import { putRange, RecordTransform } from './record-transform';
 import { RecordView } from './record-view';
 import type { StreamMap } from './stream-map';
 
@@ -107,15 +107,14 @@ export class MappedStreamOutput extends StreamOutput {
     suffixEnd: number,
   ): void {
     const w = this.writer;
-    const tail = suffix.subarray(suffixStart, suffixEnd);
     for (const o of this.outputs) {
       const t = o.transform;
       if (t && !t.prepare()) continue;
       w.lineStart = w.pos;
       putBytes(w, o.prefix);
       if (t) t.writeBody(w);
-      else putBytes(w, this.view.buf.subarray(start, end));
-      putBytes(w, tail);
+      else putRange(w, this.view.buf, start, end);
+      putRange(w, suffix, suffixStart, suffixEnd);
     }
   }
 }

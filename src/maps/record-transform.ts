@@ -28,6 +28,40 @@ interface LayoutPlan {
 }
 
 const COMMA = Buffer.from(',');
+const QUOTE = Buffer.from('"');
+
+/** Appends bytes [start, end) of `src`. */
+export function putRange(sink: ByteSink, src: Buffer, start: number, end: number): void {
+  const n = end - start;
+  if (sink.pos + n > sink.buf.length) sink.reserve(n);
+  const out = sink.buf;
+  let p = sink.pos;
+  if (n < 32) for (let i = start; i < end; i++) out[p++] = src[i]!;
+  else p += src.copy(out, p, start, end);
+  sink.pos = p;
+}
+
+/** Whether JSON writes `s` as its characters between quotes (nothing escaped, no lone surrogate). */
+function isPlainString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/** `pyToJson(value)` into `sink`; plain strings and ints without building the text twice. */
+export function putJson(sink: ByteSink, value: PyValue): void {
+  if (typeof value === 'string' && isPlainString(value)) {
+    putBytes(sink, QUOTE);
+    putString(sink, value);
+    putBytes(sink, QUOTE);
+  } else if (typeof value === 'bigint') {
+    putString(sink, value.toString());
+  } else {
+    putString(sink, pyToJson(value));
+  }
+}
 
 /**
  * The per-record work of one custom map (the SDK's filter, then `transform_fn`): the output keeps
@@ -102,8 +136,8 @@ export class RecordTransform {
       const s = steps[i]!;
       if (i > 0) putBytes(sink, COMMA);
       putBytes(sink, s.keyBytes);
-      if (s.copy >= 0) putBytes(sink, v.buf.subarray(e.valueStarts[s.copy]!, e.valueEnds[s.copy]!));
-      else putString(sink, pyToJson(this.results[s.result]!));
+      if (s.copy >= 0) putRange(sink, v.buf, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!);
+      else putJson(sink, this.results[s.result]!);
     }
   }
 

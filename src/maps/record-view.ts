@@ -67,7 +67,7 @@ export class RecordView {
     let v = this.values[i];
     if (v === undefined) {
       const e = this.entries;
-      v = pyFromJson(this.buf.toString('utf8', e.valueStarts[i]!, e.valueEnds[i]!));
+      v = decodeValue(this.buf, e.valueStarts[i]!, e.valueEnds[i]!);
       this.values[i] = v;
     }
     return v;
@@ -88,4 +88,45 @@ export class RecordView {
     }
     return this.whole;
   }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/**
+ * `pyFromJson` of one JSON value, with the common cases taken directly (the same values it gives):
+ * a string without escapes is its bytes, an integer of up to 15 digits a bigint of it, and the
+ * three literals themselves. Anything else (escapes, fractions, exponents, objects) goes through
+ * pyFromJson.
+ */
+export function decodeValue(b: Buffer, start: number, end: number): PyValue {
+  const c = b[start]!;
+  if (c === QUOTE) {
+    for (let p = start + 1; p < end - 1; p++) {
+      if (b[p] === BACKSLASH) return pyFromJson(b.toString('utf8', start, end));
+    }
+    return b.toString('utf8', start + 1, end - 1);
+  }
+  if ((c >= ZERO && c <= NINE) || c === MINUS) {
+    const digits = end - start - (c === MINUS ? 1 : 0);
+    if (digits > 0 && digits <= 15) {
+      let n = 0;
+      let p = c === MINUS ? start + 1 : start;
+      // JSON has no leading zeros: "0" alone, or a fraction / exponent (left to pyFromJson).
+      for (; p < end; p++) {
+        const d = b[p]!;
+        if (d < ZERO || d > NINE) return pyFromJson(b.toString('latin1', start, end));
+        n = n * 10 + (d - ZERO);
+      }
+      return BigInt(c === MINUS ? -n : n);
+    }
+    return pyFromJson(b.toString('latin1', start, end));
+  }
+  if (end - start === 4 && c === 0x6e) return null;
+  if (end - start === 4 && c === 0x74) return true;
+  if (end - start === 5 && c === 0x66) return false;
+  return pyFromJson(b.toString('utf8', start, end));
 }
