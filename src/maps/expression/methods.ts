@@ -1,5 +1,5 @@
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
-import { argCount, callValue, pyStripWhitespace, requireStrKey } from './builtins';
+import { argCount, pyStripWhitespace, requireStrKey } from './builtins';
 import { iterate } from './operators';
 import { isDecimal } from './py-decimal';
 import {
@@ -145,13 +145,37 @@ function stripChars(
 }
 
 const CASED = /[\p{Lu}\p{Ll}\p{Lt}]/u;
+const TITLE_DIGRAPHS: Record<string, string> = {
+  '\u01c4': '\u01c5',
+  '\u01c5': '\u01c5',
+  '\u01c6': '\u01c5',
+  '\u01c7': '\u01c8',
+  '\u01c8': '\u01c8',
+  '\u01c9': '\u01c8',
+  '\u01ca': '\u01cb',
+  '\u01cb': '\u01cb',
+  '\u01cc': '\u01cb',
+  '\u01f1': '\u01f2',
+  '\u01f2': '\u01f2',
+  '\u01f3': '\u01f2',
+};
+
+/** Python's title case of one character: 'ß' becomes 'Ss', not 'SS'. */
+function titleChar(ch: string): string {
+  const digraph = TITLE_DIGRAPHS[ch];
+  if (digraph !== undefined) return digraph;
+  const upper = ch.toUpperCase();
+  if (upper.length <= ch.length) return upper;
+  const cps = codePoints(upper);
+  return cps[0]! + cps.slice(1).join('').toLowerCase();
+}
 
 function title(s: string): string {
   let out = '';
   let prevCased = false;
   for (const ch of s) {
     const cased = CASED.test(ch);
-    out += cased ? (prevCased ? ch.toLowerCase() : ch.toUpperCase()) : ch;
+    out += cased ? (prevCased ? ch.toLowerCase() : titleChar(ch)) : ch;
     prevCased = cased;
   }
   return out;
@@ -220,7 +244,7 @@ export const STR_METHODS: Record<string, Method<string>> = {
   capitalize: (s, a, k) => {
     argCount('capitalize', a, k, 0, 0);
     const cps = codePoints(s);
-    return cps.length === 0 ? '' : cps[0]!.toUpperCase() + cps.slice(1).join('').toLowerCase();
+    return cps.length === 0 ? '' : titleChar(cps[0]!) + cps.slice(1).join('').toLowerCase();
   },
   strip: (s, a, k) => (argCount('strip', a, k, 0, 1), stripChars(s, a[0], true, true, 'strip')),
   lstrip: (s, a, k) => (argCount('lstrip', a, k, 0, 1), stripChars(s, a[0], true, false, 'lstrip')),
@@ -457,38 +481,32 @@ export const INT_METHODS: Record<string, Method<bigint>> = {
   ),
 };
 
-/** A method looked up once when compiling, dispatched on the receiver's type when evaluating. */
-export type MethodCall = (self: PyValue, args: readonly PyValue[], kwargs: PyKwargs) => PyValue;
+/** The implementation of a built-in type's method for a receiver, found without allocating. */
+export type MethodImpl = (self: PyValue, args: readonly PyValue[], kwargs: PyKwargs) => PyValue;
 
 function own<T>(table: Record<string, T>, name: string): T | undefined {
   return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
 }
 
-export function resolveMethod(
-  name: string,
-  callAttr: (obj: PyValue, name: string) => PyValue,
-): MethodCall {
-  const s = own(STR_METHODS, name);
-  const l = own(LIST_METHODS, name);
-  const t = own(TUPLE_METHODS, name);
-  const d = own(DICT_METHODS, name);
-  const f = own(FLOAT_METHODS, name);
-  const i = own(INT_METHODS, name);
-  return (self, args, kwargs) => {
-    if (typeof self === 'string') {
-      if (s !== undefined) return s(self, args, kwargs);
-    } else if (Array.isArray(self)) {
-      if (l !== undefined) return l(self, args, kwargs);
-    } else if (self instanceof Map) {
-      if (d !== undefined) return d(self, args, kwargs);
-    } else if (self instanceof PyTuple) {
-      if (t !== undefined) return t(self, args, kwargs);
-    } else if (typeof self === 'number') {
-      if (f !== undefined) return f(self, args, kwargs);
-    } else if (typeof self === 'bigint') {
-      if (i !== undefined) return i(self, args, kwargs);
-    }
-    return callValue(callAttr(self, name), args, kwargs);
+/**
+ * Looks the method name up once when compiling; the returned function picks the receiver type's
+ * implementation when evaluating (undefined: not a built-in method, use attribute access).
+ */
+export function resolveMethod(name: string): (self: PyValue) => MethodImpl | undefined {
+  const s = own(STR_METHODS, name) as MethodImpl | undefined;
+  const l = own(LIST_METHODS, name) as MethodImpl | undefined;
+  const t = own(TUPLE_METHODS, name) as MethodImpl | undefined;
+  const d = own(DICT_METHODS, name) as MethodImpl | undefined;
+  const f = own(FLOAT_METHODS, name) as MethodImpl | undefined;
+  const i = own(INT_METHODS, name) as MethodImpl | undefined;
+  return (self) => {
+    if (typeof self === 'string') return s;
+    if (Array.isArray(self)) return l;
+    if (self instanceof Map) return d;
+    if (self instanceof PyTuple) return t;
+    if (typeof self === 'number') return f;
+    if (typeof self === 'bigint') return i;
+    return undefined;
   };
 }
 

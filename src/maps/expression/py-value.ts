@@ -82,10 +82,9 @@ export function pyTypeName(value: PyValue): string {
   return (value as PyObject).typeName;
 }
 
-/** The short class name Python uses in most messages ('Decimal', not 'decimal.Decimal'). */
+/** The class name as Python's messages spell it (its tp_name: 'decimal.Decimal', 'datetime.date'). */
 export function pyShortTypeName(value: PyValue): string {
-  const name = pyTypeName(value);
-  return name === 'decimal.Decimal' ? 'Decimal' : name;
+  return pyTypeName(value);
 }
 
 export function pyTruthy(value: PyValue): boolean {
