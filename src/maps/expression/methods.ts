@@ -56,7 +56,6 @@ function checkKwargs(fn: string, kwargs: PyKwargs, allowed: readonly string[]): 
 // Python's str.isspace() set (JavaScript's \s also has U+FEFF and lacks U+001C..U+001F, U+0085).
 const WS =
   '\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const WS_RUN = new RegExp(`[${WS}]+`, 'u');
 const IS_WS = new RegExp(`^[${WS}]+$`, 'u');
 
 function cpIndex(s: string, unitIndex: number): number {
@@ -82,37 +81,51 @@ function window(s: string, args: readonly PyValue[], from: number): { text: stri
   return { text: a > b ? '' : cps.slice(a, b).join(''), base: a };
 }
 
+const IS_WS_CHAR = new RegExp(`[${WS}]`, 'u');
+
+/** Python's whitespace split (no separator): runs of whitespace, at most `maxsplit` splits. */
+function splitWhitespace(s: string, maxsplit: number, fromRight: boolean): string[] {
+  const cps = codePoints(s);
+  const ws = (i: number): boolean => IS_WS_CHAR.test(cps[i]!);
+  const out: string[] = [];
+  const n = cps.length;
+  if (!fromRight) {
+    let i = 0;
+    for (;;) {
+      while (i < n && ws(i)) i++;
+      if (i >= n) break;
+      if (maxsplit >= 0 && out.length === maxsplit) {
+        out.push(cps.slice(i).join(''));
+        break;
+      }
+      const start = i;
+      while (i < n && !ws(i)) i++;
+      out.push(cps.slice(start, i).join(''));
+    }
+    return out;
+  }
+  let i = n - 1;
+  for (;;) {
+    while (i >= 0 && ws(i)) i--;
+    if (i < 0) break;
+    if (maxsplit >= 0 && out.length === maxsplit) {
+      out.push(cps.slice(0, i + 1).join(''));
+      break;
+    }
+    const end = i;
+    while (i >= 0 && !ws(i)) i--;
+    out.push(cps.slice(i + 1, end + 1).join(''));
+  }
+  return out.reverse();
+}
+
 function split(
   s: string,
   sep: PyValue | undefined,
   maxsplit: number,
   fromRight: boolean,
 ): PyValue[] {
-  if (sep === undefined || sep === null) {
-    let parts = s.split(WS_RUN).filter((p) => p !== '');
-    if (maxsplit >= 0 && parts.length > maxsplit + 1) {
-      // Re-split keeping the remainder intact, as Python does for a limited whitespace split.
-      const out: string[] = [];
-      let rest = fromRight
-        ? s.replace(new RegExp(`[${WS}]+$`, 'u'), '')
-        : s.replace(new RegExp(`^[${WS}]+`, 'u'), '');
-      for (let i = 0; i < maxsplit; i++) {
-        if (fromRight) {
-          const m = new RegExp(`^([\\s\\S]*?)[${WS}]+([^${WS}]+)$`, 'u').exec(rest);
-          if (m === null) break;
-          out.unshift(m[2]!);
-          rest = m[1]!;
-        } else {
-          const m = new RegExp(`^([^${WS}]+)[${WS}]+([\\s\\S]*)$`, 'u').exec(rest);
-          if (m === null) break;
-          out.push(m[1]!);
-          rest = m[2]!;
-        }
-      }
-      parts = fromRight ? [rest, ...out] : [...out, rest];
-    }
-    return parts;
-  }
+  if (sep === undefined || sep === null) return splitWhitespace(s, maxsplit, fromRight);
   const sp = str(sep, 'split', 'argument 1');
   if (sp === '') throw valueError('empty separator');
   const all = s.split(sp);

@@ -22,7 +22,6 @@ import {
   PyObject,
   pyShortTypeName,
   PyTuple,
-  pyTypeName,
   type PyValue,
 } from './py-value';
 

@@ -55,8 +55,12 @@ export class PyCallable extends PyObject {
     readonly name: string,
     readonly call: PyFunctionImpl,
     readonly typeName: string = 'builtin_function_or_method',
+    private readonly attributes: ReadonlyMap<string, PyValue> | null = null,
   ) {
     super();
+  }
+  override getAttr(name: string): PyValue | undefined {
+    return this.attributes?.get(name);
   }
   repr(): string {
     return this.typeName === 'type' ? `<class '${this.name}'>` : `<built-in function ${this.name}>`;
