@@ -62,6 +62,8 @@ export function asciiDigits(s: string): string {
   return out;
 }
 
+const PLAIN_INT = /^[+-]?\d{1,300}$/;
+
 function parseIntText(text: string, base: number): bigint | undefined {
   let s = asciiDigits(pyStripWhitespace(text));
   let negative = false;
@@ -131,6 +133,7 @@ export function pyInt(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   }
   if (isDecimal(x)) return decimalToInt(x);
   if (typeof x === 'string') {
+    if (PLAIN_INT.test(x)) return BigInt(x);
     const n = parseIntText(x, 10);
     if (n === undefined) throw valueError(`invalid literal for int() with base 10: ${reprOf(x)}`);
     return n;
