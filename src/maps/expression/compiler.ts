@@ -447,8 +447,15 @@ class CompiledExpression implements Expression {
 }
 
 export function compileExpression(text: string): Expression {
-  const ast = parseExpression(text);
   const c = new Compiler();
-  const fn = c.compile(ast, new Map());
+  let fn: Fn;
+  try {
+    fn = c.compile(parseExpression(text), new Map());
+  } catch (e) {
+    // Pathological nesting exhausts the parser's stack; Python rejects it as well.
+    if (e instanceof RangeError)
+      throw new ExpressionSyntaxError('the expression is nested too deeply');
+    throw e;
+  }
   return new CompiledExpression(text, c.names, c.recordKeys, c.wholeRecord, fn, c.slots);
 }

@@ -200,6 +200,12 @@ describe('compile-time rejection', () => {
   });
 });
 
+test('pathological nesting is a syntax error, not a crash', () => {
+  expect(syntaxError('('.repeat(20000) + '1' + ')'.repeat(20000))).toBe(
+    'the expression is nested too deeply',
+  );
+});
+
 describe('literals', () => {
   test.each([
     ['123456789012345678901234567890', '123456789012345678901234567890'],
