@@ -45,14 +45,32 @@ export function pyStripWhitespace(s: string): string {
   return s.replace(PY_WHITESPACE, '');
 }
 
+const ND = /\p{Nd}/u;
+
+/** Python reads any Unicode decimal digit as its value ('٣' is 3); digits come in runs of ten. */
+export function asciiDigits(s: string): string {
+  if (/^[\x20-\x7e]*$/.test(s)) return s;
+  let out = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp > 0x7f && ND.test(ch)) {
+      let start = cp;
+      while (ND.test(String.fromCodePoint(start - 1))) start--;
+      out += String((cp - start) % 10);
+    } else out += ch;
+  }
+  return out;
+}
+
+const PLAIN_INT = /^[+-]?\d{1,300}$/;
+
 function parseIntText(text: string, base: number): bigint | undefined {
-  let s = pyStripWhitespace(text);
+  let s = asciiDigits(pyStripWhitespace(text));
   let negative = false;
   if (s.startsWith('-') || s.startsWith('+')) {
     negative = s[0] === '-';
     s = s.slice(1);
   }
-  s = s.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
   let b = base;
   const prefix = /^0([xXoObB])/.exec(s);
   if (prefix !== null) {
@@ -115,6 +133,7 @@ export function pyInt(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   }
   if (isDecimal(x)) return decimalToInt(x);
   if (typeof x === 'string') {
+    if (PLAIN_INT.test(x)) return BigInt(x);
     const n = parseIntText(x, 10);
     if (n === undefined) throw valueError(`invalid literal for int() with base 10: ${reprOf(x)}`);
     return n;
@@ -142,7 +161,7 @@ export function pyFloat(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   if (typeof x === 'boolean') return x ? 1 : 0;
   if (isDecimal(x)) return decimalToFloat(x);
   if (typeof x === 'string') {
-    const s = pyStripWhitespace(x);
+    const s = asciiDigits(pyStripWhitespace(x));
     if (!FLOAT_TEXT.test(s) || /\d\.\d*_|_\./.test(s))
       throw valueError(`could not convert string to float: ${reprOf(x)}`);
     const lower = s.toLowerCase().replace(/_/g, '');
@@ -291,7 +310,25 @@ export const BUILTINS: ReadonlyMap<string, PyValue> = new Map<string, PyValue>([
       'type',
     ),
   ],
-  ['dict', new PyCallable('dict', dictFrom, 'type')],
+  [
+    'dict',
+    new PyCallable(
+      'dict',
+      dictFrom,
+      'type',
+      new Map([
+        [
+          'fromkeys',
+          new PyCallable('fromkeys', (args, kwargs) => {
+            argCount('fromkeys', args, kwargs, 1, 2);
+            const out = new Map<string, PyValue>();
+            for (const key of iterate(args[0]!)) out.set(requireStrKey(key), args[1] ?? null);
+            return out;
+          }),
+        ],
+      ]),
+    ),
+  ],
   [
     'set',
     new PyCallable(

@@ -327,8 +327,16 @@ class Compiler {
           !Object.prototype.hasOwnProperty.call(DICT_METHODS, func.attr));
       if (partial && !isRecordGet) this.recordKeys.add(func.attr);
       const target = this.compile(func.value, locals, partial);
-      const method = resolveMethod(func.attr, getAttribute);
-      return (env) => method(target(env), evalArgs(env), evalKwargs(env));
+      const methodFor = resolveMethod(func.attr);
+      const attr = func.attr;
+      return (env) => {
+        const self = target(env);
+        const impl = methodFor(self);
+        if (impl !== undefined) return impl(self, evalArgs(env), evalKwargs(env));
+        // Python resolves the attribute (and fails) before it evaluates the arguments.
+        const fn = getAttribute(self, attr);
+        return callValue(fn, evalArgs(env), evalKwargs(env));
+      };
     }
     const callee = this.compile(func, locals);
     return (env) => callValue(callee(env), evalArgs(env), evalKwargs(env));
@@ -439,8 +447,15 @@ class CompiledExpression implements Expression {
 }
 
 export function compileExpression(text: string): Expression {
-  const ast = parseExpression(text);
   const c = new Compiler();
-  const fn = c.compile(ast, new Map());
+  let fn: Fn;
+  try {
+    fn = c.compile(parseExpression(text), new Map());
+  } catch (e) {
+    // Pathological nesting exhausts the parser's stack; Python rejects it as well.
+    if (e instanceof RangeError)
+      throw new ExpressionSyntaxError('the expression is nested too deeply');
+    throw e;
+  }
   return new CompiledExpression(text, c.names, c.recordKeys, c.wholeRecord, fn, c.slots);
 }

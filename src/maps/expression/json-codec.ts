@@ -310,7 +310,9 @@ export function dumpJson(value: PyValue, o: DumpOptions): string {
       return text;
     }
     if (o.fallback !== null) return write(o.fallback(v), depth);
-    throw typeError(`Object of type ${pyShortTypeName(v)} is not JSON serializable`);
+    throw typeError(
+      `Object of type ${pyShortTypeName(v).replace(/^.*\./, '')} is not JSON serializable`,
+    );
   };
   return write(value, 0);
 }

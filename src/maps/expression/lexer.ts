@@ -92,7 +92,7 @@ export function tokenize(text: string, offset = 0): Token[] {
         if (!NAME_PART.test(ch)) break;
         j += ch.length;
       }
-      if (j === i) fail(`invalid character '${c}'`, i);
+      if (j === i) fail(`invalid character '${String.fromCodePoint(text.codePointAt(i)!)}'`, i);
       const word = text.slice(i, j);
       const q = text[j];
       if ((q === "'" || q === '"') && /^(r|u|f|b|rb|br|fr|rf)$/i.test(word)) {
@@ -119,7 +119,8 @@ export function tokenize(text: string, offset = 0): Token[] {
       continue;
     }
     const op = OPERATORS.find((o) => text.startsWith(o, i));
-    if (op === undefined) fail(`invalid character '${c}'`, i);
+    if (op === undefined)
+      fail(`invalid character '${String.fromCodePoint(text.codePointAt(i)!)}'`, i);
     tokens.push({ type: 'op', pos: offset + i, text: op! });
     i += op!.length;
   }

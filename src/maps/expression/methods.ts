@@ -1,5 +1,5 @@
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
-import { argCount, callValue, pyStripWhitespace, requireStrKey } from './builtins';
+import { argCount, pyStripWhitespace, requireStrKey } from './builtins';
 import { iterate } from './operators';
 import { isDecimal } from './py-decimal';
 import {
@@ -56,7 +56,6 @@ function checkKwargs(fn: string, kwargs: PyKwargs, allowed: readonly string[]): 
 // Python's str.isspace() set (JavaScript's \s also has U+FEFF and lacks U+001C..U+001F, U+0085).
 const WS =
   '\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const WS_RUN = new RegExp(`[${WS}]+`, 'u');
 const IS_WS = new RegExp(`^[${WS}]+$`, 'u');
 
 function cpIndex(s: string, unitIndex: number): number {
@@ -82,37 +81,51 @@ function window(s: string, args: readonly PyValue[], from: number): { text: stri
   return { text: a > b ? '' : cps.slice(a, b).join(''), base: a };
 }
 
+const IS_WS_CHAR = new RegExp(`[${WS}]`, 'u');
+
+/** Python's whitespace split (no separator): runs of whitespace, at most `maxsplit` splits. */
+function splitWhitespace(s: string, maxsplit: number, fromRight: boolean): string[] {
+  const cps = codePoints(s);
+  const ws = (i: number): boolean => IS_WS_CHAR.test(cps[i]!);
+  const out: string[] = [];
+  const n = cps.length;
+  if (!fromRight) {
+    let i = 0;
+    for (;;) {
+      while (i < n && ws(i)) i++;
+      if (i >= n) break;
+      if (maxsplit >= 0 && out.length === maxsplit) {
+        out.push(cps.slice(i).join(''));
+        break;
+      }
+      const start = i;
+      while (i < n && !ws(i)) i++;
+      out.push(cps.slice(start, i).join(''));
+    }
+    return out;
+  }
+  let i = n - 1;
+  for (;;) {
+    while (i >= 0 && ws(i)) i--;
+    if (i < 0) break;
+    if (maxsplit >= 0 && out.length === maxsplit) {
+      out.push(cps.slice(0, i + 1).join(''));
+      break;
+    }
+    const end = i;
+    while (i >= 0 && !ws(i)) i--;
+    out.push(cps.slice(i + 1, end + 1).join(''));
+  }
+  return out.reverse();
+}
+
 function split(
   s: string,
   sep: PyValue | undefined,
   maxsplit: number,
   fromRight: boolean,
 ): PyValue[] {
-  if (sep === undefined || sep === null) {
-    let parts = s.split(WS_RUN).filter((p) => p !== '');
-    if (maxsplit >= 0 && parts.length > maxsplit + 1) {
-      // Re-split keeping the remainder intact, as Python does for a limited whitespace split.
-      const out: string[] = [];
-      let rest = fromRight
-        ? s.replace(new RegExp(`[${WS}]+$`, 'u'), '')
-        : s.replace(new RegExp(`^[${WS}]+`, 'u'), '');
-      for (let i = 0; i < maxsplit; i++) {
-        if (fromRight) {
-          const m = new RegExp(`^([\\s\\S]*?)[${WS}]+([^${WS}]+)$`, 'u').exec(rest);
-          if (m === null) break;
-          out.unshift(m[2]!);
-          rest = m[1]!;
-        } else {
-          const m = new RegExp(`^([^${WS}]+)[${WS}]+([\\s\\S]*)$`, 'u').exec(rest);
-          if (m === null) break;
-          out.push(m[1]!);
-          rest = m[2]!;
-        }
-      }
-      parts = fromRight ? [rest, ...out] : [...out, rest];
-    }
-    return parts;
-  }
+  if (sep === undefined || sep === null) return splitWhitespace(s, maxsplit, fromRight);
   const sp = str(sep, 'split', 'argument 1');
   if (sp === '') throw valueError('empty separator');
   const all = s.split(sp);
@@ -145,13 +158,37 @@ function stripChars(
 }
 
 const CASED = /[\p{Lu}\p{Ll}\p{Lt}]/u;
+const TITLE_DIGRAPHS: Record<string, string> = {
+  '\u01c4': '\u01c5',
+  '\u01c5': '\u01c5',
+  '\u01c6': '\u01c5',
+  '\u01c7': '\u01c8',
+  '\u01c8': '\u01c8',
+  '\u01c9': '\u01c8',
+  '\u01ca': '\u01cb',
+  '\u01cb': '\u01cb',
+  '\u01cc': '\u01cb',
+  '\u01f1': '\u01f2',
+  '\u01f2': '\u01f2',
+  '\u01f3': '\u01f2',
+};
+
+/** Python's title case of one character: 'ß' becomes 'Ss', not 'SS'. */
+function titleChar(ch: string): string {
+  const digraph = TITLE_DIGRAPHS[ch];
+  if (digraph !== undefined) return digraph;
+  const upper = ch.toUpperCase();
+  if (upper.length <= ch.length) return upper;
+  const cps = codePoints(upper);
+  return cps[0]! + cps.slice(1).join('').toLowerCase();
+}
 
 function title(s: string): string {
   let out = '';
   let prevCased = false;
   for (const ch of s) {
     const cased = CASED.test(ch);
-    out += cased ? (prevCased ? ch.toLowerCase() : ch.toUpperCase()) : ch;
+    out += cased ? (prevCased ? ch.toLowerCase() : titleChar(ch)) : ch;
     prevCased = cased;
   }
   return out;
@@ -220,7 +257,7 @@ export const STR_METHODS: Record<string, Method<string>> = {
   capitalize: (s, a, k) => {
     argCount('capitalize', a, k, 0, 0);
     const cps = codePoints(s);
-    return cps.length === 0 ? '' : cps[0]!.toUpperCase() + cps.slice(1).join('').toLowerCase();
+    return cps.length === 0 ? '' : titleChar(cps[0]!) + cps.slice(1).join('').toLowerCase();
   },
   strip: (s, a, k) => (argCount('strip', a, k, 0, 1), stripChars(s, a[0], true, true, 'strip')),
   lstrip: (s, a, k) => (argCount('lstrip', a, k, 0, 1), stripChars(s, a[0], true, false, 'lstrip')),
@@ -457,38 +494,32 @@ export const INT_METHODS: Record<string, Method<bigint>> = {
   ),
 };
 
-/** A method looked up once when compiling, dispatched on the receiver's type when evaluating. */
-export type MethodCall = (self: PyValue, args: readonly PyValue[], kwargs: PyKwargs) => PyValue;
+/** The implementation of a built-in type's method for a receiver, found without allocating. */
+export type MethodImpl = (self: PyValue, args: readonly PyValue[], kwargs: PyKwargs) => PyValue;
 
 function own<T>(table: Record<string, T>, name: string): T | undefined {
   return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
 }
 
-export function resolveMethod(
-  name: string,
-  callAttr: (obj: PyValue, name: string) => PyValue,
-): MethodCall {
-  const s = own(STR_METHODS, name);
-  const l = own(LIST_METHODS, name);
-  const t = own(TUPLE_METHODS, name);
-  const d = own(DICT_METHODS, name);
-  const f = own(FLOAT_METHODS, name);
-  const i = own(INT_METHODS, name);
-  return (self, args, kwargs) => {
-    if (typeof self === 'string') {
-      if (s !== undefined) return s(self, args, kwargs);
-    } else if (Array.isArray(self)) {
-      if (l !== undefined) return l(self, args, kwargs);
-    } else if (self instanceof Map) {
-      if (d !== undefined) return d(self, args, kwargs);
-    } else if (self instanceof PyTuple) {
-      if (t !== undefined) return t(self, args, kwargs);
-    } else if (typeof self === 'number') {
-      if (f !== undefined) return f(self, args, kwargs);
-    } else if (typeof self === 'bigint') {
-      if (i !== undefined) return i(self, args, kwargs);
-    }
-    return callValue(callAttr(self, name), args, kwargs);
+/**
+ * Looks the method name up once when compiling; the returned function picks the receiver type's
+ * implementation when evaluating (undefined: not a built-in method, use attribute access).
+ */
+export function resolveMethod(name: string): (self: PyValue) => MethodImpl | undefined {
+  const s = own(STR_METHODS, name) as MethodImpl | undefined;
+  const l = own(LIST_METHODS, name) as MethodImpl | undefined;
+  const t = own(TUPLE_METHODS, name) as MethodImpl | undefined;
+  const d = own(DICT_METHODS, name) as MethodImpl | undefined;
+  const f = own(FLOAT_METHODS, name) as MethodImpl | undefined;
+  const i = own(INT_METHODS, name) as MethodImpl | undefined;
+  return (self) => {
+    if (typeof self === 'string') return s;
+    if (Array.isArray(self)) return l;
+    if (self instanceof Map) return d;
+    if (self instanceof PyTuple) return t;
+    if (typeof self === 'number') return f;
+    if (typeof self === 'bigint') return i;
+    return undefined;
   };
 }
 

@@ -22,7 +22,6 @@ import {
   PyObject,
   pyShortTypeName,
   PyTuple,
-  pyTypeName,
   type PyValue,
 } from './py-value';
 
@@ -261,9 +260,9 @@ function decimalOp(op: BinOp, x: Decimal, y: Decimal, a: PyValue, b: PyValue): P
     case '/':
       return decimalDiv(x, y);
     case '//':
-      return decimalDivMod(x, y)[0];
+      return decimalDivMod(x, y, false)[0];
     case '%':
-      return decimalDivMod(x, y)[1];
+      return decimalDivMod(x, y, true)[1];
     case '**':
       if (typeof b === 'bigint' || typeof b === 'boolean')
         return decimalPowInt(x, typeof b === 'bigint' ? b : b ? 1n : 0n);
@@ -432,7 +431,5 @@ export function iterate(v: PyValue): readonly PyValue[] {
   if (v instanceof PyTuple) return v.items;
   if (typeof v === 'string') return hasSurrogates(v) ? codePoints(v) : v.split('');
   if (v instanceof Map) return Array.from(v.keys());
-  throw typeError(
-    `'${pyTypeName(v) === 'decimal.Decimal' ? 'decimal.Decimal' : pyShortTypeName(v)}' object is not iterable`,
-  );
+  throw typeError(`'${pyShortTypeName(v)}' object is not iterable`);
 }

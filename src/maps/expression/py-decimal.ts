@@ -192,10 +192,12 @@ export function decimalDiv(a: Decimal, b: Decimal): Decimal {
 }
 
 /** Python's Decimal `//` and `%`: the quotient truncates toward zero, the remainder has the dividend's sign. */
-export function decimalDivMod(a: Decimal, b: Decimal): [Decimal, Decimal] {
+export function decimalDivMod(a: Decimal, b: Decimal, forRemainder: boolean): [Decimal, Decimal] {
   const x = decimalParts(a);
   const y = decimalParts(b);
   if (y.coefficient === 0n) {
+    if (forRemainder)
+      throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.InvalidOperation'>]");
     if (x.coefficient === 0n)
       throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.DivisionUndefined'>]");
     throw new ExpressionEvalError('DivisionByZero', "[<class 'decimal.DivisionByZero'>]");

@@ -133,9 +133,39 @@ export function floatPow(a: number, b: number): number {
     );
   }
   if (a === -1 && !Number.isFinite(b)) return 1;
+  if (Number.isInteger(b) && Math.abs(b) <= 1024 && Number.isFinite(a) && a !== 0)
+    return exactIntegerPow(a, b);
   const r = Math.pow(a, b);
   if (!Number.isFinite(r) && Number.isFinite(a) && Number.isFinite(b)) {
     throw new ExpressionEvalError('OverflowError', "(34, 'Numerical result out of range')");
   }
+  return r;
+}
+
+/**
+ * `float ** int`, correctly rounded from the exact power (V8's Math.pow can be off by one unit in
+ * the last place where Python's libm pow is not).
+ */
+function exactIntegerPow(a: number, b: number): number {
+  const { mantissa, exponent } = floatParts(a);
+  const n = BigInt(Math.abs(b));
+  const num = mantissa ** n;
+  const exp2 = exponent * Math.abs(b);
+  let r: number;
+  try {
+    if (b > 0) {
+      r = exp2 >= 0 ? Number(num << BigInt(exp2)) : intTrueDivide(num, 1n << BigInt(-exp2));
+    } else {
+      r =
+        exp2 >= 0
+          ? intTrueDivide(1n, num << BigInt(exp2))
+          : intTrueDivide(1n << BigInt(-exp2), num);
+    }
+  } catch (e) {
+    if (e instanceof ExpressionEvalError && e.pyClass === 'OverflowError') r = Infinity;
+    else throw e;
+  }
+  if (!Number.isFinite(r))
+    throw new ExpressionEvalError('OverflowError', "(34, 'Numerical result out of range')");
   return r;
 }

@@ -55,8 +55,12 @@ export class PyCallable extends PyObject {
     readonly name: string,
     readonly call: PyFunctionImpl,
     readonly typeName: string = 'builtin_function_or_method',
+    private readonly attributes: ReadonlyMap<string, PyValue> | null = null,
   ) {
     super();
+  }
+  override getAttr(name: string): PyValue | undefined {
+    return this.attributes?.get(name);
   }
   repr(): string {
     return this.typeName === 'type' ? `<class '${this.name}'>` : `<built-in function ${this.name}>`;
@@ -82,10 +86,9 @@ export function pyTypeName(value: PyValue): string {
   return (value as PyObject).typeName;
 }
 
-/** The short class name Python uses in most messages ('Decimal', not 'decimal.Decimal'). */
+/** The class name as Python's messages spell it (its tp_name: 'decimal.Decimal', 'datetime.date'). */
 export function pyShortTypeName(value: PyValue): string {
-  const name = pyTypeName(value);
-  return name === 'decimal.Decimal' ? 'Decimal' : name;
+  return pyTypeName(value);
 }
 
 export function pyTruthy(value: PyValue): boolean {
