@@ -163,6 +163,7 @@ describe('stream maps', () => {
       const critical = r.stderrLines.filter((l) => l.startsWith('CRITICAL'));
       expect(critical).toHaveLength(1);
       expect(critical[0]).toMatch(message);
+      expect(critical[0]).toMatch(/^CRITICAL (config \([^)]*\): )?stream_maps: /);
     }
   });
 

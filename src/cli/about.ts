@@ -9,6 +9,7 @@ export const CAPABILITIES = [
   'activate-version',
   'log-based',
   'test',
+  'stream-maps',
 ] as const;
 
 export interface AboutInfo {

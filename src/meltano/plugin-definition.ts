@@ -1,7 +1,8 @@
 import type { AboutInfo } from '../cli/about';
 
 /** Meltano's setting kinds (https://docs.meltano.com/reference/plugin-definition-syntax#settings). */
-export type MeltanoKind = 'string' | 'integer' | 'boolean' | 'password' | 'options' | 'array';
+export type MeltanoKind =
+  'string' | 'integer' | 'boolean' | 'password' | 'options' | 'array' | 'object';
 
 export interface MeltanoSetting {
   readonly name: string;
@@ -37,7 +38,7 @@ function kindOf(s: SettingSchema): MeltanoKind {
   if (s.writeOnly) return 'password';
   if (s.enum) return 'options';
   const t = Array.isArray(s.type) ? s.type[0] : s.type;
-  return t === 'integer' || t === 'boolean' || t === 'array' ? t : 'string';
+  return t === 'integer' || t === 'boolean' || t === 'array' || t === 'object' ? t : 'string';
 }
 
 /** Every combination of one name from each `anyOf` of `required` (e.g. database|dbname × username|user). */
