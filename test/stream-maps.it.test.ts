@@ -225,6 +225,22 @@ describe('stream maps', () => {
     expect(records(narrow.msgs, 'public-users')[0]).toEqual({ id: 1, upper: 'Name "1" ü' });
   });
 
+  it('a primary key a map removes is still read: the copy reads and resumes in key order', async () => {
+    // The catalog keys the stream by email; the table's primary key is id, which the map removes.
+    await f.select({ 'public-users': { method: 'FULL_TABLE', keyProperties: ['email'] } });
+    const r = await ok({ 'public-users': { id: null }, 'public-other': null }, undefined, {
+      batch_fetch_limit: 2,
+    });
+    const recs = records(r.msgs, 'public-users');
+    expect(recs).toHaveLength(6);
+    expect(recs.every((x) => !('id' in x))).toBe(true);
+    const resumePoints = r.msgs
+      .filter((m) => m.type === 'STATE')
+      .map((m) => m.value!.bookmarks['public-users']?.last_pk_fetched)
+      .filter((pk) => pk !== undefined);
+    expect(resumePoints).toContainEqual({ id: '2' });
+  });
+
   it('LOG_BASED: the copy and streamed inserts, updates and deletes are mapped; _sdc_ kept', async () => {
     await f.select({ 'public-users': {} });
     const maps = { 'public-users': { __else__: null, id: 'id', mail: 'email' } };
