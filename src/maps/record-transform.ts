@@ -13,6 +13,7 @@ import { isTapProperty, type StreamMap } from './stream-map';
 
 /** One property of the output record: its `"key":`, then a source value copied or an op's result. */
 interface OutputStep {
+  /** `"key":`, after a comma unless it is the first. */
   readonly keyBytes: Buffer;
   /** Entry index of the source value copied as it is, or -1. */
   readonly copy: number;
@@ -27,7 +28,6 @@ interface LayoutPlan {
   readonly steps: readonly OutputStep[];
 }
 
-const COMMA = Buffer.from(',');
 const QUOTE = Buffer.from('"');
 
 /** Appends bytes [start, end) of `src`. */
@@ -134,7 +134,6 @@ export class RecordTransform {
     const e = v.entries;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
-      if (i > 0) putBytes(sink, COMMA);
       putBytes(sink, s.keyBytes);
       if (s.copy >= 0) putRange(sink, v.buf, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!);
       else putJson(sink, this.results[s.result]!);
@@ -185,8 +184,8 @@ export class RecordTransform {
         if (isTapProperty(k) && !out.has(k)) out.set(k, { copy: i, result: -1 });
       });
     }
-    const steps = [...out].map(([k, f]) => ({
-      keyBytes: Buffer.from(`${JSON.stringify(k)}:`),
+    const steps = [...out].map(([k, f], i) => ({
+      keyBytes: Buffer.from(`${i === 0 ? '' : ','}${JSON.stringify(k)}:`),
       copy: f.copy,
       result: f.result,
     }));
