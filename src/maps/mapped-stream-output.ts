@@ -7,16 +7,33 @@ import {
 import { GrowableSink, putBytes } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
 import type { PyValue } from './expression';
+import type { RecordStep } from './record-step';
 import { putRange, RecordTransform } from './record-transform';
 import { RecordView } from './record-view';
 import type { StreamMap } from './stream-map';
 
 const NEWLINE = 0x0a;
 
-/** One output stream: its RECORD prefix, and its transform (none: the record as it is). */
-interface Output {
+/**
+ * One output stream: its RECORD prefix and its stages (none: the record as it is). A stage after
+ * the first reads the body the one before wrote into `scratch[i]`, through `views[i]`.
+ */
+export interface Output {
   readonly prefix: Buffer;
-  readonly transform: RecordTransform | null;
+  readonly steps: readonly RecordStep[];
+  readonly scratch: readonly GrowableSink[];
+  readonly views: readonly RecordView[];
+}
+
+/** An output of `map`, its map's transform first (none for a pass-through) and then `extra`. */
+export function outputOf(map: StreamMap, mapConfig: PyValue, extra: readonly RecordStep[]): Output {
+  const steps = [...(map.passThrough ? [] : [new RecordTransform(map, mapConfig)]), ...extra];
+  return {
+    prefix: Buffer.from(recordPrefix(map.alias)),
+    steps,
+    scratch: steps.slice(1).map(() => new GrowableSink(16 * 1024)),
+    views: steps.slice(1).map(() => new RecordView()),
+  };
 }
 
 /**
@@ -34,26 +51,15 @@ export class MappedStreamOutput extends StreamOutput {
     stream: string,
     version: number | undefined,
     count: RecordCounter,
-    private readonly maps: readonly StreamMap[],
-    private readonly mapConfig: PyValue,
+    private readonly makeOutputs: () => readonly Output[],
   ) {
     super(writer, stream, version, count);
     this.sourcePrefix = Buffer.from(recordPrefix(stream));
-    this.outputs = maps.map((m) => ({
-      prefix: Buffer.from(recordPrefix(m.alias)),
-      transform: m.passThrough ? null : new RecordTransform(m, this.view, mapConfig),
-    }));
+    this.outputs = makeOutputs();
   }
 
   override withVersion(version: number): StreamOutput {
-    return new MappedStreamOutput(
-      this.writer,
-      this.stream,
-      version,
-      this.count,
-      this.maps,
-      this.mapConfig,
-    );
+    return new MappedStreamOutput(this.writer, this.stream, version, this.count, this.makeOutputs);
   }
 
   override record(body: string): boolean {
@@ -98,6 +104,21 @@ export class MappedStreamOutput extends StreamOutput {
     return this.writer.full;
   }
 
+  /** Runs the record through every stage but the last's writing; false when one leaves it out. */
+  private throughSteps(o: Output): boolean {
+    const steps = o.steps;
+    if (!steps[0]!.prepare(this.view)) return false;
+    for (let i = 1; i < steps.length; i++) {
+      const sink = o.scratch[i - 1]!;
+      sink.pos = 0;
+      steps[i - 1]!.writeBody(sink);
+      const view = o.views[i - 1]!;
+      view.load(sink.buf, 0, sink.pos);
+      if (!steps[i]!.prepare(view)) return false;
+    }
+    return true;
+  }
+
   /** The record in `view` (body [start, end) of its buffer) to every output, then the line's end. */
   private writeAll(
     start: number,
@@ -108,12 +129,18 @@ export class MappedStreamOutput extends StreamOutput {
   ): void {
     const w = this.writer;
     for (const o of this.outputs) {
-      const t = o.transform;
-      if (t && !t.prepare()) continue;
+      const steps = o.steps;
+      if (steps.length === 0) {
+        w.lineStart = w.pos;
+        putBytes(w, o.prefix);
+        putRange(w, this.view.buf, start, end);
+        putRange(w, suffix, suffixStart, suffixEnd);
+        continue;
+      }
+      if (!this.throughSteps(o)) continue;
       w.lineStart = w.pos;
       putBytes(w, o.prefix);
-      if (t) t.writeBody(w);
-      else putRange(w, this.view.buf, start, end);
+      steps[steps.length - 1]!.writeBody(w);
       putRange(w, suffix, suffixStart, suffixEnd);
     }
   }

@@ -25,12 +25,12 @@ function run(map: unknown, bodies: string[], mapConfig: unknown = {}): Array<Arr
   const config = parseStreamMapsConfig({ s: map }, mapConfig)!;
   const { outputs } = planStream(config, SOURCE);
   const view = new RecordView();
-  const transforms = outputs.map((m) => new RecordTransform(m, view, config.mapConfig));
+  const transforms = outputs.map((m) => new RecordTransform(m, config.mapConfig));
   return bodies.map((body) => {
     const b = Buffer.from(body);
     view.load(b, 0, b.length);
     return transforms.map((t) => {
-      if (!t.prepare()) return null;
+      if (!t.prepare(view)) return null;
       const sink = new GrowableSink(8);
       t.writeBody(sink);
       return sink.text();

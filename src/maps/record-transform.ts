@@ -8,7 +8,9 @@ import {
   type ExpressionScope,
   type PyValue,
 } from './expression';
-import type { RecordView } from './record-view';
+import type { RecordStep } from './record-step';
+import { RecordView } from './record-view';
+import type { Schema } from './schema-types';
 import { isTapProperty, type StreamMap } from './stream-map';
 
 /** One property of the output record: its `"key":`, then a source value copied or an op's result. */
@@ -69,7 +71,7 @@ export function putJson(sink: ByteSink, value: PyValue): void {
  * null`; an assigned key keeps its place, a new one goes last, a removed one goes), values the map
  * passes on or renames are copied as bytes, and only what expressions read is decoded.
  */
-export class RecordTransform {
+export class RecordTransform implements RecordStep {
   private planLayout = -1;
   private plan: LayoutPlan = { evaluate: [], steps: [] };
   private readonly results: PyValue[] = [];
@@ -77,11 +79,14 @@ export class RecordTransform {
   private current: string | null = null;
   private readonly scope: ExpressionScope;
 
+  /** The record being mapped (prepare's). */
+  private view: RecordView;
+
   constructor(
     readonly map: StreamMap,
-    private readonly view: RecordView,
     private readonly mapConfig: PyValue,
   ) {
+    this.view = new RecordView();
     this.scope = { lookup: (name) => this.lookup(name) };
   }
 
@@ -112,7 +117,11 @@ export class RecordTransform {
    * Runs the filter and the expressions on the record in the view; false when the filter leaves it
    * out or the output record would be empty (the SDK emits no empty record). Then `writeBody`.
    */
-  prepare(): boolean {
+  prepare(view: RecordView): boolean {
+    if (view !== this.view) {
+      this.view = view;
+      this.planLayout = -1;
+    }
     const map = this.map;
     if (map.filter && !pyTruthy(this.run(map.filter, null))) return false;
     if (this.planLayout !== this.view.layout) {
@@ -125,6 +134,11 @@ export class RecordTransform {
       this.results[result] = this.run(o.expr!, o.key);
     }
     return plan.steps.length > 0;
+  }
+
+  /** The map's SCHEMA was made with the map (customStreamMap). */
+  schema(before: Schema): Schema {
+    return before;
   }
 
   /** The output body of the record `prepare` accepted, into `sink`. */

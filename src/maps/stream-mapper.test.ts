@@ -2,7 +2,10 @@ import { PassThrough } from 'node:stream';
 import { RuntimeError } from '../errors';
 import { recordPrefix, recordSuffix, SingerWriter } from '../singer/writer';
 import { parseStreamMapsConfig } from './stream-maps-config';
+import type { RecordStep, RecordStepFactory } from './record-step';
+import type { RecordView } from './record-view';
 import { StreamMapper } from './stream-mapper';
+import { putBytes, putString, type ByteSink } from '../values/byte-sink';
 
 const START = {
   stream: 'public-t',
@@ -18,11 +21,12 @@ const START = {
 async function output(
   maps: unknown,
   write: (w: SingerWriter) => void,
+  steps: readonly RecordStepFactory[] = [],
 ): Promise<Array<Record<string, unknown>>> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
-  const mapper = new StreamMapper(parseStreamMapsConfig(maps, {})!);
+  const mapper = new StreamMapper(parseStreamMapsConfig(maps, {})!, steps);
   const w = new SingerWriter(out, JSON.stringify, { mapper });
   write(w);
   await w.flush();
@@ -135,6 +139,37 @@ describe('SingerWriter with stream maps', () => {
       ['RECORD', 'public-t', { id: 1, mail: 'a' }, 7],
       ['SCHEMA', 'public-t', ['id', 'extra', 'mail']],
       ['RECORD', 'public-t', { id: 2, extra: 1.5, mail: 'b' }, 7],
+    ]);
+  });
+
+  it('appended stages (e.g. flattening) run after the map, on every output, unmapped streams too', async () => {
+    /** A stage that adds `"alias": <output name>` after the body the map wrote. */
+    const tag = (name: string): RecordStep => {
+      let view: RecordView;
+      return {
+        schema: (before) => ({
+          ...before,
+          properties: { ...(before.properties as object), alias: { type: ['string'] } },
+        }),
+        prepare: (v) => ((view = v), true),
+        writeBody: (sink: ByteSink) => {
+          putBytes(sink, view.buf.subarray(0, view.entries.valueEnds[view.entries.n - 1]));
+          putString(sink, `,"alias":${JSON.stringify(name)}`);
+        },
+      };
+    };
+    const msgs = await output(
+      { copy: { __source__: 'public-t', __else__: null, id: 'id' } },
+      (w) => {
+        w.beginStream(START).record('"id":1,"email":"a"');
+      },
+      [(m) => tag(m.alias)],
+    );
+    expect(brief(msgs)).toEqual([
+      ['SCHEMA', 'public-t', ['id', 'email', 'alias']],
+      ['SCHEMA', 'copy', ['id', 'alias']],
+      ['RECORD', 'public-t', { id: 1, email: 'a', alias: 'public-t' }, 7],
+      ['RECORD', 'copy', { id: 1, alias: 'copy' }, 7],
     ]);
   });
 });

@@ -10,7 +10,9 @@ import type {
 import type { StreamColumns } from '../sync/stream-columns';
 import type { SelectedStream } from '../catalog/stream-selection';
 import { columnsNeeded, narrowSelected } from './column-needs';
-import { MappedStreamOutput } from './mapped-stream-output';
+import { MappedStreamOutput, outputOf } from './mapped-stream-output';
+import type { RecordStep, RecordStepFactory } from './record-step';
+import type { StreamMap } from './stream-map';
 import type { Schema } from './schema-types';
 import { planStream, type StreamMapsConfig, type StreamPlan } from './stream-maps-config';
 
@@ -23,10 +25,20 @@ export class StreamMapper implements RecordMapper {
   /** Output names of the mapped streams begun so far (ACTIVATE_VERSION). */
   private readonly names = new Map<string, readonly string[]>();
 
-  constructor(private readonly config: StreamMapsConfig) {}
+  constructor(
+    private readonly config: StreamMapsConfig,
+    /** Stages appended to every output's map (flattening); they make every stream mapped. */
+    private readonly extraSteps: readonly RecordStepFactory[] = [],
+  ) {}
 
   plan(streamName: string, schema: Schema, keyProperties: readonly string[]): StreamPlan {
-    return planStream(this.config, { streamName, schema, keyProperties });
+    const plan = planStream(this.config, { streamName, schema, keyProperties });
+    return plan.unmapped && this.extraSteps.length > 0 ? { ...plan, unmapped: false } : plan;
+  }
+
+  /** The stages appended to `map`'s own. */
+  private stepsFor(map: StreamMap): RecordStep[] {
+    return this.extraSteps.map((make) => make(map)).filter((s): s is RecordStep => s !== null);
   }
 
   /**
@@ -93,23 +105,20 @@ export class StreamMapper implements RecordMapper {
       start.stream,
       plan.outputs.map((o) => o.alias),
     );
-    for (const o of plan.outputs) {
+    const stages = plan.outputs.map((o) => this.stepsFor(o));
+    plan.outputs.forEach((o, i) => {
       writer.message({
         type: 'SCHEMA',
         stream: o.alias,
-        schema: o.schema,
+        schema: stages[i]!.reduce((schema, step) => step.schema(schema), o.schema),
         key_properties: o.keyProperties,
         bookmark_properties: start.bookmarkProperties,
       });
-    }
-    return new MappedStreamOutput(
-      writer,
-      start.stream,
-      start.version,
-      count,
-      plan.outputs,
-      this.config.mapConfig,
-    );
+    });
+    const mapConfig = this.config.mapConfig;
+    // Per handle (a new version makes another), as each stage keeps its record between calls.
+    const outputs = () => plan.outputs.map((o) => outputOf(o, mapConfig, this.stepsFor(o)));
+    return new MappedStreamOutput(writer, start.stream, start.version, count, outputs);
   }
 
   outputNames(stream: string): readonly string[] | null {
