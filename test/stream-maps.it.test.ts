@@ -39,8 +39,10 @@ describe('stream maps', () => {
               i * 1.5, 'note ' || i, i % 2 = 0, TIMESTAMPTZ '2024-01-01Z' + i * interval '1 hour'
          FROM generate_series(1, 6) i;
        CREATE TABLE other (id int PRIMARY KEY, v text);
+       CREATE TABLE nokey (v text, w text);
+       INSERT INTO nokey VALUES ('a', 'b'), ('c', 'd');
        INSERT INTO other VALUES (1, 'a'), (2, 'b');
-       CREATE PUBLICATION tap_postgres FOR TABLE users, other;`,
+       CREATE PUBLICATION tap_postgres FOR TABLE users, other, nokey;`,
     );
     await f.select({
       'public-users': { method: 'FULL_TABLE' },
@@ -175,6 +177,18 @@ describe('stream maps', () => {
     expect(r.stderrLines.filter((l) => l.startsWith('CRITICAL'))[0]).toMatch(
       /stream map of stream 'public-users' \(source stream 'public-users'\), property 'n': expression "int\(email\)" failed: /,
     );
+  });
+
+  it('a removed stream without any key is still synced (its bookmark moves), reading one column', async () => {
+    await f.select({ 'public-nokey': { method: 'FULL_TABLE' } });
+    const r = await ok({ 'public-nokey': null });
+    expect(r.msgs.filter((m) => m.type !== 'STATE')).toEqual([]);
+    expect(lastState(r.msgs)!.bookmarks['public-nokey']).toBeDefined();
+    expect(r.stderr).toMatch(/public-nokey: not read, as no stream map output needs them: 'w'/);
+    const kept = await ok({
+      'public-nokey': { __else__: null, __key_properties__: null, x: "'k'" },
+    });
+    expect(records(kept.msgs, 'public-nokey')).toEqual([{ x: 'k' }, { x: 'k' }]);
   });
 
   it('INCREMENTAL: a renamed replication key still bookmarks and resumes (the source column)', async () => {

@@ -63,6 +63,10 @@ export class StreamMapper implements RecordMapper {
       for (const c of [...s.keyProperties, ...(s.replicationKey ? [s.replicationKey] : [])]) {
         need.add(c);
       }
+      // A query reads at least one column, even for a stream no output keeps anything of.
+      if (![...need].some((c) => s.columns.includes(c)) && s.columns.length > 0) {
+        need.add(s.columns[0]!);
+      }
       const skipped = s.columns.filter((c) => !need.has(c));
       if (skipped.length === 0) return s;
       log.info(
