@@ -251,7 +251,11 @@ export function decimalPowInt(a: Decimal, n: bigint): Decimal {
   if (x.coefficient === 0n) {
     if (n === 0n)
       throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.InvalidOperation'>]");
-    return decimalFromParts({ negative: false, coefficient: 0n, exponent: 0 });
+    return decimalFromParts({
+      negative: x.negative && n % 2n === 1n,
+      coefficient: 0n,
+      exponent: 0,
+    });
   }
   const k = Number(n);
   return fix(x.negative && k % 2 === 1, x.coefficient ** n, x.exponent * k);
