@@ -238,6 +238,12 @@ export function decimalAbs(a: Decimal): Decimal {
 export function decimalPowInt(a: Decimal, n: bigint): Decimal {
   const x = decimalParts(a);
   if (n < 0n) {
+    if (x.coefficient === 0n) {
+      throw new ExpressionEvalError(
+        'NotImplementedError',
+        'Decimal infinity (zero to a negative power) is not supported',
+      );
+    }
     return decimalDiv(
       decimalFromParts({ negative: false, coefficient: 1n, exponent: 0 }),
       decimalPowInt(a, -n),
