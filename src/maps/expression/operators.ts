@@ -141,7 +141,11 @@ function tooLong(): ExpressionEvalError {
   );
 }
 
+const INDEX_MIN = -(2n ** 63n);
+
 function repeat(seq: PyValue, n: bigint, a: PyValue, b: PyValue): PyValue {
+  if (n < INDEX_MIN)
+    throw new ExpressionEvalError('OverflowError', "cannot fit 'int' into an index-sized integer");
   const times = n < 0n ? 0 : n;
   if (typeof seq === 'string') {
     if (BigInt(seq.length) * BigInt(times) > BigInt(MAX_STRING_LENGTH)) throw tooLong();
