@@ -4,6 +4,7 @@ import { decimalParts, decimalToFloat, decimalToInt, isDecimal } from './py-deci
 import { intToFloat } from './py-float';
 import { iterate } from './operators';
 import {
+  MAX_INT_DIGITS,
   dictKey,
   PyCallable,
   pyLen,
@@ -62,7 +63,7 @@ export function asciiDigits(s: string): string {
   return out;
 }
 
-const PLAIN_INT = /^[+-]?\d{1,300}$/;
+const PLAIN_INT = /^[+-]?\d+$/;
 
 function parseIntText(text: string, base: number): bigint | undefined {
   let s = asciiDigits(pyStripWhitespace(text));
@@ -89,6 +90,11 @@ function parseIntText(text: string, base: number): bigint | undefined {
   }
   if (s === '' || s.startsWith('_') || s.endsWith('_') || s.includes('__')) return undefined;
   s = s.replace(/_/g, '');
+  if (s.length > MAX_INT_DIGITS && (b & (b - 1)) !== 0) {
+    throw valueError(
+      `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${s.length} digits; use sys.set_int_max_str_digits() to increase the limit`,
+    );
+  }
   const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, b);
   const lower = s.toLowerCase();
   for (const ch of lower) if (!digits.includes(ch)) return undefined;
@@ -133,7 +139,7 @@ export function pyInt(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   }
   if (isDecimal(x)) return decimalToInt(x);
   if (typeof x === 'string') {
-    if (PLAIN_INT.test(x)) return BigInt(x);
+    if (x.length <= 300 && PLAIN_INT.test(x)) return BigInt(x);
     const n = parseIntText(x, 10);
     if (n === undefined) throw valueError(`invalid literal for int() with base 10: ${reprOf(x)}`);
     return n;

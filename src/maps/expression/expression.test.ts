@@ -157,7 +157,11 @@ describe('runtime errors are Python exceptions with Python messages', () => {
     expect(evalError('tags.append(1)')).toMatch(/^NotImplementedError: list.append\(\)/);
     expect(evalError('set(tags)')).toMatch(/^NotImplementedError: set is not supported/);
     expect(evalError("{1: 'a'}")).toMatch(/^NotImplementedError: a dict key of type 'int'/);
-    expect(evalError('price ** price')).toMatch(/^NotImplementedError: Decimal \*\* Decimal/);
+    expect(evalError('price ** price')).toMatch(
+      /^NotImplementedError: Decimal \*\* a Decimal with a fraction/,
+    );
+    expect(run('price ** two', { two: pyFromJson('2.0') })).toBe("Decimal('110.2500')");
+    expect(run('2 ** three', { three: pyFromJson('3') })).toBe('8');
     expect(evalError('(-8.0) ** 0.5')).toMatch(/^NotImplementedError: complex numbers/);
     expect(evalError("email.encode('utf-8')")).toMatch(/^NotImplementedError: bytes/);
   });

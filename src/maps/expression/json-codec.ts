@@ -1,7 +1,7 @@
 import { ExpressionEvalError, typeError, valueError } from './errors';
 import { decimalToString, isDecimal, parseDecimalText } from './py-decimal';
 import { floatRepr } from './py-float';
-import { PyObject, pyShortTypeName, PyTuple, type PyValue } from './py-value';
+import { intToString, PyObject, pyShortTypeName, PyTuple, type PyValue } from './py-value';
 
 /**
  * Parses JSON text into Python values. `exact` is the SDK's record deserializer (numbers with a
@@ -268,7 +268,7 @@ export function dumpJson(value: PyValue, o: DumpOptions): string {
       case 'boolean':
         return v ? 'true' : 'false';
       case 'bigint':
-        return v.toString();
+        return o.decimalAsNumber ? v.toString() : intToString(v);
       case 'number':
         return floatJson(v, o);
       case 'string':

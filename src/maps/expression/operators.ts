@@ -11,6 +11,9 @@ import {
   decimalNegate,
   decimalPlus,
   decimalPowInt,
+  decimalParts,
+  decimalToInt,
+  pow10,
   isDecimal,
 } from './py-decimal';
 import { floatFloorDiv, floatMod, floatPow, intToFloat, intTrueDivide } from './py-float';
@@ -138,7 +141,11 @@ function tooLong(): ExpressionEvalError {
   );
 }
 
+const INDEX_MIN = -(2n ** 63n);
+
 function repeat(seq: PyValue, n: bigint, a: PyValue, b: PyValue): PyValue {
+  if (n < INDEX_MIN)
+    throw new ExpressionEvalError('OverflowError', "cannot fit 'int' into an index-sized integer");
   const times = n < 0n ? 0 : n;
   if (typeof seq === 'string') {
     if (BigInt(seq.length) * BigInt(times) > BigInt(MAX_STRING_LENGTH)) throw tooLong();
@@ -266,7 +273,15 @@ function decimalOp(op: BinOp, x: Decimal, y: Decimal, a: PyValue, b: PyValue): P
     case '**':
       if (typeof b === 'bigint' || typeof b === 'boolean')
         return decimalPowInt(x, typeof b === 'bigint' ? b : b ? 1n : 0n);
-      throw unsupported('Decimal ** Decimal');
+      if (isDecimal(b)) {
+        // An integral Decimal exponent is an integer power; a fractional one needs ln/exp.
+        const e = decimalParts(b);
+        if (e.exponent >= 0 || e.coefficient % pow10(-e.exponent) === 0n) {
+          const n = decimalToInt(b);
+          return decimalPowInt(x, n);
+        }
+      }
+      throw unsupported('Decimal ** a Decimal with a fraction');
     default:
       throw unsupportedOperands(op, a, b);
   }

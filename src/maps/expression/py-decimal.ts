@@ -238,6 +238,12 @@ export function decimalAbs(a: Decimal): Decimal {
 export function decimalPowInt(a: Decimal, n: bigint): Decimal {
   const x = decimalParts(a);
   if (n < 0n) {
+    if (x.coefficient === 0n) {
+      throw new ExpressionEvalError(
+        'NotImplementedError',
+        'Decimal infinity (zero to a negative power) is not supported',
+      );
+    }
     return decimalDiv(
       decimalFromParts({ negative: false, coefficient: 1n, exponent: 0 }),
       decimalPowInt(a, -n),
@@ -251,7 +257,11 @@ export function decimalPowInt(a: Decimal, n: bigint): Decimal {
   if (x.coefficient === 0n) {
     if (n === 0n)
       throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.InvalidOperation'>]");
-    return decimalFromParts({ negative: false, coefficient: 0n, exponent: 0 });
+    return decimalFromParts({
+      negative: x.negative && n % 2n === 1n,
+      coefficient: 0n,
+      exponent: 0,
+    });
   }
   const k = Number(n);
   return fix(x.negative && k % 2 === 1, x.coefficient ** n, x.exponent * k);

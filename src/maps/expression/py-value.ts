@@ -142,6 +142,23 @@ export function compareStrings(a: string, b: string): number {
   return x.length - y.length < 0 ? -1 : x.length === y.length ? 0 : 1;
 }
 
+/**
+ * Python (3.11 on) refuses to turn an int of more than 4300 digits into text, so `str()`, f-strings
+ * and `json.dumps` of one raise ValueError there; expressions behave the same.
+ */
+export const MAX_INT_DIGITS = 4300;
+
+export function intToString(n: bigint): string {
+  const text = n.toString();
+  if (text.length - (n < 0n ? 1 : 0) > MAX_INT_DIGITS) {
+    throw new ExpressionEvalError(
+      'ValueError',
+      `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit`,
+    );
+  }
+  return text;
+}
+
 // ---- repr / str --------------------------------------------------------------------------------
 
 const NON_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}\p{Zs}]/u;
@@ -172,7 +189,7 @@ export function pyRepr(value: PyValue): string {
     case 'boolean':
       return value ? 'True' : 'False';
     case 'bigint':
-      return value.toString();
+      return intToString(value);
     case 'number':
       return floatRepr(value);
     case 'string':
