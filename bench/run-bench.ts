@@ -14,11 +14,12 @@
  * - FULL_TABLE of many small tables (bench/many-tables.ts) vs one psql session COPYing each;
  * - INCREMENTAL's first run of narrow (replication key `id`, no state) vs FULL_TABLE of the same
  *   table on one connection: rows/s and ratio, peak RSS, peak RSS with a slow consumer.
+ * - `maps`: FULL_TABLE of narrow with a stream map of 5 expressions vs without: rows/s and ratio.
  * - `batch` (not in the default parts): FULL_TABLE with batch_config (bench/batch.ts).
  * - `breakdown` (not in the default parts): FULL_TABLE's stages one by one (bench/breakdown.ts).
  * Sizes: BENCH_SCALE (default 1) scales every size; BENCH_ROWS, BENCH_WIDE_ROWS, BENCH_UPDATES,
  * BENCH_INSERTS, BENCH_BIG_TXN, BENCH_TABLES, BENCH_MANY_TABLES, BENCH_MANY_ROWS override one each
- * (0 skips that part); BENCH_PARTS (default `full_table,log_based,discovery,incremental,many_tables`)
+ * (0 skips that part); BENCH_PARTS (default `full_table,log_based,discovery,incremental,maps,many_tables`)
  * picks parts.
  * BENCH_PARALLELISM (default: available parallelism, at least 2), BENCH_BATCH (batch_fetch_limit),
  * BENCH_NODE_FLAGS (flags for the tap's node), BENCH_JSON=path writes every figure as JSON.
@@ -34,7 +35,7 @@ import { benchBatch } from './batch';
 import { catalogFor, cpuSeconds, median, peakRss, type Catalog } from './bench-support';
 import { benchManyTables } from './many-tables';
 import { runBreakdown, runStage, type StageFigure } from './breakdown';
-import { NARROW_DDL, narrowInsert, WIDE_DDL, wideInsert } from './tables';
+import { NARROW_DDL, narrowInsert, NARROW_MAP, WIDE_DDL, wideInsert } from './tables';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const size = (name: string, full: number) =>
@@ -49,9 +50,11 @@ const TABLES = size('BENCH_TABLES', 1_000);
 const MANY_TABLES = size('BENCH_MANY_TABLES', 1_000);
 const MANY_ROWS = Math.max(1, size('BENCH_MANY_ROWS', 100));
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-/** Which parts run: full_table, log_based (with the big transaction), discovery, incremental, many_tables. */
+/** Which parts run: full_table, log_based (with the big transaction), discovery, incremental, maps, many_tables. */
 const PARTS = new Set(
-  (process.env.BENCH_PARTS ?? 'full_table,log_based,discovery,incremental,many_tables').split(','),
+  (process.env.BENCH_PARTS ?? 'full_table,log_based,discovery,incremental,maps,many_tables').split(
+    ',',
+  ),
 );
 const PARALLELISM = Number(process.env.BENCH_PARALLELISM ?? Math.max(2, availableParallelism()));
 const BIN = join(__dirname, '..', '..', 'bin', 'tap-postgres.js');
@@ -283,6 +286,47 @@ async function benchIncremental(
   });
 }
 
+/**
+ * FULL_TABLE of narrow on one connection with a stream map of 5 expressions (NARROW_MAP) against
+ * the same run without a map, alternating, medians of REPEAT, into /dev/null.
+ */
+async function benchMaps(
+  catalog: Catalog,
+  single: string,
+  write: (name: string, doc: unknown) => string,
+  add: (r: Row) => void,
+): Promise<void> {
+  const n = NARROW_ROWS;
+  const cat = write('maps-ft.json', catalogFor(catalog, ['public-bench_narrow'], 'FULL_TABLE'));
+  const config = JSON.parse(readFileSync(single, 'utf8')) as Record<string, unknown>;
+  // BENCH_MAP: another map of narrow (JSON), e.g. to tell the maps' own cost from the expressions'.
+  const map = process.env.BENCH_MAP ? (JSON.parse(process.env.BENCH_MAP) as unknown) : NARROW_MAP;
+  const mapped = write('maps-config.json', { ...config, stream_maps: map });
+  const plain: Measure[] = [];
+  const withMap: Measure[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const a = await runTap(['--config', single, '--catalog', cat], { devNull: true });
+    const b = await runTap(['--config', mapped, '--catalog', cat], { devNull: true });
+    for (const m of [a, b])
+      if (m.records !== n) throw new Error(`bench_narrow: ${m.records} records, expected ${n}`);
+    plain.push(a);
+    withMap.push(b);
+    log(
+      `  maps run ${i + 1}: without a map ${Math.round(n / a.seconds)} rows/s, with ${Math.round(n / b.seconds)} rows/s`,
+    );
+  }
+  const plainRate = n / median(plain.map((m) => m.seconds));
+  const mapRate = n / median(withMap.map((m) => m.seconds));
+  add({
+    figure: 'full_table_narrow_stream_map_rows_per_s',
+    tap: round(mapRate),
+    baseline: round(plainRate),
+    ratio: round(mapRate / plainRate, 3),
+    unit: 'rows/s vs the same run without a map',
+    target: '≥ 0.80',
+  });
+}
+
 async function main(): Promise<void> {
   let server: EmbeddedServer | undefined;
   let url = process.env.TAP_POSTGRES_BENCH_URL;
@@ -483,6 +527,11 @@ async function main(): Promise<void> {
     if (NARROW_ROWS > 0 && PARTS.has('incremental')) {
       log(`INCREMENTAL: first run of narrow vs FULL_TABLE…`);
       await benchIncremental(catalog, single, write, add);
+    }
+
+    if (NARROW_ROWS > 0 && PARTS.has('maps')) {
+      log(`maps: FULL_TABLE of narrow with a stream map of 5 expressions vs without…`);
+      await benchMaps(catalog, single, write, add);
     }
 
     // LOG_BASED: a first run creates the slot and copies both tables; slots for pg_recvlogical

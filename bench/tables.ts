@@ -43,3 +43,19 @@ export const wideInsert = (from: number, to: number) => `
     ${nullTenth(7, 'make_interval(days => (i % 30)::integer, secs => i % 3600)')},
     ${nullTenth(8, `(ARRAY['sad', 'ok', 'happy'])[i % 3 + 1]::bench_mood`)}
   FROM generate_series(${from}::bigint, ${to}::bigint) i`;
+
+/**
+ * The `maps` part's stream map of narrow, a privacy and cleanup map of 5 expressions: a hash, an
+ * upper(), int arithmetic on a numeric, a rename, and a filter that keeps every row (so both runs
+ * write as many records).
+ */
+export const NARROW_MAP = {
+  'public-bench_narrow': {
+    label_hash: 'md5(label)',
+    label: 'label.upper()',
+    cents: 'int(amount * 100)',
+    created_at: 'ts',
+    ts: null,
+    __filter__: 'amount >= 0',
+  },
+};

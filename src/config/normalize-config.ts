@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { parseBatchConfig } from '../batch/batch-config';
 import { InputError } from '../errors';
 import { flatteningOptionsOf } from '../maps/flattening';
+import { parseStreamMapsConfig } from '../maps/stream-maps-config';
 import { hostList, targetSessionAttrsOf } from './hosts';
 import { readPemOrFile } from './pem-or-file';
 import { sshTunnelOf } from './ssh-tunnel-config';
@@ -32,8 +33,6 @@ export const ORCHESTRATOR_KEYS: ReadonlySet<string> = new Set([
   'start_date',
   'tap_id',
   'debug_lsn',
-  'stream_maps',
-  'stream_map_config',
 ]);
 
 /**
@@ -45,7 +44,6 @@ export const WITHOUT_EFFECT: ReadonlyMap<string, string> = new Map([
   ['dates_as_string', 'dates and timestamps are always strings here (RFC 3339, exact)'],
   ['json_as_object', 'json and jsonb values are always sent as JSON values here'],
   ['stream_options', 'custom WHERE clauses are not supported; use stream_maps __filter__ instead'],
-  ['faker_config', 'faker is not available in stream map expressions'],
 ]);
 
 function pick(raw: Raw, key: string): unknown {
@@ -184,6 +182,7 @@ export function normalizeConfig(raw: Raw): TapConfig {
     transactionSpillThresholdMb: int(raw.transaction_spill_threshold_mb, 32),
     flattening,
     batch: parseBatchConfig(raw.batch_config),
+    streamMaps: parseStreamMapsConfig(raw.stream_maps, raw.stream_map_config),
     valuePolicy: Object.freeze({
       temporalOutOfRange: (str(raw.temporal_out_of_range) as TemporalOutOfRangePolicy) ?? 'null',
       // Flattening expands only objects whose schema declares properties: a composite must be one.

@@ -1,5 +1,6 @@
 import type { BatchConfig } from '../batch/batch-config';
 import type { FlatteningOptions } from '../maps/flattening';
+import type { StreamMapsConfig } from '../maps/stream-maps-config';
 import type { ValuePolicy } from '../values';
 import type { HostPort, TargetSessionAttrs } from './hosts';
 
@@ -104,6 +105,8 @@ export interface TapConfig {
   readonly flattening: FlatteningOptions | null;
   /** FULL_TABLE and LOG_BASED copies write batch files and BATCH messages (docs/batch.md). */
   readonly batch: BatchConfig | null;
+  /** `stream_maps` / `stream_map_config` (src/maps/), or null when there are none. */
+  readonly streamMaps: StreamMapsConfig | null;
   /** How values JSON / RFC 3339 cannot carry are rendered (src/values/value-policy.ts). */
   readonly valuePolicy: ValuePolicy;
 }

@@ -22,6 +22,8 @@ export interface WriterOptions {
   readonly onStateWritten?: StateWrittenListener;
   /** BATCH mode: the records of batched outputs (StreamOutput.batched) go to files. */
   readonly batch?: BatchConfig;
+  /** Stream maps (src/maps/): what each stream's SCHEMA, ACTIVATE_VERSION and RECORDs become. */
+  readonly mapper?: RecordMapper;
 }
 
 /**
@@ -34,6 +36,17 @@ export interface RecordSink extends ByteSink {
   recordEnd(): boolean;
   /** Whole lines made elsewhere; `release` once they are written. */
   appendLines(lines: Buffer, records: number, release?: () => void): boolean;
+}
+
+/**
+ * Turns a stream into the output streams its maps make of it. A stream without a map gets null
+ * from both methods and takes the writer's own path, untouched.
+ */
+export interface RecordMapper {
+  /** Writes the SCHEMA of each output of a mapped stream and returns its record handle. */
+  begin(writer: SingerWriter, start: StreamStart, count: RecordCounter): StreamOutput | null;
+  /** The names ACTIVATE_VERSION of `stream` goes to (none when removed), or null when unmapped. */
+  outputNames(stream: string): readonly string[] | null;
 }
 
 /** RECORDs handed to the writer per stream so far; progress reporting reads it, never resets it. */
@@ -83,6 +96,7 @@ export class SingerWriter implements RecordSink {
   private releases: Array<() => void> = [];
   private readonly onStateWritten: StateWrittenListener | undefined;
   private readonly batcher: Batcher | undefined;
+  private readonly mapper: RecordMapper | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -99,6 +113,7 @@ export class SingerWriter implements RecordSink {
     this.reuse = typeof o.fd === 'number' || o.copiesWrites === true;
     this.onStateWritten = opts.onStateWritten;
     this.batcher = opts.batch && new Batcher(opts.batch, (line) => this.append(line));
+    this.mapper = opts.mapper;
     out.on('error', (e: Error) => {
       this.failure = e;
     });
@@ -106,6 +121,10 @@ export class SingerWriter implements RecordSink {
 
   /** Sends SCHEMA and returns the handle through which the stream's records go. */
   beginStream(start: StreamStart): StreamOutput {
+    if (this.mapper) {
+      const mapped = this.mapper.begin(this, start, this.counter(start.stream));
+      if (mapped) return mapped;
+    }
     this.message({
       type: 'SCHEMA',
       stream: start.stream,
@@ -146,6 +165,11 @@ export class SingerWriter implements RecordSink {
   }
 
   activateVersion(stream: string, version: number): void {
+    const names = this.mapper?.outputNames(stream);
+    if (names) {
+      for (const name of names) this.message({ type: 'ACTIVATE_VERSION', stream: name, version });
+      return;
+    }
     this.message({ type: 'ACTIVATE_VERSION', stream, version });
   }
 
@@ -344,16 +368,17 @@ export function recordSuffix(version: number | undefined, extractedAt: string): 
 /** A stream's record output: the line's constant parts are built once per stream. */
 export class StreamOutput {
   private readonly prefixBytes: Buffer;
-  private suffixBytes = Buffer.alloc(0);
+  /** The end of every RECORD line: version and `time_extracted` (setExtractedAt). */
+  protected suffixBytes = Buffer.alloc(0);
   private extractedAtMs = NaN;
   /** Where lines go: the writer, or batch files (then each line is the record object alone). */
   private readonly sink: RecordSink;
 
   constructor(
-    private readonly writer: SingerWriter,
+    protected readonly writer: SingerWriter,
     readonly stream: string,
     readonly version: number | undefined,
-    private readonly count: RecordCounter = { n: 0 },
+    protected readonly count: RecordCounter = { n: 0 },
     batch?: RecordSink,
   ) {
     this.sink = batch ?? writer;
@@ -383,6 +408,11 @@ export class StreamOutput {
    */
   endBatch(): void {
     if (this.batching) this.writer.endBatch(this.sink);
+  }
+
+  /** The same stream's output under another ACTIVATE_VERSION version (a LOG_BASED TRUNCATE). */
+  withVersion(version: number): StreamOutput {
+    return new StreamOutput(this.writer, this.stream, version, this.count);
   }
 
   /** `time_extracted` of the records that follow (set per fetched batch, not per row). */

@@ -1,3 +1,4 @@
+import type { ValuePolicy } from '../values';
 import type { ClientBase } from 'pg';
 import type { TestMode } from '../cli/parse-args';
 import {
@@ -22,6 +23,9 @@ import { syncFullTable } from './full-table';
 import { measureForParallelCopy } from './full-table-parallel';
 import { syncIncremental } from './incremental';
 import { syncLogBased } from './log-based/log-based';
+import { logBasedSchema } from './log-based/stream-shape';
+import type { StreamMapper } from '../maps/stream-mapper';
+import { narrowSelected } from '../maps/column-needs';
 import { assertLogBasedReady } from './log-based/readiness';
 import { withRetries } from './retry';
 import { resolveStreamColumns, type StreamColumns } from './stream-columns';
@@ -72,6 +76,8 @@ export interface SyncRun {
   readonly observer?: SyncObserver;
   readonly stop?: StopRequest;
   readonly slotWait?: SlotWaitTiming;
+  /** The stream maps the writer applies; checked, and each stream's columns narrowed, up front. */
+  readonly maps?: StreamMapper;
 }
 
 /** Tells the observer when `streams` start and how they ended. */
@@ -128,9 +134,28 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
     });
   let stopped: StopRequested | undefined;
   try {
-    const resolved = await retrying('reading the catalog of the selected tables failed', () =>
-      resolveStreamColumns(ctx.client, syncOrder(run.streams, run.state), ctx.policy),
+    const ordered = syncOrder(run.streams, run.state);
+    const maps = run.maps;
+    // Columns no stream map output needs are left out before the live tables are even looked at.
+    const selected = maps
+      ? maps.narrow(
+          ordered,
+          (s) => (s.method === 'LOG_BASED' ? logBasedSchema(s.schema) : s.schema),
+          run.log,
+        )
+      : ordered;
+    let resolved = await retrying('reading the catalog of the selected tables failed', () =>
+      resolveStreamColumns(ctx.client, selected, ctx.policy),
     );
+    if (maps) {
+      resolved = await retrying('reading the catalog of the selected tables failed', () =>
+        withPrimaryKeys(ctx.client, ctx.policy, maps, resolved, ordered),
+      );
+      // The SCHEMA each stream will send is known now: a map that does not fit it fails here.
+      maps.check(resolved, (sc) =>
+        sc.stream.method === 'LOG_BASED' ? logBasedSchema(sc.stream.schema) : sc.stream.schema,
+      );
+    }
     // Everything a stream will need is checked before the first stream emits anything.
     await retrying("checking the state's bookmarks failed", () =>
       assertBookmarksUsable(ctx.client, resolved, ctx.state),
@@ -208,6 +233,32 @@ export async function runSyncStreams(run: SyncRun): Promise<void> {
   if (stopped) {
     run.log.info(`${stopped.message}: the final STATE above resumes the run`);
   }
+}
+
+/**
+ * A stream whose maps left out a column of its table's primary key (one that is not among the
+ * catalog's key properties) is resolved again with it: a FULL_TABLE copy reads and resumes in
+ * primary-key order.
+ */
+async function withPrimaryKeys(
+  client: ClientBase,
+  policy: ValuePolicy,
+  maps: StreamMapper,
+  resolved: readonly StreamColumns[],
+  original: readonly SelectedStream[],
+): Promise<StreamColumns[]> {
+  const out: StreamColumns[] = [];
+  for (const [i, sc] of resolved.entries()) {
+    const missing = maps.missingPrimaryKey(sc, original[i]!);
+    if (missing.length === 0) {
+      out.push(sc);
+      continue;
+    }
+    const keep = new Set([...sc.stream.columns, ...missing]);
+    const again = narrowSelected(original[i]!, keep);
+    out.push((await resolveStreamColumns(client, [again], policy))[0]!);
+  }
+  return out;
 }
 
 function logRetyped(log: Logger, sc: StreamColumns): void {

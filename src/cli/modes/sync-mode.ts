@@ -10,6 +10,7 @@ import { estimateRows } from '../../progress/row-estimates';
 import { SyncProgress } from '../../progress/sync-progress';
 import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
+import { StreamMapper } from '../../maps/stream-mapper';
 import { SingerWriter } from '../../singer/writer';
 import { logDiscardedBookmarks } from '../../state/bookmark-discard';
 import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
@@ -57,9 +58,11 @@ async function syncWith(
     return client;
   };
   try {
+    const maps = config.streamMaps ? new StreamMapper(config.streamMaps) : undefined;
     const writer = new SingerWriter(io.stdout, serializeState, {
       ...(args.stateOut === undefined ? {} : { onStateWritten: stateFileWriter(args.stateOut) }),
       ...(config.batch ? { batch: config.batch } : {}),
+      ...(maps ? { mapper: maps } : {}),
     });
     const progress = new SyncProgress({
       writer,
@@ -78,6 +81,7 @@ async function syncWith(
         streams,
         state,
         testMode: args.test,
+        ...(maps ? { maps } : {}),
         observer: progress,
         ...(io.stop ? { stop: io.stop } : {}),
         slotWait: slotWaitTiming(io.env),

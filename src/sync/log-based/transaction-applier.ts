@@ -1,6 +1,5 @@
 import { RuntimeError } from '../../errors';
 import { formatLsn, type Lsn } from '../../replication/lsn';
-import { StreamOutput } from '../../singer/writer';
 import { CompositeFieldsError } from '../../values';
 import type { SyncContext } from '../sync-context';
 import type {
@@ -216,7 +215,7 @@ export class TransactionApplier {
         }
         // Targets drop the rows of every older version on ACTIVATE_VERSION: the number must grow.
         s.version = Math.max(Date.now(), s.version + 1);
-        s.out = new StreamOutput(this.ctx.writer, st.stream, s.version);
+        s.out = s.out.withVersion(s.version);
         this.ctx.writer.activateVersion(st.stream, s.version);
         this.ctx.log.info(`${what}: table version ${s.version} activated`);
         return;

@@ -1,0 +1,293 @@
+import Decimal from 'decimal.js';
+import { ExpressionEvalError } from './errors';
+
+/**
+ * Python's `decimal.Decimal` under the default context (28 significant digits, ROUND_HALF_EVEN).
+ *
+ * Values are stored as decimal.js instances so that callers see one familiar type, but decimal.js
+ * drops trailing zeros while Python keeps the exponent (`Decimal('1.50') * 2` is `Decimal('3.00')`,
+ * written as 3.00). The Python form (sign, integer coefficient, exponent) is therefore attached to
+ * each instance and all arithmetic follows Python's rules on that form.
+ */
+export interface DecimalParts {
+  readonly negative: boolean;
+  readonly coefficient: bigint; // >= 0
+  readonly exponent: number;
+}
+
+const PARTS = Symbol('python decimal parts');
+const PRECISION = 28;
+const TEN_TO_PRECISION = 10n ** BigInt(PRECISION);
+
+/** A decimal.js constructor with Python's default context, so the global Decimal is never reconfigured. */
+export const PyDecimalCtor = Decimal.clone({
+  precision: PRECISION,
+  rounding: Decimal.ROUND_HALF_EVEN,
+});
+
+type Tagged = Decimal & { [PARTS]?: DecimalParts };
+
+export function isDecimal(value: unknown): value is Decimal {
+  return value instanceof Decimal;
+}
+
+const POW10: bigint[] = [];
+export function pow10(n: number): bigint {
+  if (n < 64) {
+    let p = POW10[n];
+    if (p === undefined) {
+      p = 10n ** BigInt(n);
+      POW10[n] = p;
+    }
+    return p;
+  }
+  return 10n ** BigInt(n);
+}
+
+export function digitCount(n: bigint): number {
+  return n === 0n ? 1 : n.toString().length;
+}
+
+export function decimalFromParts(parts: DecimalParts): Decimal {
+  const text = `${parts.negative ? '-' : ''}${parts.coefficient}e${parts.exponent}`;
+  const d = new PyDecimalCtor(text) as Tagged;
+  Object.defineProperty(d, PARTS, { value: parts, enumerable: false });
+  return d;
+}
+
+/** Python's form of any decimal.js value; one created elsewhere gets its shortest exponent. */
+export function decimalParts(d: Decimal): DecimalParts {
+  const tagged = (d as Tagged)[PARTS];
+  if (tagged !== undefined) return tagged;
+  if (!d.isFinite())
+    throw new ExpressionEvalError('ValueError', 'Decimal NaN and Infinity are not supported');
+  let parts: DecimalParts;
+  if (d.isZero()) {
+    parts = { negative: d.isNegative(), coefficient: 0n, exponent: 0 };
+  } else {
+    const text = d.abs().toExponential();
+    const e = text.indexOf('e');
+    const digits = text.slice(0, e).replace('.', '');
+    const exp = Number(text.slice(e + 1)) - (digits.length - 1);
+    parts = { negative: d.isNegative(), coefficient: BigInt(digits), exponent: exp };
+  }
+  Object.defineProperty(d, PARTS, { value: parts, enumerable: false });
+  return parts;
+}
+
+/** Parses a decimal literal as Python's `Decimal(str)` does for finite numbers; undefined if malformed. */
+export function parseDecimalText(text: string): Decimal | undefined {
+  const m = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (m === null) return undefined;
+  const intPart = m[2] ?? '';
+  const frac = m[3] ?? '';
+  if (intPart === '' && frac === '') return undefined;
+  const exponent = Number(m[4] ?? '0') - frac.length;
+  return decimalFromParts({
+    negative: m[1] === '-',
+    coefficient: BigInt((intPart + frac).replace(/^0+(?=\d)/, '') || '0'),
+    exponent,
+  });
+}
+
+/** Python's `str(Decimal)` (to-scientific-string). */
+export function decimalToString(d: Decimal): string {
+  const { negative, coefficient, exponent } = decimalParts(d);
+  const digits = coefficient.toString();
+  const leftDigits = exponent + digits.length;
+  const dotPlace = exponent <= 0 && leftDigits > -6 ? leftDigits : 1;
+  let intPart: string;
+  let fracPart: string;
+  if (dotPlace <= 0) {
+    intPart = '0';
+    fracPart = '.' + '0'.repeat(-dotPlace) + digits;
+  } else if (dotPlace >= digits.length) {
+    intPart = digits + '0'.repeat(dotPlace - digits.length);
+    fracPart = '';
+  } else {
+    intPart = digits.slice(0, dotPlace);
+    fracPart = '.' + digits.slice(dotPlace);
+  }
+  const adjusted = leftDigits - dotPlace;
+  const exp = adjusted === 0 ? '' : `E${adjusted > 0 ? '+' : '-'}${Math.abs(adjusted)}`;
+  return (negative ? '-' : '') + intPart + fracPart + exp;
+}
+
+/** Rounds to the context precision, half to even, as Python's `_fix` does (no Emax/Emin clamping). */
+function fix(negative: boolean, coefficient: bigint, exponent: number): Decimal {
+  const n = digitCount(coefficient);
+  if (n > PRECISION) {
+    const drop = n - PRECISION;
+    const div = pow10(drop);
+    let q = coefficient / div;
+    const r = coefficient % div;
+    const half = div / 2n;
+    if (r > half || (r === half && (q & 1n) === 1n)) q += 1n;
+    if (q === TEN_TO_PRECISION) {
+      q = TEN_TO_PRECISION / 10n;
+      exponent += 1;
+    }
+    coefficient = q;
+    exponent += drop;
+  }
+  return decimalFromParts({ negative, coefficient, exponent });
+}
+
+function signed(p: DecimalParts): bigint {
+  return p.negative ? -p.coefficient : p.coefficient;
+}
+
+export function decimalAdd(a: Decimal, b: Decimal, subtract = false): Decimal {
+  const x = decimalParts(a);
+  let y = decimalParts(b);
+  if (subtract) y = { ...y, negative: !y.negative };
+  const exp = Math.min(x.exponent, y.exponent);
+  const sum = signed(x) * pow10(x.exponent - exp) + signed(y) * pow10(y.exponent - exp);
+  if (sum === 0n) {
+    // Python: the sum of two zeros of opposite sign (or of x and -x) is +0 under ROUND_HALF_EVEN.
+    return fix(x.negative && y.negative, 0n, exp);
+  }
+  return fix(sum < 0n, sum < 0n ? -sum : sum, exp);
+}
+
+export function decimalMul(a: Decimal, b: Decimal): Decimal {
+  const x = decimalParts(a);
+  const y = decimalParts(b);
+  return fix(x.negative !== y.negative, x.coefficient * y.coefficient, x.exponent + y.exponent);
+}
+
+export function decimalDiv(a: Decimal, b: Decimal): Decimal {
+  const x = decimalParts(a);
+  const y = decimalParts(b);
+  const negative = x.negative !== y.negative;
+  if (y.coefficient === 0n) {
+    if (x.coefficient === 0n)
+      throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.DivisionUndefined'>]");
+    throw new ExpressionEvalError('DivisionByZero', "[<class 'decimal.DivisionByZero'>]");
+  }
+  if (x.coefficient === 0n) return fix(negative, 0n, x.exponent - y.exponent);
+  const shift = digitCount(y.coefficient) - digitCount(x.coefficient) + PRECISION + 1;
+  let exp = x.exponent - y.exponent - shift;
+  let coeff: bigint;
+  let rem: bigint;
+  if (shift >= 0) {
+    const num = x.coefficient * pow10(shift);
+    coeff = num / y.coefficient;
+    rem = num % y.coefficient;
+  } else {
+    const den = y.coefficient * pow10(-shift);
+    coeff = x.coefficient / den;
+    rem = x.coefficient % den;
+  }
+  if (rem !== 0n) {
+    if (coeff % 5n === 0n) coeff += 1n;
+  } else {
+    const ideal = x.exponent - y.exponent;
+    while (exp < ideal && coeff % 10n === 0n) {
+      coeff /= 10n;
+      exp += 1;
+    }
+  }
+  return fix(negative, coeff, exp);
+}
+
+/** Python's Decimal `//` and `%`: the quotient truncates toward zero, the remainder has the dividend's sign. */
+export function decimalDivMod(a: Decimal, b: Decimal, forRemainder: boolean): [Decimal, Decimal] {
+  const x = decimalParts(a);
+  const y = decimalParts(b);
+  if (y.coefficient === 0n) {
+    if (forRemainder)
+      throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.InvalidOperation'>]");
+    if (x.coefficient === 0n)
+      throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.DivisionUndefined'>]");
+    throw new ExpressionEvalError('DivisionByZero', "[<class 'decimal.DivisionByZero'>]");
+  }
+  const exp = Math.min(x.exponent, y.exponent);
+  const xs = x.coefficient * pow10(x.exponent - exp);
+  const ys = y.coefficient * pow10(y.exponent - exp);
+  const q = xs / ys;
+  const r = xs % ys;
+  if (digitCount(q) > PRECISION)
+    throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.DivisionImpossible'>]");
+  const quotient = decimalFromParts({
+    negative: x.negative !== y.negative,
+    coefficient: q,
+    exponent: 0,
+  });
+  const remainder = fix(x.negative, r, exp);
+  return [quotient, remainder];
+}
+
+export function decimalNegate(a: Decimal): Decimal {
+  const x = decimalParts(a);
+  // Python: negating a zero gives +0 under ROUND_HALF_EVEN.
+  return fix(x.coefficient === 0n ? false : !x.negative, x.coefficient, x.exponent);
+}
+
+export function decimalPlus(a: Decimal): Decimal {
+  const x = decimalParts(a);
+  return fix(x.coefficient === 0n ? false : x.negative, x.coefficient, x.exponent);
+}
+
+export function decimalAbs(a: Decimal): Decimal {
+  const x = decimalParts(a);
+  return fix(false, x.coefficient, x.exponent);
+}
+
+/** `Decimal ** int` for a non-negative exponent: the exact power, rounded once as Python does. */
+export function decimalPowInt(a: Decimal, n: bigint): Decimal {
+  const x = decimalParts(a);
+  if (n < 0n) {
+    if (x.coefficient === 0n) {
+      throw new ExpressionEvalError(
+        'NotImplementedError',
+        'Decimal infinity (zero to a negative power) is not supported',
+      );
+    }
+    return decimalDiv(
+      decimalFromParts({ negative: false, coefficient: 1n, exponent: 0 }),
+      decimalPowInt(a, -n),
+    );
+  }
+  if (n > 10000n)
+    throw new ExpressionEvalError(
+      'NotImplementedError',
+      'Decimal powers above 10000 are not supported',
+    );
+  if (x.coefficient === 0n) {
+    if (n === 0n)
+      throw new ExpressionEvalError('InvalidOperation', "[<class 'decimal.InvalidOperation'>]");
+    return decimalFromParts({
+      negative: x.negative && n % 2n === 1n,
+      coefficient: 0n,
+      exponent: 0,
+    });
+  }
+  const k = Number(n);
+  return fix(x.negative && k % 2 === 1, x.coefficient ** n, x.exponent * k);
+}
+
+export function decimalFromInt(n: bigint): Decimal {
+  return decimalFromParts({ negative: n < 0n, coefficient: n < 0n ? -n : n, exponent: 0 });
+}
+
+/** Truncates toward zero, as `int(Decimal)` does. */
+export function decimalToInt(d: Decimal): bigint {
+  const { negative, coefficient, exponent } = decimalParts(d);
+  const magnitude = exponent >= 0 ? coefficient * pow10(exponent) : coefficient / pow10(-exponent);
+  return negative ? -magnitude : magnitude;
+}
+
+/** The nearest float, as `float(Decimal)` does (JavaScript's string-to-number is correctly rounded). */
+export function decimalToFloat(d: Decimal): number {
+  const { negative, coefficient, exponent } = decimalParts(d);
+  return Number(`${negative ? '-' : ''}${coefficient}e${exponent}`);
+}
+
+export function decimalIsZero(d: Decimal): boolean {
+  return decimalParts(d).coefficient === 0n;
+}
+
+export function decimalRepr(d: Decimal): string {
+  return `Decimal('${decimalToString(d)}')`;
+}

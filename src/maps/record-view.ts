@@ -1,0 +1,132 @@
+import { bodyEntries, scanBody, type BodyEntries } from './body-scanner';
+import { pyFromJson, type PyDict, type PyValue } from './expression';
+
+/**
+ * One source RECORD body as the maps see it: its entries as byte ranges, values decoded only when
+ * an expression reads them (once per record, shared by every output of the stream). Records of a
+ * stream nearly always have the same keys in the same order: the decoded key list is kept and only
+ * compared byte for byte, and `layout` changes when it differs, so per-layout plans can be cached.
+ */
+export class RecordView {
+  buf: Buffer = Buffer.alloc(0);
+  readonly entries: BodyEntries = bodyEntries();
+  /** The current layout's keys, decoded. */
+  keys: string[] = [];
+  /** Bumped whenever the keys (or their order) differ from the previous record's. */
+  layout = 0;
+  private keyBytes: Buffer[] = [];
+  private index = new Map<string, number>();
+  private values: Array<PyValue | undefined> = [];
+  private whole: PyDict | undefined;
+
+  /** Scans the body in [start, end) (or up to the top-level `}` with `stopAtBrace`); returns where it stopped. */
+  load(buf: Buffer, start: number, end: number, stopAtBrace = false): number {
+    this.buf = buf;
+    const stop = scanBody(buf, start, end, this.entries, stopAtBrace);
+    this.values.length = 0;
+    this.whole = undefined;
+    if (!this.sameKeys()) this.adoptKeys();
+    return stop;
+  }
+
+  private sameKeys(): boolean {
+    const e = this.entries;
+    if (e.n !== this.keyBytes.length) return false;
+    const b = this.buf;
+    for (let i = 0; i < e.n; i++) {
+      const k = this.keyBytes[i]!;
+      const s = e.keyStarts[i]!;
+      if (e.keyEnds[i]! - s !== k.length) return false;
+      for (let j = 0; j < k.length; j++) if (b[s + j] !== k[j]) return false;
+    }
+    return true;
+  }
+
+  private adoptKeys(): void {
+    const e = this.entries;
+    this.keyBytes = [];
+    this.keys = [];
+    this.index = new Map();
+    for (let i = 0; i < e.n; i++) {
+      const raw = this.buf.subarray(e.keyStarts[i]!, e.keyEnds[i]!);
+      this.keyBytes.push(Buffer.from(raw));
+      const key = JSON.parse(raw.toString('utf8')) as string;
+      this.keys.push(key);
+      this.index.set(key, i);
+    }
+    this.layout++;
+  }
+
+  /** The entry index of `key` in the current record, or -1. */
+  indexOf(key: string): number {
+    return this.index.get(key) ?? -1;
+  }
+
+  /** The value of entry `i`, decoded (once per record). */
+  valueAt(i: number): PyValue {
+    let v = this.values[i];
+    if (v === undefined) {
+      const e = this.entries;
+      v = decodeValue(this.buf, e.valueStarts[i]!, e.valueEnds[i]!);
+      this.values[i] = v;
+    }
+    return v;
+  }
+
+  /** The value of property `key`, or undefined when the record does not have it. */
+  value(key: string): PyValue | undefined {
+    const i = this.index.get(key);
+    return i === undefined ? undefined : this.valueAt(i);
+  }
+
+  /** The whole record as a dict (`record`, `_`). */
+  dict(): PyDict {
+    if (!this.whole) {
+      const d: PyDict = new Map();
+      for (let i = 0; i < this.entries.n; i++) d.set(this.keys[i]!, this.valueAt(i));
+      this.whole = d;
+    }
+    return this.whole;
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/**
+ * `pyFromJson` of one JSON value, with the common cases taken directly (the same values it gives):
+ * a string without escapes is its bytes, an integer of up to 15 digits a bigint of it, and the
+ * three literals themselves. Anything else (escapes, fractions, exponents, objects) goes through
+ * pyFromJson.
+ */
+export function decodeValue(b: Buffer, start: number, end: number): PyValue {
+  const c = b[start]!;
+  if (c === QUOTE) {
+    for (let p = start + 1; p < end - 1; p++) {
+      if (b[p] === BACKSLASH) return pyFromJson(b.toString('utf8', start, end));
+    }
+    return b.toString('utf8', start + 1, end - 1);
+  }
+  if ((c >= ZERO && c <= NINE) || c === MINUS) {
+    const digits = end - start - (c === MINUS ? 1 : 0);
+    if (digits > 0 && digits <= 15) {
+      let n = 0;
+      let p = c === MINUS ? start + 1 : start;
+      // JSON has no leading zeros: "0" alone, or a fraction / exponent (left to pyFromJson).
+      for (; p < end; p++) {
+        const d = b[p]!;
+        if (d < ZERO || d > NINE) return pyFromJson(b.toString('latin1', start, end));
+        n = n * 10 + (d - ZERO);
+      }
+      return BigInt(c === MINUS ? -n : n);
+    }
+    return pyFromJson(b.toString('latin1', start, end));
+  }
+  if (end - start === 4 && c === 0x6e) return null;
+  if (end - start === 4 && c === 0x74) return true;
+  if (end - start === 5 && c === 0x66) return false;
+  return pyFromJson(b.toString('utf8', start, end));
+}

@@ -1,0 +1,131 @@
+import { InputError, RuntimeError } from '../errors';
+import type { Logger } from '../log/logger';
+import type {
+  RecordCounter,
+  RecordMapper,
+  SingerWriter,
+  StreamOutput,
+  StreamStart,
+} from '../singer/writer';
+import type { StreamColumns } from '../sync/stream-columns';
+import type { SelectedStream } from '../catalog/stream-selection';
+import { columnsNeeded, narrowSelected } from './column-needs';
+import { MappedStreamOutput, outputOf } from './mapped-stream-output';
+import type { RecordStep, RecordStepFactory } from './record-step';
+import type { StreamMap } from './stream-map';
+import type { Schema } from './schema-types';
+import { planStream, type StreamMapsConfig, type StreamPlan } from './stream-maps-config';
+
+/**
+ * The run's stream maps, as the Meltano SDK applies them: each stream's SCHEMA, ACTIVATE_VERSION
+ * and RECORDs go to the output streams its maps make (SingerWriter asks at each SCHEMA). STATE is
+ * not touched: bookmarks stay keyed by the tap's stream ids.
+ */
+export class StreamMapper implements RecordMapper {
+  /** Output names of the mapped streams begun so far (ACTIVATE_VERSION). */
+  private readonly names = new Map<string, readonly string[]>();
+
+  constructor(
+    private readonly config: StreamMapsConfig,
+    /** Stages appended to every output's map (flattening); they make every stream mapped. */
+    private readonly extraSteps: readonly RecordStepFactory[] = [],
+  ) {}
+
+  plan(streamName: string, schema: Schema, keyProperties: readonly string[]): StreamPlan {
+    const plan = planStream(this.config, { streamName, schema, keyProperties });
+    return plan.unmapped && this.extraSteps.length > 0 ? { ...plan, unmapped: false } : plan;
+  }
+
+  /** The stages appended to `map`'s own. */
+  private stepsFor(map: StreamMap): RecordStep[] {
+    return this.extraSteps.map((make) => make(map)).filter((s): s is RecordStep => s !== null);
+  }
+
+  /**
+   * Before anything is emitted or read: every map of every stream is compiled against the
+   * stream's SCHEMA as the catalog gives it (`schemaOf`), so a bad map is an input error, and each
+   * stream reads only the columns its outputs need, plus its key properties and replication key.
+   */
+  narrow(
+    streams: readonly SelectedStream[],
+    schemaOf: (s: SelectedStream) => Schema,
+    log: Logger,
+  ): SelectedStream[] {
+    return streams.map((s) => {
+      const plan = this.plan(s.stream, schemaOf(s), s.keyProperties);
+      if (plan.unmapped) return s;
+      const names = plan.outputs.map((o) => `'${o.alias}'`);
+      log.info(
+        `${s.tapStreamId}: stream maps send stream '${s.stream}' as ${names.length === 0 ? 'nothing (removed)' : names.join(', ')}`,
+      );
+      const need = columnsNeeded(plan, s.columns);
+      if (!need) return s;
+      for (const c of [...s.keyProperties, ...(s.replicationKey ? [s.replicationKey] : [])]) {
+        need.add(c);
+      }
+      // A query reads at least one column, even for a stream no output keeps anything of.
+      if (![...need].some((c) => s.columns.includes(c)) && s.columns.length > 0) {
+        need.add(s.columns[0]!);
+      }
+      const skipped = s.columns.filter((c) => !need.has(c));
+      if (skipped.length === 0) return s;
+      log.info(
+        `${s.tapStreamId}: not read, as no stream map output needs them: ${skipped.map((c) => `'${c}'`).join(', ')}`,
+      );
+      return narrowSelected(s, need);
+    });
+  }
+
+  /**
+   * The selected columns a narrowed stream left out that its table's primary key needs (a FULL_TABLE
+   * copy resumes by it), when the primary key is not the catalog's key properties.
+   */
+  missingPrimaryKey(sc: StreamColumns, original: SelectedStream): string[] {
+    return sc.primaryKey.filter(
+      (c) => original.columns.includes(c) && !sc.stream.columns.includes(c),
+    );
+  }
+
+  /** After the live types are known: the SCHEMA each stream will send still takes its maps. */
+  check(resolved: readonly StreamColumns[], schemaOf: (sc: StreamColumns) => Schema): void {
+    for (const sc of resolved) this.plan(sc.stream.stream, schemaOf(sc), sc.stream.keyProperties);
+  }
+
+  begin(writer: SingerWriter, start: StreamStart, count: RecordCounter): StreamOutput | null {
+    let plan: StreamPlan;
+    try {
+      plan = this.plan(start.stream, start.schema, start.keyProperties);
+    } catch (e) {
+      // Checked before the run started (prepare): only a table that changed mid-run gets here.
+      if (e instanceof InputError)
+        throw new RuntimeError(`${e.message} (the table changed during the run)`);
+      throw e;
+    }
+    if (plan.unmapped) {
+      this.names.delete(start.stream);
+      return null;
+    }
+    this.names.set(
+      start.stream,
+      plan.outputs.map((o) => o.alias),
+    );
+    const stages = plan.outputs.map((o) => this.stepsFor(o));
+    plan.outputs.forEach((o, i) => {
+      writer.message({
+        type: 'SCHEMA',
+        stream: o.alias,
+        schema: stages[i]!.reduce((schema, step) => step.schema(schema), o.schema),
+        key_properties: o.keyProperties,
+        bookmark_properties: start.bookmarkProperties,
+      });
+    });
+    const mapConfig = this.config.mapConfig;
+    // Per handle (a new version makes another), as each stage keeps its record between calls.
+    const outputs = () => plan.outputs.map((o) => outputOf(o, mapConfig, this.stepsFor(o)));
+    return new MappedStreamOutput(writer, start.stream, start.version, count, outputs);
+  }
+
+  outputNames(stream: string): readonly string[] | null {
+    return this.names.get(stream) ?? null;
+  }
+}
