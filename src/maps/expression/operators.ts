@@ -64,8 +64,8 @@ export function binaryOp(op: BinOp, a: PyValue, b: PyValue): PyValue {
     case '+':
       return add(a, b);
     case '*':
-      if (x !== undefined && typeof x === 'bigint') return repeat(b, x, a, b);
-      if (y !== undefined && typeof y === 'bigint') return repeat(a, y, a, b);
+      if (typeof x === 'bigint' && isSequence(b)) return repeat(b, x, a, b);
+      if (typeof y === 'bigint' && isSequence(a)) return repeat(a, y, a, b);
       if (isSequence(a) || isSequence(b)) {
         const other = isSequence(a) ? b : a;
         throw typeError(`can't multiply sequence by non-int of type '${pyShortTypeName(other)}'`);
