@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
-import { decimalParts, decimalToFloat, decimalToInt, isDecimal } from './py-decimal';
+import { decimalToFloat, decimalToInt, isDecimal } from './py-decimal';
 import { intToFloat } from './py-float';
 import { iterate } from './operators';
 import {
@@ -12,6 +12,7 @@ import {
   pyShortTypeName,
   pyStr,
   pyTruthy,
+  strRepr,
   PyTuple,
   type PyKwargs,
   type PyValue,
@@ -126,7 +127,8 @@ export function pyInt(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
     if (b !== 0 && (b < 2 || b > 36)) throw valueError('int() base must be >= 2 and <= 36, or 0');
     if (typeof x !== 'string') throw typeError("int() can't convert non-string with explicit base");
     const n = parseIntText(x, b);
-    if (n === undefined) throw valueError(`invalid literal for int() with base ${b}: ${reprOf(x)}`);
+    if (n === undefined)
+      throw valueError(`invalid literal for int() with base ${b}: ${strRepr(x)}`);
     return n;
   }
   if (typeof x === 'bigint') return x;
@@ -141,19 +143,13 @@ export function pyInt(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   if (typeof x === 'string') {
     if (x.length <= 300 && PLAIN_INT.test(x)) return BigInt(x);
     const n = parseIntText(x, 10);
-    if (n === undefined) throw valueError(`invalid literal for int() with base 10: ${reprOf(x)}`);
+    if (n === undefined) throw valueError(`invalid literal for int() with base 10: ${strRepr(x)}`);
     return n;
   }
   throw typeError(
     `int() argument must be a string, a bytes-like object or a real number, not '${pyShortTypeName(x)}'`,
   );
 }
-
-function reprOf(s: string): string {
-  // Imported here to keep the builtins table readable.
-  return strReprLocal(s);
-}
-import { strRepr as strReprLocal } from './py-value';
 
 const FLOAT_TEXT =
   /^[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.(?:[eE][+-]?\d(?:_?\d)*)?|inf|infinity|nan)$/i;
@@ -169,7 +165,7 @@ export function pyFloat(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   if (typeof x === 'string') {
     const s = asciiDigits(pyStripWhitespace(x));
     if (!FLOAT_TEXT.test(s) || /\d\.\d*_|_\./.test(s))
-      throw valueError(`could not convert string to float: ${reprOf(x)}`);
+      throw valueError(`could not convert string to float: ${strRepr(x)}`);
     const lower = s.toLowerCase().replace(/_/g, '');
     const body = lower.replace(/^[+-]/, '');
     const negative = lower.startsWith('-');
@@ -357,10 +353,6 @@ function numberTimes(f: number, top: PyValue): PyValue {
   throw typeError(`can't multiply sequence by non-int of type 'float'`);
 }
 
-export function isBuiltinName(name: string): boolean {
-  return BUILTINS.has(name);
-}
-
 export function callValue(fn: PyValue, args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   if (fn instanceof PyCallable) return fn.call(args, kwargs);
   if (fn instanceof PyObject) {
@@ -369,5 +361,3 @@ export function callValue(fn: PyValue, args: readonly PyValue[], kwargs: PyKwarg
   }
   throw typeError(`'${pyShortTypeName(fn)}' object is not callable`);
 }
-
-export { decimalParts };

@@ -1,6 +1,5 @@
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
 import { decimalToFloat, isDecimal } from './py-decimal';
-import { floatRepr } from './py-float';
 import type { ArithmeticObject } from './operators';
 import {
   PyCallable,
@@ -872,5 +871,3 @@ export function datetimeJsonText(v: PyObject): string | undefined {
   if (v instanceof PyDate || v instanceof PyTimeDelta || v instanceof PyTimezone) return v.str();
   return undefined;
 }
-
-export { floatRepr };

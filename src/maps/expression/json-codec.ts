@@ -1,7 +1,7 @@
 import { ExpressionEvalError, typeError, valueError } from './errors';
 import { decimalToString, isDecimal, parseDecimalText } from './py-decimal';
 import { floatRepr } from './py-float';
-import { intToString, PyObject, pyShortTypeName, PyTuple, type PyValue } from './py-value';
+import { intToString, pyShortTypeName, PyTuple, type PyValue } from './py-value';
 
 /**
  * Parses JSON text into Python values. `exact` is the SDK's record deserializer (numbers with a
@@ -329,5 +329,3 @@ export const PYTHON_DUMPS: DumpOptions = {
   keySeparator: ': ',
   fallback: null,
 };
-
-export type { PyObject };

@@ -8,6 +8,7 @@ import {
   hasSurrogates,
   pyEquals,
   pyLen,
+  pyRepr,
   PyCallable,
   PyObject,
   pyShortTypeName,
@@ -421,13 +422,8 @@ function indexOf(
   for (let i = from; i < to; i++)
     if (items[i] === a[0] || pyEquals(items[i]!, a[0]!)) return BigInt(i);
   throw valueError(
-    type === 'list' ? `${reprShort(a[0]!)} is not in list` : 'tuple.index(x): x not in tuple',
+    type === 'list' ? `${pyRepr(a[0]!)} is not in list` : 'tuple.index(x): x not in tuple',
   );
-}
-
-import { pyRepr } from './py-value';
-function reprShort(v: PyValue): string {
-  return pyRepr(v);
 }
 
 function countOf(items: readonly PyValue[], a: readonly PyValue[], k: PyKwargs): PyValue {

@@ -2,7 +2,6 @@ import type Decimal from 'decimal.js';
 import type { BinOp } from './ast';
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
 import {
-  decimalAbs,
   decimalAdd,
   decimalDiv,
   decimalDivMod,
@@ -22,6 +21,7 @@ import {
   dictKey,
   hasSurrogates,
   pyEquals,
+  pyRepr,
   PyObject,
   pyShortTypeName,
   PyTuple,
@@ -64,8 +64,8 @@ export function binaryOp(op: BinOp, a: PyValue, b: PyValue): PyValue {
     case '+':
       return add(a, b);
     case '*':
-      if (x !== undefined && typeof x === 'bigint') return repeat(b, x, a, b);
-      if (y !== undefined && typeof y === 'bigint') return repeat(a, y, a, b);
+      if (typeof x === 'bigint' && isSequence(b)) return repeat(b, x, a, b);
+      if (typeof y === 'bigint' && isSequence(a)) return repeat(a, y, a, b);
       if (isSequence(a) || isSequence(b)) {
         const other = isSequence(a) ? b : a;
         throw typeError(`can't multiply sequence by non-int of type '${pyShortTypeName(other)}'`);
@@ -303,8 +303,6 @@ export function unaryOp(op: '-' | '+' | '~', v: PyValue): PyValue {
   throw typeError(`bad operand type for unary ${op}: '${pyShortTypeName(v)}'`);
 }
 
-export { decimalAbs };
-
 export function contains(container: PyValue, item: PyValue): boolean {
   if (typeof container === 'string') {
     if (typeof item !== 'string')
@@ -400,7 +398,7 @@ export function subscript(container: PyValue, key: PyValue): PyValue {
   if (container instanceof Map) {
     const k = dictKey(key);
     const v = k === undefined ? undefined : container.get(k);
-    if (v === undefined) throw new ExpressionEvalError('KeyError', pyReprForKey(key));
+    if (v === undefined) throw new ExpressionEvalError('KeyError', pyRepr(key));
     return v;
   }
   if (typeof container === 'string') {
@@ -432,12 +430,6 @@ export function subscript(container: PyValue, key: PyValue): PyValue {
     return items[normalizeIndex(indexInt(key, ''), items.length, kind)]!;
   }
   throw typeError(`'${pyShortTypeName(container)}' object is not subscriptable`);
-}
-
-// Imported lazily to avoid a cycle with py-value's repr of keys.
-import { pyRepr } from './py-value';
-function pyReprForKey(key: PyValue): string {
-  return pyRepr(key);
 }
 
 /** The items a `for` or list() sees: str yields characters, dict its keys. */

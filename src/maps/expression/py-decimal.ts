@@ -229,11 +229,6 @@ export function decimalPlus(a: Decimal): Decimal {
   return fix(x.coefficient === 0n ? false : x.negative, x.coefficient, x.exponent);
 }
 
-export function decimalAbs(a: Decimal): Decimal {
-  const x = decimalParts(a);
-  return fix(false, x.coefficient, x.exponent);
-}
-
 /** `Decimal ** int` for a non-negative exponent: the exact power, rounded once as Python does. */
 export function decimalPowInt(a: Decimal, n: bigint): Decimal {
   const x = decimalParts(a);
