@@ -10,7 +10,9 @@ import { estimateRows } from '../../progress/row-estimates';
 import { SyncProgress } from '../../progress/sync-progress';
 import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
+import { flatteningStep } from '../../maps/flatten-step';
 import { StreamMapper } from '../../maps/stream-mapper';
+import { parseStreamMapsConfig } from '../../maps/stream-maps-config';
 import { SingerWriter } from '../../singer/writer';
 import { logDiscardedBookmarks } from '../../state/bookmark-discard';
 import { withLegacyBookmarks } from '../../state/legacy-bookmarks';
@@ -58,7 +60,14 @@ async function syncWith(
     return client;
   };
   try {
-    const maps = config.streamMaps ? new StreamMapper(config.streamMaps) : undefined;
+    // Flattening is a stage of every stream's output, with or without stream maps.
+    const maps =
+      config.streamMaps || config.flattening
+        ? new StreamMapper(
+            config.streamMaps ?? parseStreamMapsConfig({}, undefined)!,
+            config.flattening ? [flatteningStep(config.flattening)] : [],
+          )
+        : undefined;
     const writer = new SingerWriter(io.stdout, serializeState, {
       ...(args.stateOut === undefined ? {} : { onStateWritten: stateFileWriter(args.stateOut) }),
       ...(config.batch ? { batch: config.batch } : {}),

@@ -211,7 +211,12 @@ export class StreamShape {
         }),
       );
       const id = baseline.get(c);
-      if (id && canonical(nullableProperty(sent[c] ?? {})) === canonical(live)) {
+      // The catalog's own description of a column whose type is still the one discovered (a
+      // jsonb column whose properties the user declared, for flattening or a target) is not a
+      // type change: only a schema that differs from the live type's on another type is.
+      const discoveredAs = st.sqlDatatypes[c];
+      const sameType = discoveredAs !== undefined && discoveredAs === sc.types[i]!.sqlType;
+      if (id && (sameType || canonical(nullableProperty(sent[c] ?? {})) === canonical(live))) {
         this.typeIds.set(c, idOf(id));
       }
     });
