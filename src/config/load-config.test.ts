@@ -17,7 +17,7 @@ describe('configFromEnv', () => {
   it('says which variable is not JSON', () => {
     expect(() => configFromEnv({ TAP_POSTGRES_STREAM_MAPS: '{oops' })).toThrow(InputError);
     expect(() => configFromEnv({ TAP_POSTGRES_STREAM_MAPS: '{oops' })).toThrow(
-      /TAP_POSTGRES_STREAM_MAPS is not valid JSON/,
+      /TAP_POSTGRES_STREAM_MAPS is not a JSON object/,
     );
   });
 });
