@@ -32,6 +32,14 @@ interface LayoutPlan {
 
 const QUOTE = Buffer.from('"');
 
+const NULL_START = 0x6e; // n
+
+/** A record whose `_sdc_deleted_at` is set: a LOG_BASED deletion. */
+function isDeletion(view: RecordView): boolean {
+  const i = view.indexOf('_sdc_deleted_at');
+  return i >= 0 && view.buf[view.entries.valueStarts[i]!] !== NULL_START;
+}
+
 /** Appends bytes [start, end) of `src`. */
 export function putRange(sink: ByteSink, src: Buffer, start: number, end: number): void {
   const n = end - start;
@@ -123,7 +131,11 @@ export class RecordTransform implements RecordStep {
       this.planLayout = -1;
     }
     const map = this.map;
-    if (map.filter && !pyTruthy(this.run(map.filter, null))) return false;
+    // A LOG_BASED deletion carries only its key (the other columns are null): it passes every
+    // filter and an expression that fails on it gives null, so the deletion reaches each output
+    // instead of being dropped, or failing the run on the same change at every retry.
+    const deletion = isDeletion(view);
+    if (map.filter && !deletion && !pyTruthy(this.run(map.filter, null))) return false;
     if (this.planLayout !== this.view.layout) {
       this.plan = this.planFor();
       this.planLayout = this.view.layout;
@@ -131,9 +143,18 @@ export class RecordTransform implements RecordStep {
     const plan = this.plan;
     for (const { op, result } of plan.evaluate) {
       const o = map.ops[op]!;
-      this.results[result] = this.run(o.expr!, o.key);
+      this.results[result] = deletion ? this.runOrNull(o.expr!, o.key) : this.run(o.expr!, o.key);
     }
     return plan.steps.length > 0;
+  }
+
+  private runOrNull(expr: Expression, key: string): PyValue {
+    try {
+      return this.run(expr, key);
+    } catch (e) {
+      if (e instanceof RuntimeError) return null;
+      throw e;
+    }
   }
 
   /** The map's SCHEMA was made with the map (customStreamMap). */
