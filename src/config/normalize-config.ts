@@ -19,7 +19,7 @@ import type {
 type Raw = Readonly<Record<string, unknown>>;
 
 /** Alias pairs: the first name is ours (and Mage's), the second the Singer taps'. */
-const ALIASES: ReadonlyArray<readonly [string, string]> = [
+export const ALIASES: ReadonlyArray<readonly [string, string]> = [
   ['database', 'dbname'],
   ['username', 'user'],
   ['batch_fetch_limit', 'itersize'],

@@ -1,4 +1,8 @@
 import type { AboutInfo } from '../cli/about';
+import { ALIASES } from '../config/normalize-config';
+
+/** Settings known under two names (ours and another tap's). */
+const ALIASED: ReadonlySet<string> = new Set(ALIASES.flat());
 
 /** Meltano's setting kinds (https://docs.meltano.com/reference/plugin-definition-syntax#settings). */
 export type MeltanoKind =
@@ -84,7 +88,13 @@ export function meltanoExtractor(about: AboutInfo): MeltanoExtractor {
         name,
         kind,
         description: s.description ?? '',
-        ...(s.default === undefined ? {} : { value: s.default }),
+        // Meltano passes every default it is given to the tap, nested by the dots: a default of
+        // batch_config.batch_size alone would make a batch_config without its required keys, and
+        // a default of max_run_seconds would hide the MeltanoLabs name a migrated project sets
+        // (replication_max_run_seconds). The tap applies those defaults itself.
+        ...(s.default === undefined || name.includes('.') || ALIASED.has(name)
+          ? {}
+          : { value: s.default }),
         ...(kind === 'options'
           ? { options: (s.enum ?? []).map((v) => ({ label: String(v), value: String(v) })) }
           : {}),
