@@ -179,6 +179,16 @@ describe('stream maps', () => {
     );
   });
 
+  it('a failure that quotes a stream_map_config value (a salt) does not print it', async () => {
+    const r = await f.run(undefined, {
+      stream_maps: { 'public-users': { n: "int(config['salt'])" } },
+      stream_map_config: { salt: 'S3cr3tSaltValue' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/property 'n': expression .* failed: ValueError: .*\*\*\*/);
+    expect(r.stderr).not.toContain('S3cr3tSaltValue');
+  });
+
   it('a removed stream without any key is still synced (its bookmark moves), reading one column', async () => {
     await f.select({ 'public-nokey': { method: 'FULL_TABLE' } });
     const r = await ok({ 'public-nokey': null });

@@ -1,3 +1,4 @@
+import { registerSecret } from '../log/redact';
 import { InputError } from '../errors';
 import {
   compileExpression,
@@ -50,7 +51,7 @@ export function parseStreamMapsConfig(
   }
   if (streamMapConfig !== undefined && streamMapConfig !== null && !isObject(streamMapConfig)) {
     throw new InputError(
-      `stream_map_config: expected an object, got ${JSON.stringify(streamMapConfig)}`,
+      `stream_map_config: expected an object, got ${Array.isArray(streamMapConfig) ? 'an array' : typeof streamMapConfig}`,
     );
   }
   let removeUnmapped = false;
@@ -88,6 +89,7 @@ export function parseStreamMapsConfig(
     }
     maps.push([key, def]);
   }
+  registerConfigSecrets(streamMapConfig);
   return {
     removeUnmapped,
     maps,
@@ -166,4 +168,19 @@ export function planStream(config: StreamMapsConfig, source: StreamSource): Stre
   const outputs = primary ? [primary, ...extra] : extra;
   const unmapped = outputs.length === 1 && outputs[0]!.passThrough && outputs[0]!.alias === name;
   return { outputs, unmapped };
+}
+
+/**
+ * stream_map_config is where a hash salt lives (`md5(config['salt'] + email)`), and an expression's
+ * error may quote a value it read (`int(config['salt'])`): its texts of 8 characters or more never
+ * reach the logs. Shorter ones are left alone, as masking them would blank out ordinary words.
+ */
+function registerConfigSecrets(value: unknown): void {
+  if (typeof value === 'string') {
+    if (value.length >= 8) registerSecret(value);
+  } else if (Array.isArray(value)) {
+    value.forEach(registerConfigSecrets);
+  } else if (isObject(value)) {
+    Object.values(value).forEach(registerConfigSecrets);
+  }
 }
