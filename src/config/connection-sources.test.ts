@@ -42,6 +42,18 @@ describe('connection settings: config > sqlalchemy_url > PG* environment > defau
     ]
   >([
     [
+      "ssl: true is not turned off by the environment's sslmode",
+      { ssl: true },
+      { PGSSLMODE: 'disable' },
+      { sslmode: ['require', 'config'] },
+    ],
+    [
+      "ssl: true keeps a URL's stronger sslmode",
+      { ssl: 'true', sqlalchemy_url: 'postgresql://u@h/d?sslmode=verify-full' },
+      {},
+      { sslmode: ['verify-full', 'sqlalchemy_url'] },
+    ],
+    [
       'config keys alone',
       { host: 'cfg-host', port: 3333, dbname: 'cfg_db', user: 'cfg_user', password: 'cfg_pw' },
       {},

@@ -118,6 +118,18 @@ export function resolveConnection(
     merged[s.key] = value;
     sources[s.key] = source;
   }
+  // `ssl: true` is the config's own word: a URL's or PGSSLMODE's weaker mode (disable, allow,
+  // prefer) must not turn TLS off under it, while a stronger one (verify-ca, verify-full) stays.
+  const sslOn = merged.ssl === true || merged.ssl === 'true';
+  if (
+    sslOn &&
+    sources.sslmode !== undefined &&
+    sources.sslmode !== 'config' &&
+    ['disable', 'allow', 'prefer'].includes(String(merged.sslmode))
+  ) {
+    merged.sslmode = 'require';
+    sources.sslmode = 'config';
+  }
   if (sources.host === undefined) sources.host = 'default';
   if (sources.port === undefined) sources.port = 'default';
   if (sources.sslmode === undefined)
