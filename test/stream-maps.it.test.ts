@@ -189,6 +189,22 @@ describe('stream maps', () => {
     expect(r.stderr).not.toContain('S3cr3tSaltValue');
   });
 
+  it('two streams sent under one name are refused while ACTIVATE_VERSION is on', async () => {
+    await f.select({
+      'public-users': { method: 'FULL_TABLE' },
+      'public-other': { method: 'FULL_TABLE' },
+    });
+    const maps = { 'public-*': { __alias__: 'all' } };
+    const r = await f.run(undefined, { stream_maps: maps });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/both sent as 'all'.*emit_activate_version/);
+    const merged = await ok(maps, undefined, { emit_activate_version: false });
+    expect(new Set(records(merged.msgs, 'all').map((x) => Object.keys(x).length))).toEqual(
+      new Set([2, 7]),
+    );
+  });
+
   it('a removed stream without any key is still synced (its bookmark moves), reading one column', async () => {
     await f.select({ 'public-nokey': { method: 'FULL_TABLE' } });
     const r = await ok({ 'public-nokey': null });

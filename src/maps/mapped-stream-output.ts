@@ -99,7 +99,14 @@ export class MappedStreamOutput extends StreamOutput {
   }
 
   override withVersion(version: number): StreamOutput {
-    return new MappedStreamOutput(this.writer, this.stream, version, this.count, this.makeOutputs);
+    return new MappedStreamOutput(
+      this.writer,
+      this.stream,
+      version,
+      this.count,
+      this.makeOutputs,
+      this.sinks,
+    );
   }
 
   override record(body: string): boolean {

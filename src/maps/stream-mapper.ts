@@ -29,6 +29,8 @@ export class StreamMapper implements RecordMapper {
     private readonly config: StreamMapsConfig,
     /** Stages appended to every output's map (flattening); they make every stream mapped. */
     private readonly extraSteps: readonly RecordStepFactory[] = [],
+    /** Whether the run sends ACTIVATE_VERSION (emit_activate_version). */
+    private readonly activateVersion = false,
   ) {}
 
   plan(streamName: string, schema: Schema, keyProperties: readonly string[]): StreamPlan {
@@ -51,8 +53,20 @@ export class StreamMapper implements RecordMapper {
     schemaOf: (s: SelectedStream) => Schema,
     log: Logger,
   ): SelectedStream[] {
+    const sourceOf = new Map<string, string>();
     return streams.map((s) => {
       const plan = this.plan(s.stream, schemaOf(s), s.keyProperties);
+      // Each stream's ACTIVATE_VERSION tells a target to drop the rows of other versions: two
+      // sources sent as one stream would each delete what the other loaded.
+      for (const alias of plan.unmapped ? [s.stream] : plan.outputs.map((o) => o.alias)) {
+        const other = sourceOf.get(alias);
+        if (this.activateVersion && other !== undefined && other !== s.stream) {
+          throw new InputError(
+            `stream_maps: streams '${other}' and '${s.stream}' are both sent as '${alias}', and each one's ACTIVATE_VERSION would remove the other's records downstream; give them different names or set emit_activate_version to false`,
+          );
+        }
+        sourceOf.set(alias, s.stream);
+      }
       if (plan.unmapped) return s;
       const names = plan.outputs.map((o) => `'${o.alias}'`);
       log.info(

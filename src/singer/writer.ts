@@ -412,7 +412,13 @@ export class StreamOutput {
 
   /** The same stream's output under another ACTIVATE_VERSION version (a LOG_BASED TRUNCATE). */
   withVersion(version: number): StreamOutput {
-    return new StreamOutput(this.writer, this.stream, version, this.count);
+    return new StreamOutput(
+      this.writer,
+      this.stream,
+      version,
+      this.count,
+      this.batching ? this.sink : undefined,
+    );
   }
 
   /** `time_extracted` of the records that follow (set per fetched batch, not per row). */

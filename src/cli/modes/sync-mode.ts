@@ -66,6 +66,7 @@ async function syncWith(
         ? new StreamMapper(
             config.streamMaps ?? parseStreamMapsConfig({}, undefined)!,
             config.flattening ? [flatteningStep(config.flattening)] : [],
+            config.emitActivateVersion,
           )
         : undefined;
     const writer = new SingerWriter(io.stdout, serializeState, {

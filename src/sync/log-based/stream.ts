@@ -101,7 +101,9 @@ export async function streamChanges(
   const checkpoint = async (now = false) => {
     for (const s of streams) saveBookmark(ctx, offset, s);
     const written = now ? ctx.emitStateNow() : ctx.emitState();
-    await ctx.writer.flush();
+    // on_emit confirms what this STATE covers once it returns: it must be on stdout by then, also
+    // if a batch file were still being made durable (flush would otherwise keep it buffered).
+    await ctx.writer.flush(written && ctx.config.ackMode === 'on_emit');
     return written;
   };
   const started = Date.now();
