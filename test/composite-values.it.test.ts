@@ -334,27 +334,23 @@ describe('composite_as_object: changes of another layout of the type within a ru
     return { ...r, msgs: out };
   };
 
-  it('fewer fields (written before ADD ATTRIBUTE): the missing attributes are null; more fields (a dropped attribute): the stream is copied again', async () => {
+  it('fewer fields (written before ADD ATTRIBUTE) or more (before DROP ATTRIBUTE): the stream is copied again, never a value under another name', async () => {
     const first = await runAfter();
     await db.query(`UPDATE t SET id = id WHERE id = 1`);
     await db.query(`ALTER TYPE pair ADD ATTRIBUTE z int4`);
     await db.query(`UPDATE t SET a.z = 9 WHERE id = 2`);
     const grown = await runAfter(first.msgs);
-    expect(grown.stderr).not.toMatch(/table is copied again/);
-    expect(records(grown.msgs)).toEqual([
-      {
-        id: 1,
-        a: { x: 'one', y: 1, z: null },
-        _sdc_lsn: expect.any(Number),
-        _sdc_deleted_at: null,
-      },
-      { id: 2, a: { x: 'two', y: 2, z: 9 }, _sdc_lsn: expect.any(Number), _sdc_deleted_at: null },
+    expect(grown.stderr).toMatch(/other fields than the type's attributes.*copied again/);
+    const latest = new Map(records(grown.msgs).map((r) => [r.id, r.a]));
+    expect([...latest]).toEqual([
+      [1, { x: 'one', y: 1, z: null }],
+      [2, { x: 'two', y: 2, z: 9 }],
     ]);
 
     await db.query(`UPDATE t SET id = id WHERE id = 2`);
     await db.query(`ALTER TYPE pair DROP ATTRIBUTE y`);
     const shrunk = await runAfter(grown.msgs);
-    expect(shrunk.stderr).toMatch(/more fields than the type's attributes.*copied again/);
+    expect(shrunk.stderr).toMatch(/other fields than the type's attributes.*copied again/);
     const schemas = shrunk.msgs.filter((m) => m.type === 'SCHEMA');
     const last = schemas.at(-1)!.schema as { properties: { a: { properties: object } } };
     expect(Object.keys(last.properties.a.properties)).toEqual(['x', 'z']);

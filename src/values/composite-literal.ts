@@ -101,10 +101,12 @@ export interface AttributeConverter {
  * own converter, so nested composites, arrays, numerics and timestamps come out exactly as
  * columns of those types do.
  *
- * A value with fewer fields than the type has attributes was written before ALTER TYPE … ADD
- * ATTRIBUTE (logical decoding prints a change with the type as it was then); its missing
- * trailing attributes are null, which is what PostgreSQL itself reads for them. A value with
- * more fields than the type is known to have cannot be named and fails the conversion.
+ * A value with another number of fields than the type has attributes was printed with the type
+ * as it was at another time (logical decoding prints a change with the type of its moment): an
+ * ADD ATTRIBUTE since leaves the last fields missing, but a DROP ATTRIBUTE leaves any one missing,
+ * and the two look alike. Neither can be named safely, so the conversion fails with
+ * CompositeFieldsError and LOG_BASED copies the stream again instead of shifting values into
+ * other attributes' names.
  */
 export function compositeConverter(
   attributes: readonly AttributeConverter[],
@@ -123,18 +125,15 @@ export function compositeConverter(
         throw conversionError(ctx, t, `a row literal: ${e.message}`);
       throw e;
     }
-    if (fields.length > n) {
+    if (fields.length !== n) {
       throw new CompositeFieldsError(
         ctx.sqlType,
         t,
-        `a row literal of at most ${n} fields: the type's attributes changed after the run read them`,
+        `a row literal of ${n} fields: the type's attributes changed after the run read them`,
       );
     }
     let body: JsonFragment = '{';
-    for (let i = 0; i < n; i++) {
-      const field = i < fields.length ? fields[i]! : null;
-      body += keys[i]! + attributes[i]!.convert(field);
-    }
+    for (let i = 0; i < n; i++) body += keys[i]! + attributes[i]!.convert(fields[i]!);
     return `${body}}`;
   };
 }

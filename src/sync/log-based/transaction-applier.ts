@@ -172,7 +172,7 @@ export class TransactionApplier {
       if (!(err instanceof CompositeFieldsError)) throw err;
       this.copyAgain(
         s,
-        `a value of ${err.sqlType} has more fields than the type's attributes when the run started (ALTER TYPE)`,
+        `a value of ${err.sqlType} has other fields than the type's attributes when the run started (ALTER TYPE)`,
       );
       return 0;
     }
