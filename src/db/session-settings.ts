@@ -32,7 +32,8 @@ export const TIMEOUT_SETTINGS: Readonly<Record<string, string>> = Object.freeze(
  * The tap's statements are plain scans, key-ordered batches and one catalog query over many
  * tables: JIT compiles each of them for tens to hundreds of milliseconds (measured: the catalog
  * query of 5,000 tables crossed jit_above_cost and took about 3 s instead of about 1.3 s) and never
- * earns it back on work that is mostly I/O and output functions.
+ * earns it back on work that is mostly I/O and output functions. (`jit` exists since PostgreSQL 11,
+ * older than any release still supported.)
  */
 export const PLANNER_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ jit: 'off' });
 
