@@ -172,6 +172,49 @@ describe('BATCH messages (batch_config)', () => {
     expect(batchedObjects(msgs, 'public-big').sort()).toEqual(expected);
   });
 
+  it('stream maps with two outputs over several connections: each output its own files, all before each STATE', async () => {
+    const cat = catalog('par-maps.json', { 'public-big': { method: 'FULL_TABLE' } });
+    const common = { snapshot_parallelism: 3, state_interval_seconds: 0 };
+    const maps = {
+      'public-big': { __alias__: 'big_ids', payload: null },
+      big_even: { __source__: 'public-big', __filter__: 'id % 2 == 0', h: 'md5(payload)' },
+    };
+    const root = join(files.dir, 'par-maps-out');
+    const r = await runTap([
+      '--config',
+      config('par-maps.json', {
+        ...common,
+        stream_maps: maps,
+        batch_config: gzipBatches(root, { batch_size: 4000 }),
+      }),
+      '--catalog',
+      cat,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/copying in [23] CTID ranges/);
+    const msgs = parseMessages(r.stdout);
+    expect(msgs.filter((m) => m.type === 'RECORD')).toEqual([]);
+    const ids = batchedObjects(msgs, 'big_ids').map((l) => JSON.parse(l) as { id: number });
+    expect(ids).toHaveLength(30000);
+    expect(ids.every((o) => Object.keys(o).join() === 'id')).toBe(true);
+    const even = batchedObjects(msgs, 'big_even').map(
+      (l) => JSON.parse(l) as { id: number; payload: string; h: string },
+    );
+    expect(even).toHaveLength(15000);
+    expect(even.every((o) => o.id % 2 === 0 && o.h.length === 32 && o.payload.length > 0)).toBe(
+      true,
+    );
+    // The last STATE comes after every BATCH message, and each ACTIVATE_VERSION after its stream's.
+    const types = msgs.map((m) => `${m.type}:${m.stream ?? ''}`);
+    expect(types.lastIndexOf('STATE:')).toBeGreaterThan(types.lastIndexOf('BATCH:big_ids'));
+    expect(types.lastIndexOf('STATE:')).toBeGreaterThan(types.lastIndexOf('BATCH:big_even'));
+    for (const s of ['big_ids', 'big_even']) {
+      expect(types.lastIndexOf(`ACTIVATE_VERSION:${s}`)).toBeGreaterThan(
+        types.lastIndexOf(`BATCH:${s}`),
+      );
+    }
+  });
+
   it('LOG_BASED first copy over several connections: the same records, with their _sdc columns, in files', async () => {
     const ft = await runTap([
       '--config',
