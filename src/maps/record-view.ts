@@ -19,14 +19,35 @@ export class RecordView {
   private values: Array<PyValue | undefined> = [];
   private whole: PyDict | undefined;
 
+  /** The writer whose bodies always have the current keys (`written`), if any. */
+  private keysOf: object | null = null;
+
   /** Scans the body in [start, end) (or up to the top-level `}` with `stopAtBrace`); returns where it stopped. */
   load(buf: Buffer, start: number, end: number, stopAtBrace = false): number {
     this.buf = buf;
     const stop = scanBody(buf, start, end, this.entries, stopAtBrace);
-    this.values.length = 0;
-    this.whole = undefined;
+    this.reset();
+    this.keysOf = null;
     if (!this.sameKeys()) this.adoptKeys();
     return stop;
+  }
+
+  /**
+   * A body in `buf` whose `entries` its writer already filled in, with the keys it always writes
+   * (a RowBodyEncoder's columns): no scan, and the keys are only compared when the writer changes.
+   */
+  written(buf: Buffer, writer: object): void {
+    this.buf = buf;
+    this.reset();
+    if (writer === this.keysOf) return;
+    if (!this.sameKeys()) this.adoptKeys();
+    this.keysOf = writer;
+  }
+
+  private reset(): void {
+    const values = this.values;
+    for (let i = 0; i < values.length; i++) values[i] = undefined;
+    this.whole = undefined;
   }
 
   private sameKeys(): boolean {
