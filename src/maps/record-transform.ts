@@ -69,10 +69,31 @@ export function putJson(sink: ByteSink, value: PyValue): void {
       return;
     }
   } else if (typeof value === 'bigint') {
-    putString(sink, value.toString());
+    if (value >= -SAFE && value <= SAFE) putSafeInteger(sink, Number(value));
+    else putString(sink, value.toString());
     return;
   }
   putString(sink, pyToJson(value));
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The digits of an integer of at most 16 digits, without a string (an int a map computes). */
+function putSafeInteger(sink: ByteSink, n: number): void {
+  if (sink.pos + 17 > sink.buf.length) sink.reserve(17);
+  const out = sink.buf;
+  let p = sink.pos;
+  if (n < 0) {
+    out[p++] = 0x2d;
+    n = -n;
+  }
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  for (let i = p + digits - 1; i >= p; i--) {
+    out[i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  sink.pos = p + digits;
 }
 
 /**
