@@ -124,10 +124,15 @@ export class MappedStreamOutput extends StreamOutput {
   ): boolean {
     const s = this.scratch;
     s.pos = 0;
-    body.write(s, src, fields);
-    if (bodyTail) putBytes(s, bodyTail);
     this.count.n++;
-    this.view.load(s.buf, 0, s.pos);
+    if (bodyTail) {
+      body.write(s, src, fields);
+      putBytes(s, bodyTail);
+      this.view.load(s.buf, 0, s.pos);
+    } else {
+      body.write(s, src, fields, this.view.entries);
+      this.view.written(s.buf, body);
+    }
     return this.writeAll(0, s.pos, this.suffixBytes, 0, this.suffixBytes.length);
   }
 

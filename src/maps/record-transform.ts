@@ -13,12 +13,18 @@ import { RecordView } from './record-view';
 import type { Schema } from './schema-types';
 import { isTapProperty, type StreamMap } from './stream-map';
 
-/** One property of the output record: its `"key":`, then a source value copied or an op's result. */
+/**
+ * One property of the output record: its `"key":`, then a source value copied or an op's result;
+ * or a run of source entries copied whole, keys and commas included (properties the map keeps
+ * as they are, in their order: one copy instead of one per key and value).
+ */
 interface OutputStep {
-  /** `"key":`, after a comma unless it is the first. */
+  /** `"key":`, after a comma unless it is the first; only the comma (or nothing) for a run. */
   readonly keyBytes: Buffer;
-  /** Entry index of the source value copied as it is, or -1. */
+  /** Entry index of the source value copied as it is (the run's first entry), or -1. */
   readonly copy: number;
+  /** The run's last entry, or -1 when this is one value. */
+  readonly runEnd: number;
   /** Index into the evaluated op results, or -1. */
   readonly result: number;
 }
@@ -62,15 +68,61 @@ function isPlainString(s: string): boolean {
 
 /** `pyToJson(value)` into `sink`; plain strings and ints without building the text twice. */
 export function putJson(sink: ByteSink, value: PyValue): void {
-  if (typeof value === 'string' && isPlainString(value)) {
-    putBytes(sink, QUOTE);
-    putString(sink, value);
-    putBytes(sink, QUOTE);
+  if (typeof value === 'string') {
+    if (putAsciiString(sink, value)) return;
+    if (isPlainString(value)) {
+      putBytes(sink, QUOTE);
+      putString(sink, value);
+      putBytes(sink, QUOTE);
+      return;
+    }
   } else if (typeof value === 'bigint') {
-    putString(sink, value.toString());
-  } else {
-    putString(sink, pyToJson(value));
+    if (value >= -SAFE && value <= SAFE) putSafeInteger(sink, Number(value));
+    else putString(sink, value.toString());
+    return;
   }
+  putString(sink, pyToJson(value));
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The digits of an integer of at most 16 digits, without a string (an int a map computes). */
+function putSafeInteger(sink: ByteSink, n: number): void {
+  if (sink.pos + 17 > sink.buf.length) sink.reserve(17);
+  const out = sink.buf;
+  let p = sink.pos;
+  if (n < 0) {
+    out[p++] = 0x2d;
+    n = -n;
+  }
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  for (let i = p + digits - 1; i >= p; i--) {
+    out[i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  sink.pos = p + digits;
+}
+
+/**
+ * A string of printable ASCII in quotes, byte by byte (most mapped values: hashes, codes, names);
+ * false, with nothing written, for any other string. Cheaper than a native UTF-8 write for the
+ * short strings maps make.
+ */
+function putAsciiString(sink: ByteSink, s: string): boolean {
+  const n = s.length;
+  if (sink.pos + n + 2 > sink.buf.length) sink.reserve(n + 2);
+  const out = sink.buf;
+  let p = sink.pos;
+  out[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return false;
+    out[p++] = c;
+  }
+  out[p++] = 0x22;
+  sink.pos = p;
+  return true;
 }
 
 /**
@@ -170,7 +222,8 @@ export class RecordTransform implements RecordStep {
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
       putBytes(sink, s.keyBytes);
-      if (s.copy >= 0) putRange(sink, v.buf, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!);
+      if (s.runEnd >= 0) putRange(sink, v.buf, e.keyStarts[s.copy]!, e.valueEnds[s.runEnd]!);
+      else if (s.copy >= 0) putRange(sink, v.buf, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!);
       else putJson(sink, this.results[s.result]!);
     }
   }
@@ -219,11 +272,46 @@ export class RecordTransform implements RecordStep {
         if (isTapProperty(k) && !out.has(k)) out.set(k, { copy: i, result: -1 });
       });
     }
-    const steps = [...out].map(([k, f], i) => ({
-      keyBytes: Buffer.from(`${i === 0 ? '' : ','}${JSON.stringify(k)}:`),
-      copy: f.copy,
-      result: f.result,
-    }));
-    return { evaluate, steps };
+    return { evaluate, steps: outputSteps([...out], v) };
   }
+}
+
+/**
+ * The steps writing `out` (keys in output order, each with where its value comes from): runs of
+ * source entries that keep their key (encoded the same) and follow each other in the source
+ * become one copy.
+ */
+function outputSteps(
+  out: ReadonlyArray<readonly [string, { copy: number; result: number }]>,
+  v: RecordView,
+): OutputStep[] {
+  const e = v.entries;
+  const keyJson = (k: string) => Buffer.from(JSON.stringify(k));
+  const sameKey = (k: string, i: number) => {
+    const want = keyJson(k);
+    return want.equals(v.buf.subarray(e.keyStarts[i]!, e.keyEnds[i]!));
+  };
+  const steps: OutputStep[] = [];
+  for (let j = 0; j < out.length; j++) {
+    const [k, f] = out[j]!;
+    const comma = j === 0 ? '' : ',';
+    if (f.copy >= 0 && sameKey(k, f.copy)) {
+      let last = f.copy;
+      while (j + 1 < out.length) {
+        const [nk, nf] = out[j + 1]!;
+        if (nf.copy !== last + 1 || !sameKey(nk, nf.copy)) break;
+        last++;
+        j++;
+      }
+      steps.push({ keyBytes: Buffer.from(comma), copy: f.copy, runEnd: last, result: -1 });
+      continue;
+    }
+    steps.push({
+      keyBytes: Buffer.from(`${comma}${JSON.stringify(k)}:`),
+      copy: f.copy,
+      runEnd: -1,
+      result: f.result,
+    });
+  }
+  return steps;
 }

@@ -1,5 +1,5 @@
 import { bodyEntries, scanBody, type BodyEntries } from './body-scanner';
-import { pyFromJson, type PyDict, type PyValue } from './expression';
+import { newDecimal, pyFromJson, type PyDict, type PyValue } from './expression';
 
 /**
  * One source RECORD body as the maps see it: its entries as byte ranges, values decoded only when
@@ -19,14 +19,35 @@ export class RecordView {
   private values: Array<PyValue | undefined> = [];
   private whole: PyDict | undefined;
 
+  /** The writer whose bodies always have the current keys (`written`), if any. */
+  private keysOf: object | null = null;
+
   /** Scans the body in [start, end) (or up to the top-level `}` with `stopAtBrace`); returns where it stopped. */
   load(buf: Buffer, start: number, end: number, stopAtBrace = false): number {
     this.buf = buf;
     const stop = scanBody(buf, start, end, this.entries, stopAtBrace);
-    this.values.length = 0;
-    this.whole = undefined;
+    this.reset();
+    this.keysOf = null;
     if (!this.sameKeys()) this.adoptKeys();
     return stop;
+  }
+
+  /**
+   * A body in `buf` whose `entries` its writer already filled in, with the keys it always writes
+   * (a RowBodyEncoder's columns): no scan, and the keys are only compared when the writer changes.
+   */
+  written(buf: Buffer, writer: object): void {
+    this.buf = buf;
+    this.reset();
+    if (writer === this.keysOf) return;
+    if (!this.sameKeys()) this.adoptKeys();
+    this.keysOf = writer;
+  }
+
+  private reset(): void {
+    const values = this.values;
+    for (let i = 0; i < values.length; i++) values[i] = undefined;
+    this.whole = undefined;
   }
 
   private sameKeys(): boolean {
@@ -95,12 +116,13 @@ const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
+const DOT = 0x2e;
 
 /**
  * `pyFromJson` of one JSON value, with the common cases taken directly (the same values it gives):
- * a string without escapes is its bytes, an integer of up to 15 digits a bigint of it, and the
- * three literals themselves. Anything else (escapes, fractions, exponents, objects) goes through
- * pyFromJson.
+ * a string without escapes is its bytes, a number of up to 15 digits without an exponent an int
+ * or a Decimal made from its digits, and the three literals themselves. Anything else (escapes,
+ * exponents, long numbers, objects) goes through pyFromJson.
  */
 export function decodeValue(b: Buffer, start: number, end: number): PyValue {
   const c = b[start]!;
@@ -110,23 +132,41 @@ export function decodeValue(b: Buffer, start: number, end: number): PyValue {
     }
     return b.toString('utf8', start + 1, end - 1);
   }
-  if ((c >= ZERO && c <= NINE) || c === MINUS) {
-    const digits = end - start - (c === MINUS ? 1 : 0);
-    if (digits > 0 && digits <= 15) {
-      let n = 0;
-      let p = c === MINUS ? start + 1 : start;
-      // JSON has no leading zeros: "0" alone, or a fraction / exponent (left to pyFromJson).
-      for (; p < end; p++) {
-        const d = b[p]!;
-        if (d < ZERO || d > NINE) return pyFromJson(b.toString('latin1', start, end));
-        n = n * 10 + (d - ZERO);
-      }
-      return BigInt(c === MINUS ? -n : n);
-    }
-    return pyFromJson(b.toString('latin1', start, end));
-  }
+  if ((c >= ZERO && c <= NINE) || c === MINUS) return decodeNumber(b, start, end);
   if (end - start === 4 && c === 0x6e) return null;
   if (end - start === 4 && c === 0x74) return true;
   if (end - start === 5 && c === 0x66) return false;
   return pyFromJson(b.toString('utf8', start, end));
+}
+
+/** A JSON number: int, or Decimal when it has a fraction (JSON has no leading zeros to mind). */
+function decodeNumber(b: Buffer, start: number, end: number): PyValue {
+  const negative = b[start] === MINUS;
+  let p = negative ? start + 1 : start;
+  let n = 0;
+  let digits = 0;
+  let point = -1;
+  for (; p < end; p++) {
+    const d = b[p]!;
+    if (d >= ZERO && d <= NINE) {
+      n = n * 10 + (d - ZERO);
+      digits++;
+    } else if (d === DOT && point < 0) {
+      point = p;
+    } else {
+      digits = 16; // an exponent: the general path
+      break;
+    }
+  }
+  // Up to 15 digits are exact in a double.
+  if (
+    digits === 0 ||
+    digits > 15 ||
+    point === end - 1 ||
+    point === (negative ? start + 1 : start)
+  ) {
+    return pyFromJson(b.toString('latin1', start, end));
+  }
+  if (point < 0) return BigInt(negative ? -n : n);
+  return newDecimal(negative, BigInt(n), point + 1 - end);
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { bodyEntries, scanBody, type BodyEntries } from '../maps/body-scanner';
 import { GrowableSink } from './byte-sink';
 import { recordBodyConverter, type ColumnToConvert } from './converter';
 import { NULL_FIELD, RowBodyEncoder, type FieldEscaping } from './row-body-encoder';
@@ -45,7 +46,23 @@ function viaBytes(
   );
   // A tiny sink: values must also come out right when they force it to grow.
   const sink = new GrowableSink(1);
-  encoder.write(sink, Buffer.concat(parts), { starts, ends });
+  const src = Buffer.concat(parts);
+  encoder.write(sink, src, { starts, ends });
+  // The entries it reports while writing are those a scan of the body finds.
+  const withEntries = new GrowableSink(1);
+  const reported = bodyEntries();
+  new RowBodyEncoder(columns, escaping, {
+    temporalOutOfRange: policy,
+    compositeAsObject: false,
+  }).write(withEntries, src, { starts, ends }, reported);
+  expect(withEntries.text()).toBe(sink.text());
+  const scanned = bodyEntries();
+  scanBody(withEntries.buf, 0, withEntries.pos, scanned);
+  const live = (e: BodyEntries) => [
+    e.n,
+    ...[e.keyStarts, e.keyEnds, e.valueStarts, e.valueEnds].map((a) => a.slice(0, e.n)),
+  ];
+  expect(live(reported)).toEqual(live(scanned));
   return sink.text();
 }
 

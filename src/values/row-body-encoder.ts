@@ -4,6 +4,7 @@ import {
   numberArrayConverterFor,
   type ByteConverter,
 } from './byte-converters';
+import type { BodyEntries } from '../maps/body-scanner';
 import { objectAttributes } from '../types/resolved-type';
 import { putString, type ByteSink } from './byte-sink';
 import type { TextConverter } from './conversion-context';
@@ -65,8 +66,12 @@ export class RowBodyEncoder {
     return this.keys.length;
   }
 
-  /** Writes the body of one row; `starts[i] === NULL_FIELD` is SQL NULL. */
-  write(sink: ByteSink, src: Buffer, fields: FieldRanges): void {
+  /**
+   * Writes the body of one row; `starts[i] === NULL_FIELD` is SQL NULL. With `entries`, each
+   * entry's key and value positions in `sink.buf` too (what a stream map would otherwise scan the
+   * body for): only for a sink that keeps what it holds when it grows (GrowableSink).
+   */
+  write(sink: ByteSink, src: Buffer, fields: FieldRanges, entries?: BodyEntries): void {
     const { starts, ends } = fields;
     const keys = this.keys;
     const n = keys.length;
@@ -82,6 +87,12 @@ export class RowBodyEncoder {
     let p = sink.pos;
     for (let i = 0; i < n; i++) {
       const key = keys[i]!;
+      if (entries) {
+        // The key without its comma and colon: `"name"`.
+        entries.keyStarts[i] = i === 0 ? p : p + 1;
+        entries.keyEnds[i] = p + key.length - 1;
+        entries.valueStarts[i] = p + key.length;
+      }
       for (let k = 0; k < key.length; k++) out[p++] = key[k]!;
       const s = starts[i]!;
       if (s === NULL_FIELD) {
@@ -89,22 +100,23 @@ export class RowBodyEncoder {
         out[p++] = 0x75;
         out[p++] = 0x6c;
         out[p++] = 0x6c;
-        continue;
+      } else {
+        const e = ends[i]!;
+        const fast = this.fast[i];
+        const q = fast === undefined ? -1 : fast(out, p, src, s, e);
+        if (q >= 0) p = q;
+        else {
+          sink.pos = p;
+          putString(sink, this.slow[i]!(fieldText(src, s, e, this.escaping)));
+          // The string path may have moved to a new buffer: make room for the rest of the row.
+          if (sink.pos + room > sink.buf.length) sink.reserve(room);
+          out = sink.buf;
+          p = sink.pos;
+        }
       }
-      const e = ends[i]!;
-      const fast = this.fast[i];
-      const q = fast === undefined ? -1 : fast(out, p, src, s, e);
-      if (q >= 0) {
-        p = q;
-        continue;
-      }
-      sink.pos = p;
-      putString(sink, this.slow[i]!(fieldText(src, s, e, this.escaping)));
-      // The string path may have moved to a new buffer: make room for the rest of the row again.
-      if (sink.pos + room > sink.buf.length) sink.reserve(room);
-      out = sink.buf;
-      p = sink.pos;
+      if (entries) entries.valueEnds[i] = p;
     }
+    if (entries) entries.n = n;
     sink.pos = p;
   }
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
+import { md5Hex, nativeHash } from './md5';
 import { decimalToFloat, decimalToInt, isDecimal } from './py-decimal';
 import { intToFloat } from './py-float';
 import { iterate } from './operators';
@@ -196,7 +196,7 @@ function digest(algorithm: 'md5' | 'sha256'): PyCallable {
         'AttributeError',
         `'${pyShortTypeName(s)}' object has no attribute 'encode'`,
       );
-    return createHash(algorithm).update(s, 'utf8').digest('hex');
+    return algorithm === 'md5' ? md5Hex(s) : nativeHash(algorithm, s);
   });
 }
 

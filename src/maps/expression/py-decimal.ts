@@ -4,10 +4,10 @@ import { ExpressionEvalError } from './errors';
 /**
  * Python's `decimal.Decimal` under the default context (28 significant digits, ROUND_HALF_EVEN).
  *
- * Values are stored as decimal.js instances so that callers see one familiar type, but decimal.js
- * drops trailing zeros while Python keeps the exponent (`Decimal('1.50') * 2` is `Decimal('3.00')`,
- * written as 3.00). The Python form (sign, integer coefficient, exponent) is therefore attached to
- * each instance and all arithmetic follows Python's rules on that form.
+ * decimal.js drops trailing zeros while Python keeps the exponent (`Decimal('1.50') * 2` is
+ * `Decimal('3.00')`, written as 3.00), so all arithmetic here follows Python's rules on Python's
+ * form of a value: sign, integer coefficient, exponent. Values are still decimal.js instances to
+ * callers (`instanceof Decimal`, its methods), but made without decimal.js: see PyDecimal.
  */
 export interface DecimalParts {
   readonly negative: boolean;
@@ -15,7 +15,6 @@ export interface DecimalParts {
   readonly exponent: number;
 }
 
-const PARTS = Symbol('python decimal parts');
 const PRECISION = 28;
 const TEN_TO_PRECISION = 10n ** BigInt(PRECISION);
 
@@ -25,10 +24,63 @@ export const PyDecimalCtor = Decimal.clone({
   rounding: Decimal.ROUND_HALF_EVEN,
 });
 
-type Tagged = Decimal & { [PARTS]?: DecimalParts };
+/**
+ * A Decimal as this module makes it: Python's parts as plain fields, on a prototype that inherits
+ * decimal.js's methods. A map reads a decimal from most records (every `numeric` column), and
+ * parsing each into decimal.js (and tagging it with its parts) cost more than all the arithmetic
+ * done on it, which only needs the parts. decimal.js's own fields (`d`, `e`, `s`) are made from
+ * the parts the first time one of its methods reads them (DECIMAL_JS_FIELDS below).
+ */
+class PyDecimal implements DecimalParts {
+  constructor(
+    readonly negative: boolean,
+    readonly coefficient: bigint,
+    readonly exponent: number,
+  ) {}
+}
+
+/** decimal.js's representation of a PyDecimal, made once it is asked for. */
+function materialise(x: PyDecimal): Decimal {
+  const dj = new PyDecimalCtor(`${x.negative ? '-' : ''}${x.coefficient}e${x.exponent}`);
+  for (const key of DECIMAL_JS_FIELDS) {
+    Object.defineProperty(x, key, {
+      value: (dj as unknown as Record<string, unknown>)[key],
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return dj;
+}
+
+/** The instance fields decimal.js's methods read (digits, exponent, sign). */
+const DECIMAL_JS_FIELDS = ['d', 'e', 's'] as const;
+Object.setPrototypeOf(PyDecimal.prototype, PyDecimalCtor.prototype);
+Object.defineProperty(PyDecimal.prototype, 'constructor', {
+  value: PyDecimalCtor,
+  writable: true,
+  configurable: true,
+});
+for (const key of DECIMAL_JS_FIELDS) {
+  Object.defineProperty(PyDecimal.prototype, key, {
+    get(this: PyDecimal) {
+      return (materialise(this) as unknown as Record<string, unknown>)[key];
+    },
+    set(this: PyDecimal, v: unknown) {
+      materialise(this);
+      (this as unknown as Record<string, unknown>)[key] = v;
+    },
+    configurable: true,
+  });
+}
+
+/** The Decimal with these parts (coefficient >= 0). */
+export function newDecimal(negative: boolean, coefficient: bigint, exponent: number): Decimal {
+  return new PyDecimal(negative, coefficient, exponent) as unknown as Decimal;
+}
 
 export function isDecimal(value: unknown): value is Decimal {
-  return value instanceof Decimal;
+  return value instanceof PyDecimal || value instanceof Decimal;
 }
 
 const POW10: bigint[] = [];
@@ -49,16 +101,17 @@ export function digitCount(n: bigint): number {
 }
 
 export function decimalFromParts(parts: DecimalParts): Decimal {
-  const text = `${parts.negative ? '-' : ''}${parts.coefficient}e${parts.exponent}`;
-  const d = new PyDecimalCtor(text) as Tagged;
-  Object.defineProperty(d, PARTS, { value: parts, enumerable: false });
-  return d;
+  return newDecimal(parts.negative, parts.coefficient, parts.exponent);
 }
+
+/** Parts of decimal.js instances made elsewhere (not by this module), kept once computed. */
+const foreignParts = new WeakMap<Decimal, DecimalParts>();
 
 /** Python's form of any decimal.js value; one created elsewhere gets its shortest exponent. */
 export function decimalParts(d: Decimal): DecimalParts {
-  const tagged = (d as Tagged)[PARTS];
-  if (tagged !== undefined) return tagged;
+  if ((d as unknown) instanceof PyDecimal) return d as unknown as PyDecimal;
+  const known = foreignParts.get(d);
+  if (known !== undefined) return known;
   if (!d.isFinite())
     throw new ExpressionEvalError('ValueError', 'Decimal NaN and Infinity are not supported');
   let parts: DecimalParts;
@@ -71,7 +124,7 @@ export function decimalParts(d: Decimal): DecimalParts {
     const exp = Number(text.slice(e + 1)) - (digits.length - 1);
     parts = { negative: d.isNegative(), coefficient: BigInt(digits), exponent: exp };
   }
-  Object.defineProperty(d, PARTS, { value: parts, enumerable: false });
+  foreignParts.set(d, parts);
   return parts;
 }
 
@@ -83,11 +136,10 @@ export function parseDecimalText(text: string): Decimal | undefined {
   const frac = m[3] ?? '';
   if (intPart === '' && frac === '') return undefined;
   const exponent = Number(m[4] ?? '0') - frac.length;
-  return decimalFromParts({
-    negative: m[1] === '-',
-    coefficient: BigInt((intPart + frac).replace(/^0+(?=\d)/, '') || '0'),
-    exponent,
-  });
+  const digits = intPart + frac;
+  // Up to 15 digits are exact as a double, and Number() is cheaper than BigInt() of a string.
+  const coefficient = digits.length <= 15 ? BigInt(Number(digits)) : BigInt(digits);
+  return newDecimal(m[1] === '-', coefficient, exponent);
 }
 
 /** Python's `str(Decimal)` (to-scientific-string). */
@@ -115,9 +167,8 @@ export function decimalToString(d: Decimal): string {
 
 /** Rounds to the context precision, half to even, as Python's `_fix` does (no Emax/Emin clamping). */
 function fix(negative: boolean, coefficient: bigint, exponent: number): Decimal {
-  const n = digitCount(coefficient);
-  if (n > PRECISION) {
-    const drop = n - PRECISION;
+  if (coefficient >= TEN_TO_PRECISION) {
+    const drop = digitCount(coefficient) - PRECISION;
     const div = pow10(drop);
     let q = coefficient / div;
     const r = coefficient % div;
@@ -130,7 +181,7 @@ function fix(negative: boolean, coefficient: bigint, exponent: number): Decimal 
     coefficient = q;
     exponent += drop;
   }
-  return decimalFromParts({ negative, coefficient, exponent });
+  return newDecimal(negative, coefficient, exponent);
 }
 
 function signed(p: DecimalParts): bigint {
@@ -263,7 +314,7 @@ export function decimalPowInt(a: Decimal, n: bigint): Decimal {
 }
 
 export function decimalFromInt(n: bigint): Decimal {
-  return decimalFromParts({ negative: n < 0n, coefficient: n < 0n ? -n : n, exponent: 0 });
+  return newDecimal(n < 0n, n < 0n ? -n : n, 0);
 }
 
 /** Truncates toward zero, as `int(Decimal)` does. */

@@ -7,6 +7,7 @@ import {
   decimalToString,
   isDecimal,
   pow10,
+  type DecimalParts,
 } from './py-decimal';
 import { floatParts, floatRepr } from './py-float';
 
@@ -242,6 +243,13 @@ function toRational(value: boolean | bigint | number | Decimal): { num: bigint; 
     : { num: c, den: pow10(-p.exponent) };
 }
 
+function compareDecimalInt(x: DecimalParts, n: bigint): number {
+  const c = x.negative ? -x.coefficient : x.coefficient;
+  const l = x.exponent >= 0 ? c * pow10(x.exponent) : c;
+  const r = x.exponent >= 0 ? n : n * pow10(-x.exponent);
+  return l < r ? -1 : l > r ? 1 : 0;
+}
+
 /** Exact numeric comparison across int, float, Decimal and bool; NaN gives NaN. */
 export function compareNumbers(
   a: boolean | bigint | number | Decimal,
@@ -256,6 +264,9 @@ export function compareNumbers(
     if (Number.isNaN(x) || Number.isNaN(y)) return NaN;
     return x < y ? -1 : x > y ? 1 : 0;
   }
+  // A Decimal against an int or another Decimal (a filter's `amount >= 0`): on the coefficients.
+  if (tb === 'bigint' && isDecimal(a)) return compareDecimalInt(decimalParts(a), b as bigint);
+  if (ta === 'bigint' && isDecimal(b)) return -compareDecimalInt(decimalParts(b), a as bigint);
   if (typeof a === 'number' && !Number.isFinite(a)) return Number.isNaN(a) ? NaN : a > 0 ? 1 : -1;
   if (typeof b === 'number' && !Number.isFinite(b)) return Number.isNaN(b) ? NaN : b > 0 ? -1 : 1;
   const x = toRational(a);
