@@ -1,3 +1,4 @@
+import { optArg } from './args';
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
 import { decimalToFloat, isDecimal } from './py-decimal';
 import type { ArithmeticObject } from './operators';
@@ -99,16 +100,6 @@ function realArg(v: PyValue): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (isDecimal(v)) return decimalToFloat(v);
   throw typeError(`unsupported type for timedelta component: ${pyShortTypeName(v)}`);
-}
-
-function arg(
-  args: readonly PyValue[],
-  kwargs: PyKwargs,
-  i: number,
-  name: string,
-): PyValue | undefined {
-  const k = kwargs?.get(name);
-  return k !== undefined ? k : args[i];
 }
 
 function method(
@@ -272,9 +263,9 @@ export class PyDate extends PyObject implements ArithmeticObject {
     return undefined;
   }
   replaced(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
-    const y = intArg(arg(args, kwargs, 0, 'year'), 'year', this.year);
-    const m = intArg(arg(args, kwargs, 1, 'month'), 'month', this.month);
-    const d = intArg(arg(args, kwargs, 2, 'day'), 'day', this.day);
+    const y = intArg(optArg(args, kwargs, 0, 'year'), 'year', this.year);
+    const m = intArg(optArg(args, kwargs, 1, 'month'), 'month', this.month);
+    const d = intArg(optArg(args, kwargs, 2, 'day'), 'day', this.day);
     checkDate(y, m, d);
     return new PyDate(y, m, d);
   }
@@ -386,10 +377,11 @@ export class PyDateTime extends PyDate {
         return this.offset === null ? null : new PyTimezone(this.offset);
       case 'isoformat':
         return method(name, (a, k) => {
-          const sep = arg(a, k, 0, 'sep') ?? 'T';
+          const sep = optArg(a, k, 0, 'sep') ?? 'T';
           if (typeof sep !== 'string')
             throw typeError('isoformat() argument 1 must be a unicode character');
-          if (arg(a, k, 1, 'timespec') !== undefined) throw unsupported('isoformat(timespec=...)');
+          if (optArg(a, k, 1, 'timespec') !== undefined)
+            throw unsupported('isoformat(timespec=...)');
           return this.iso(sep);
         });
       case 'date':
@@ -415,11 +407,11 @@ export class PyDateTime extends PyDate {
       case 'replace':
         return method(name, (a, k) => {
           const d = this.replaced(a, k) as PyDate;
-          const h = intArg(arg(a, k, 3, 'hour'), 'hour', this.hour);
-          const mi = intArg(arg(a, k, 4, 'minute'), 'minute', this.minute);
-          const s = intArg(arg(a, k, 5, 'second'), 'second', this.second);
-          const us = intArg(arg(a, k, 6, 'microsecond'), 'microsecond', this.microsecond);
-          const tz = arg(a, k, 7, 'tzinfo');
+          const h = intArg(optArg(a, k, 3, 'hour'), 'hour', this.hour);
+          const mi = intArg(optArg(a, k, 4, 'minute'), 'minute', this.minute);
+          const s = intArg(optArg(a, k, 5, 'second'), 'second', this.second);
+          const us = intArg(optArg(a, k, 6, 'microsecond'), 'microsecond', this.microsecond);
+          const tz = optArg(a, k, 7, 'tzinfo');
           const offset = tz === undefined ? this.offset : tz === null ? null : tzOffset(tz);
           checkTime(h, mi, s, us);
           return new PyDateTime(d.year, d.month, d.day, h, mi, s, us, offset);
@@ -726,9 +718,9 @@ class PyClass extends PyObject {
 const dateClass = new PyClass(
   'date',
   (a, k) => {
-    const y = intArg(arg(a, k, 0, 'year'), 'year');
-    const m = intArg(arg(a, k, 1, 'month'), 'month');
-    const d = intArg(arg(a, k, 2, 'day'), 'day');
+    const y = intArg(optArg(a, k, 0, 'year'), 'year');
+    const m = intArg(optArg(a, k, 1, 'month'), 'month');
+    const d = intArg(optArg(a, k, 2, 'day'), 'day');
     checkDate(y, m, d);
     return new PyDate(y, m, d);
   },
@@ -752,14 +744,14 @@ const dateClass = new PyClass(
 const datetimeClass = new PyClass(
   'datetime',
   (a, k) => {
-    const y = intArg(arg(a, k, 0, 'year'), 'year');
-    const mo = intArg(arg(a, k, 1, 'month'), 'month');
-    const d = intArg(arg(a, k, 2, 'day'), 'day');
-    const h = intArg(arg(a, k, 3, 'hour'), 'hour', 0);
-    const mi = intArg(arg(a, k, 4, 'minute'), 'minute', 0);
-    const s = intArg(arg(a, k, 5, 'second'), 'second', 0);
-    const us = intArg(arg(a, k, 6, 'microsecond'), 'microsecond', 0);
-    const tz = arg(a, k, 7, 'tzinfo');
+    const y = intArg(optArg(a, k, 0, 'year'), 'year');
+    const mo = intArg(optArg(a, k, 1, 'month'), 'month');
+    const d = intArg(optArg(a, k, 2, 'day'), 'day');
+    const h = intArg(optArg(a, k, 3, 'hour'), 'hour', 0);
+    const mi = intArg(optArg(a, k, 4, 'minute'), 'minute', 0);
+    const s = intArg(optArg(a, k, 5, 'second'), 'second', 0);
+    const us = intArg(optArg(a, k, 6, 'microsecond'), 'microsecond', 0);
+    const tz = optArg(a, k, 7, 'tzinfo');
     checkDate(y, mo, d);
     checkTime(h, mi, s, us);
     return new PyDateTime(
@@ -774,7 +766,7 @@ const datetimeClass = new PyClass(
     );
   },
   {
-    now: method('now', (a, k) => nowIn(arg(a, k, 0, 'tz'))),
+    now: method('now', (a, k) => nowIn(optArg(a, k, 0, 'tz'))),
     today: method('today', () => nowIn(undefined)),
     utcnow: method('utcnow', () => fromDate(new Date(), true, null)),
     fromisoformat: method('fromisoformat', (a) => fromIsoDateTime(a[0] ?? null)),
@@ -785,7 +777,7 @@ const datetimeClass = new PyClass(
       return strptime(s, f);
     }),
     fromtimestamp: method('fromtimestamp', (a, k) =>
-      fromTimestamp(arg(a, k, 0, 'timestamp'), arg(a, k, 1, 'tz'), false),
+      fromTimestamp(optArg(a, k, 0, 'timestamp'), optArg(a, k, 1, 'tz'), false),
     ),
     utcfromtimestamp: method('utcfromtimestamp', (a) => fromTimestamp(a[0], undefined, true)),
     combine: method('combine', () => {
@@ -810,7 +802,7 @@ const timedeltaClass = new PyClass(
     let total = 0n;
     let fractional = 0;
     TIMEDELTA_UNITS.forEach(([name, us], i) => {
-      const v = arg(a, k, i, name);
+      const v = optArg(a, k, i, name);
       if (v === undefined) return;
       if (typeof v === 'bigint' || typeof v === 'boolean')
         total += BigInt(intArg(v, name)) * BigInt(us);

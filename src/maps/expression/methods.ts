@@ -1,3 +1,4 @@
+import { optArg } from './args';
 import { ExpressionEvalError, typeError, unsupported, valueError } from './errors';
 import { argCount, pyStripWhitespace, requireStrKey } from './builtins';
 import { iterate } from './operators';
@@ -36,16 +37,6 @@ function int(v: PyValue): number {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   throw typeError(`'${pyShortTypeName(v)}' object cannot be interpreted as an integer`);
-}
-
-function optArg(
-  args: readonly PyValue[],
-  kwargs: PyKwargs,
-  i: number,
-  name: string,
-): PyValue | undefined {
-  const k = kwargs?.get(name);
-  return k !== undefined ? k : args[i];
 }
 
 function checkKwargs(fn: string, kwargs: PyKwargs, allowed: readonly string[]): void {
