@@ -67,7 +67,13 @@ describeNeeding('sshd')('ssh_tunnel through a real sshd', () => {
     `);
     sshd = await startSshd();
     gate = await startBastionOnlyGate(db.config.host, db.config.port);
-    const disc = await runTap(['--config', config(), '--discover']);
+    const disc = await runTap(['--config', config(), '--discover', '--log-level', 'debug']);
+    if (disc.code !== 0) {
+      // Everything that could say why, for a failure no one can run again.
+      throw new Error(
+        `discovery through the tunnel failed (exit ${disc.code}); gate ${JSON.stringify(gate.counts)}\n--- tap stderr\n${disc.stderr}\n--- sshd log\n${sshd.log()}`,
+      );
+    }
     catalog = JSON.parse(disc.stdout) as Record<string, unknown>;
   });
   afterAll(async () => {
