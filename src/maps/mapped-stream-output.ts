@@ -7,50 +7,58 @@ import {
 } from '../singer/writer';
 import { GrowableSink, putBytes } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
-import type { PyValue } from './expression';
-import type { RecordStep } from './record-step';
-import { putRange, RecordTransform } from './record-transform';
-import { RecordView } from './record-view';
-import type { StreamMap } from './stream-map';
+import { RecordMapping, type Output } from './record-mapping';
+import type { MapWorker } from './worker/map-worker-client';
+import { OffloadedLines } from './worker/offloaded-lines';
+import { RecordIndex } from './worker/record-index';
+import type { MappedStreamSetup } from './worker/protocol';
 
-const NEWLINE = 0x0a;
 /** A record object's start in a batch file line (the line is the record alone). */
 const OBJECT_START = Buffer.from('{');
 
 /**
- * One output stream: its RECORD prefix and its stages (none: the record as it is). A stage after
- * the first reads the body the one before wrote into `scratch[i]`, through `views[i]`.
+ * Source lines gathered before a job goes to the map worker: big enough that posting it costs
+ * little per record, small against the writer's chunk so that a flush waits for at most about one.
  */
-export interface Output {
-  /** The output stream's name. */
-  readonly alias: string;
-  readonly prefix: Buffer;
-  readonly steps: readonly RecordStep[];
-  readonly scratch: readonly GrowableSink[];
-  readonly views: readonly RecordView[];
-}
+const JOB_BYTES = 64 * 1024;
 
-/** An output of `map`, its map's transform first (none for a pass-through) and then `extra`. */
-export function outputOf(map: StreamMap, mapConfig: PyValue, extra: readonly RecordStep[]): Output {
-  const steps = [...(map.passThrough ? [] : [new RecordTransform(map, mapConfig)]), ...extra];
-  return {
-    alias: map.alias,
-    prefix: Buffer.from(recordPrefix(map.alias)),
-    steps,
-    scratch: steps.slice(1).map(() => new GrowableSink(16 * 1024)),
-    views: steps.slice(1).map(() => new RecordView()),
-  };
+/** How a mapped stream hands its records to the map worker (src/maps/worker/). */
+export interface StreamOffload {
+  /** The run's map worker, started on the first call. */
+  worker(): MapWorker;
+  readonly setup: MappedStreamSetup;
+  /**
+   * Records of the stream mapped on the main thread before the worker is asked for; the worker
+   * then gets them once it is ready. 0: every record goes to the worker, ready or not (tests).
+   */
+  readonly after: number;
 }
 
 /**
  * The record handle of a mapped stream: each source record is scanned once (RecordView) and
  * written to every output its maps keep it in, each line `{"type":"RECORD","stream":<alias>,…}`.
+ * Copied rows (`recordFromBytes`) of a long copy go to the map worker in jobs once it is ready, so
+ * the expressions run beside the reading; their lines keep their place in the output.
  */
 export class MappedStreamOutput extends StreamOutput {
-  private readonly view = new RecordView();
+  private readonly mapping: RecordMapping;
   private readonly outputs: readonly Output[];
   private readonly scratch = new GrowableSink(16 * 1024);
   private readonly sourcePrefix: Buffer;
+  /** The job gathering source lines for the worker, and where they gather. */
+  private job: OffloadedLines | undefined;
+  private jobSink: GrowableSink | undefined;
+  /** This handle's stream in the worker (0: not opened yet). */
+  private workerStream = 0;
+  /** Where the open job's records' entries are (RecordIndex): the worker need not scan them. */
+  private readonly jobIndex = new RecordIndex();
+  /** What the open job's records are encoded by, and whether they are indexed. */
+  private jobEncoder: RowBodyEncoder | undefined;
+  private jobIndexed = false;
+  /** Bumped whenever jobEncoder or jobIndexed changes. */
+  private layout = 0;
+  /** Records in the open job. */
+  private jobRecords = 0;
 
   constructor(
     writer: SingerWriter,
@@ -60,11 +68,20 @@ export class MappedStreamOutput extends StreamOutput {
     private readonly makeOutputs: () => readonly Output[],
     /** BATCH mode: each output's batch files, in `outputs` order; absent for RECORD lines. */
     private readonly sinks?: readonly RecordSink[],
+    /** RECORD lines only: how records may go to the map worker. */
+    private readonly offload?: StreamOffload,
   ) {
     super(writer, stream, version, count);
     this.sourcePrefix = sinks ? OBJECT_START : Buffer.from(recordPrefix(stream));
     if (sinks) this.suffixBytes = Buffer.from('}\n');
     this.outputs = makeOutputs();
+    this.mapping = new RecordMapping(
+      this.outputs,
+      this.outputs.map((o, i) => ({
+        sink: sinks ? sinks[i]! : writer,
+        prefix: sinks ? OBJECT_START : Buffer.from(recordPrefix(o.alias)),
+      })),
+    );
   }
 
   override get batching(): boolean {
@@ -106,14 +123,16 @@ export class MappedStreamOutput extends StreamOutput {
       this.count,
       this.makeOutputs,
       this.sinks,
+      this.offload,
     );
   }
 
   override record(body: string): boolean {
     const b = Buffer.from(body);
     this.count.n++;
-    this.view.load(b, 0, b.length);
-    return this.writeAll(0, b.length, this.suffixBytes, 0, this.suffixBytes.length);
+    this.mapping.view.load(b, 0, b.length);
+    const full = this.mapping.writeAll(0, b.length, this.suffixBytes, 0, this.suffixBytes.length);
+    return full || this.writer.full;
   }
 
   override recordFromBytes(
@@ -122,18 +141,42 @@ export class MappedStreamOutput extends StreamOutput {
     fields: FieldRanges,
     bodyTail?: Buffer,
   ): boolean {
+    // An encoder of no columns gives no entry to index: the worker scans such lines.
+    const indexed = bodyTail === undefined && body.columns > 0;
+    const job = this.offload && this.offloadJob(this.offload, body, indexed);
+    if (job) {
+      // The whole source line, as an unmapped stream would write it: the worker maps it.
+      this.count.n++;
+      const s = this.jobSink!;
+      const lineStart = s.pos;
+      putBytes(s, this.sourcePrefix);
+      if (indexed) {
+        const e = this.mapping.view.entries;
+        body.write(s, src, fields, e);
+        this.jobIndex.push(lineStart, e);
+      } else {
+        body.write(s, src, fields);
+        if (bodyTail) putBytes(s, bodyTail);
+      }
+      putBytes(s, this.suffixBytes);
+      this.jobRecords++;
+      if (s.pos >= JOB_BYTES) this.submit(job);
+      return this.writer.full;
+    }
     const s = this.scratch;
     s.pos = 0;
     this.count.n++;
+    const view = this.mapping.view;
     if (bodyTail) {
       body.write(s, src, fields);
       putBytes(s, bodyTail);
-      this.view.load(s.buf, 0, s.pos);
+      view.load(s.buf, 0, s.pos);
     } else {
-      body.write(s, src, fields, this.view.entries);
-      this.view.written(s.buf, body);
+      body.write(s, src, fields, view.entries);
+      view.written(s.buf, body);
     }
-    return this.writeAll(0, s.pos, this.suffixBytes, 0, this.suffixBytes.length);
+    const full = this.mapping.writeAll(0, s.pos, this.suffixBytes, 0, this.suffixBytes.length);
+    return full || this.writer.full;
   }
 
   /**
@@ -142,69 +185,64 @@ export class MappedStreamOutput extends StreamOutput {
    */
   override recordLines(lines: Buffer, records: number, release?: () => void): boolean {
     this.count.n += records;
-    const skip = this.sourcePrefix.length;
-    let full = false;
-    let p = 0;
-    while (p < lines.length) {
-      const start = p + skip;
-      const stop = this.view.load(lines, start, lines.length, true);
-      let nl = lines.indexOf(NEWLINE, stop);
-      if (nl < 0) nl = lines.length - 1;
-      // The line's own end from its body's `}` on: version and time_extracted as the worker set them.
-      full = this.writeAll(start, stop, lines, stop, nl + 1) || full;
-      p = nl + 1;
-    }
+    const full = this.mapping.mapLines(lines, this.sourcePrefix.length);
     release?.();
-    return full;
-  }
-
-  /** Runs the record through every stage but the last's writing; false when one leaves it out. */
-  private throughSteps(o: Output): boolean {
-    const steps = o.steps;
-    if (!steps[0]!.prepare(this.view)) return false;
-    for (let i = 1; i < steps.length; i++) {
-      const sink = o.scratch[i - 1]!;
-      sink.pos = 0;
-      steps[i - 1]!.writeBody(sink);
-      const view = o.views[i - 1]!;
-      view.load(sink.buf, 0, sink.pos);
-      if (!steps[i]!.prepare(view)) return false;
-    }
-    return true;
+    return full || this.writer.full;
   }
 
   /**
-   * The record in `view` (body [start, end) of its buffer) to every output, then the line's end.
-   * True when the caller should `await writer.flush()`.
+   * The job the next record joins, or undefined while records are still mapped here (the stream's
+   * first `after` records, and until the worker is ready). A job takes records only while nothing
+   * else was written after it, from one encoder, all indexed or none; else it goes to the worker
+   * and the next record starts another.
    */
-  private writeAll(
-    start: number,
-    end: number,
-    suffix: Buffer,
-    suffixStart: number,
-    suffixEnd: number,
-  ): boolean {
-    const outputs = this.outputs;
-    let full = false;
-    for (let i = 0; i < outputs.length; i++) {
-      const o = outputs[i]!;
-      const w: RecordSink = this.sinks ? this.sinks[i]! : this.writer;
-      const prefix = this.sinks ? OBJECT_START : o.prefix;
-      const steps = o.steps;
-      if (steps.length === 0) {
-        w.lineStart = w.pos;
-        putBytes(w, prefix);
-        putRange(w, this.view.buf, start, end);
-        putRange(w, suffix, suffixStart, suffixEnd);
-      } else {
-        if (!this.throughSteps(o)) continue;
-        w.lineStart = w.pos;
-        putBytes(w, prefix);
-        steps[steps.length - 1]!.writeBody(w);
-        putRange(w, suffix, suffixStart, suffixEnd);
-      }
-      full = w.recordEnd() || full;
+  private offloadJob(
+    o: StreamOffload,
+    encoder: RowBodyEncoder,
+    indexed: boolean,
+  ): OffloadedLines | undefined {
+    if (this.count.n < o.after) return undefined;
+    const worker = o.worker();
+    if (!worker.ready && o.after > 0) return undefined;
+    const job = this.job;
+    const same = encoder === this.jobEncoder && indexed === this.jobIndexed;
+    if (job && !job.submitted) {
+      if (same && this.writer.isLast(job)) return job;
+      this.submit(job);
     }
-    return full || this.writer.full;
+    if (!same) {
+      this.jobEncoder = encoder;
+      this.jobIndexed = indexed;
+      this.layout++;
+    }
+    if (this.workerStream === 0) this.workerStream = worker.open(o.setup);
+    const sink = (this.jobSink ??= new GrowableSink(JOB_BYTES + 32 * 1024));
+    const index = this.jobIndex;
+    const id = this.workerStream;
+    const skip = this.sourcePrefix.length;
+    const columns = indexed ? encoder.columns : 0;
+    const layout = this.layout;
+    const next = new OffloadedLines(
+      () => {
+        const records = this.jobRecords;
+        this.jobRecords = 0;
+        const lines = sink.take();
+        const indexed = columns > 0 ? index.take() : undefined;
+        return worker.map(id, { lines, skip, index: indexed, columns, layout, records }, (back) => {
+          sink.giveBack(back.input, 4);
+          if (back.index) index.giveBack(back.index);
+        });
+      },
+      (lines) => worker.giveBack(lines.buffer as ArrayBuffer),
+    );
+    this.writer.appendPending(next);
+    this.job = next;
+    return next;
+  }
+
+  /** Sends `job` to the worker ahead of the writer's flush; its size counts toward `full`. */
+  private submit(job: OffloadedLines): void {
+    this.writer.pendingGrew(this.jobSink!.pos);
+    void job.submit();
   }
 }

@@ -10,11 +10,23 @@ import type {
 import type { StreamColumns } from '../sync/stream-columns';
 import type { SelectedStream } from '../catalog/stream-selection';
 import { columnsNeeded, narrowSelected } from './column-needs';
-import { MappedStreamOutput, outputOf } from './mapped-stream-output';
+import { MappedStreamOutput, type StreamOffload } from './mapped-stream-output';
+import { outputOf, type Output } from './record-mapping';
+import { MapWorker } from './worker/map-worker-client';
+import type { MappedStreamSetup } from './worker/protocol';
 import type { RecordStep, RecordStepFactory } from './record-step';
 import type { StreamMap } from './stream-map';
 import type { Schema } from './schema-types';
+import type { FlatteningOptions } from './flattening';
 import { planStream, type StreamMapsConfig, type StreamPlan } from './stream-maps-config';
+
+/** Whether and when copies hand their records to the map worker (src/maps/worker/). */
+export interface MapOffloadSettings {
+  /** The flattening the extra steps do, for the worker to do the same (null: none). */
+  readonly flattening: FlatteningOptions | null;
+  /** Records of a stream mapped on the main thread first (null: never use the worker). */
+  readonly after: number | null;
+}
 
 /**
  * The run's stream maps, as the Meltano SDK applies them: each stream's SCHEMA, ACTIVATE_VERSION
@@ -24,6 +36,7 @@ import { planStream, type StreamMapsConfig, type StreamPlan } from './stream-map
 export class StreamMapper implements RecordMapper {
   /** Output names of the mapped streams begun so far (ACTIVATE_VERSION). */
   private readonly names = new Map<string, readonly string[]>();
+  private worker: MapWorker | undefined;
 
   constructor(
     private readonly config: StreamMapsConfig,
@@ -31,7 +44,20 @@ export class StreamMapper implements RecordMapper {
     private readonly extraSteps: readonly RecordStepFactory[] = [],
     /** Whether the run sends ACTIVATE_VERSION (emit_activate_version). */
     private readonly activateVersion = false,
+    /** How copies may use the map worker; none: every record is mapped on the main thread. */
+    private readonly offload?: MapOffloadSettings,
   ) {}
+
+  /** Records copies sent to the map worker so far. */
+  get offloadedRecords(): number {
+    return this.worker?.records ?? 0;
+  }
+
+  /** Stops the map worker, if one was started (the run's end). */
+  async close(): Promise<void> {
+    await this.worker?.stop();
+    this.worker = undefined;
+  }
 
   plan(streamName: string, schema: Schema, keyProperties: readonly string[]): StreamPlan {
     const plan = planStream(this.config, { streamName, schema, keyProperties });
@@ -136,7 +162,36 @@ export class StreamMapper implements RecordMapper {
     const mapConfig = this.config.mapConfig;
     // Per handle (a new version makes another), as each stage keeps its record between calls.
     const outputs = () => plan.outputs.map((o) => outputOf(o, mapConfig, this.stepsFor(o)));
-    return new MappedStreamOutput(writer, start.stream, start.version, count, outputs);
+    return new MappedStreamOutput(
+      writer,
+      start.stream,
+      start.version,
+      count,
+      outputs,
+      undefined,
+      this.streamOffload(start),
+    );
+  }
+
+  /** The outputs of a stream, as `begin` makes them (the map worker's side). */
+  outputsFor(stream: string, schema: Schema, keyProperties: readonly string[]): Output[] {
+    const plan = this.plan(stream, schema, keyProperties);
+    if (plan.unmapped) throw new Error(`stream '${stream}' has no map`);
+    return plan.outputs.map((o) => outputOf(o, this.config.mapConfig, this.stepsFor(o)));
+  }
+
+  private streamOffload(start: StreamStart): StreamOffload | undefined {
+    const o = this.offload;
+    if (!o || o.after === null) return undefined;
+    const setup: MappedStreamSetup = {
+      streamMaps: this.config.source.streamMaps,
+      streamMapConfig: this.config.source.streamMapConfig,
+      flattening: o.flattening,
+      stream: start.stream,
+      schema: start.schema,
+      keyProperties: start.keyProperties,
+    };
+    return { worker: () => (this.worker ??= new MapWorker()), setup, after: o.after };
   }
 
   outputNames(stream: string): readonly string[] | null {

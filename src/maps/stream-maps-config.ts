@@ -27,6 +27,8 @@ export interface StreamMapsConfig {
   readonly maps: ReadonlyArray<readonly [string, MapDef]>;
   /** `config` in expressions. */
   readonly mapConfig: PyValue;
+  /** The settings as given, which a map worker thread parses again (src/maps/map-worker.ts). */
+  readonly source: { readonly streamMaps: unknown; readonly streamMapConfig: unknown };
 }
 
 /** null: the stream (or the streams the key matches) is removed from the output. */
@@ -94,6 +96,7 @@ export function parseStreamMapsConfig(
     removeUnmapped,
     maps,
     mapConfig: pyFromJson(JSON.stringify(streamMapConfig ?? {})),
+    source: { streamMaps, streamMapConfig },
   };
 }
 

@@ -207,3 +207,86 @@ describe('SingerWriter state listener (--state-out)', () => {
     expect(w.counter('public-other').n).toBe(0);
   });
 });
+
+describe('SingerWriter lines made on another thread (PendingLines)', () => {
+  /** Pending lines resolved by hand: `make` settles them. */
+  function pending(): {
+    p: { lines(): Promise<Buffer>; release(): void };
+    make(text: string): void;
+    fail(e: Error): void;
+    asked: () => boolean;
+  } {
+    let resolve: (b: Buffer) => void = () => {};
+    let reject: (e: Error) => void = () => {};
+    const result = new Promise<Buffer>((res, rej) => ((resolve = res), (reject = rej)));
+    result.catch(() => {});
+    let asked = false;
+    return {
+      p: {
+        lines: () => ((asked = true), result),
+        release: () => {},
+      },
+      make: (text) => resolve(Buffer.from(text)),
+      fail: (e) => reject(e),
+      asked: () => asked,
+    };
+  }
+
+  it('keeps their place: what is written after them goes out after them, whenever they are made', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out);
+    const s = w.beginStream(start);
+    s.setExtractedAt(new Date('2024-01-02T03:04:05.678Z'));
+    s.record('"id":1');
+    const a = pending();
+    const b = pending();
+    w.appendPending(a.p);
+    expect(w.isLast(a.p)).toBe(true);
+    w.state({ n: 1 });
+    expect(w.isLast(a.p)).toBe(false);
+    w.appendPending(b.p);
+    const flushed = w.flush();
+    // Made in the other order than they stand.
+    b.make('{"type":"RECORD","stream":"public-t","record":{"id":3}}\n');
+    await new Promise((r) => setImmediate(r));
+    expect(c.text()).toBe('');
+    a.make('{"type":"RECORD","stream":"public-t","record":{"id":2}}\n');
+    await flushed;
+    const lines = c
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      lines.map((l) => (l.type === 'RECORD' ? (l.record as { id: number }).id : l.type)),
+    ).toEqual(['SCHEMA', 1, 2, 'STATE', 3]);
+    expect(a.asked() && b.asked()).toBe(true);
+  });
+
+  it('counts their announced size toward `full`, and a flush starts from empty again', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out, JSON.stringify, { chunkBytes: 1000 });
+    const a = pending();
+    w.appendPending(a.p);
+    expect(w.full).toBe(false);
+    w.pendingGrew(1200);
+    expect(w.full).toBe(true);
+    a.make('');
+    await w.flush();
+    expect(w.full).toBe(false);
+    expect(c.text()).toBe('');
+  });
+
+  it('fails the flush with their failure, and reports no STATE behind them as written', async () => {
+    const c = collect();
+    const heard: string[] = [];
+    const w = new SingerWriter(c.out, JSON.stringify, { onStateWritten: (v) => heard.push(v) });
+    const a = pending();
+    w.appendPending(a.p);
+    w.state({ n: 1 });
+    a.fail(new RuntimeError('stream map failed'));
+    await expect(w.flush()).rejects.toThrow('stream map failed');
+    expect(c.text()).toBe('');
+    expect(heard).toEqual([]);
+  });
+});

@@ -49,6 +49,17 @@ export interface RecordMapper {
   outputNames(stream: string): readonly string[] | null;
 }
 
+/**
+ * Lines another thread is still making (a stream map's records on the map worker), held in their
+ * place among the writer's lines: whatever is written after them goes out after them.
+ */
+export interface PendingLines {
+  /** The lines, once made; asked when the writer writes them. Rejects with the run's failure. */
+  lines(): Promise<Buffer>;
+  /** Stdout has taken the lines (their buffer may be filled again). */
+  release(): void;
+}
+
 /** RECORDs handed to the writer per stream so far; progress reporting reads it, never resets it. */
 export interface RecordCounter {
   n: number;
@@ -70,8 +81,10 @@ export interface StreamStart {
  * a slow target slows the tap instead of growing its memory.
  */
 export class SingerWriter implements RecordSink {
-  /** Finished pieces of the next chunk, in order (a line may span two). */
-  private parts: Buffer[] = [];
+  /** Finished pieces of the next chunk, in order (a line may span two), and lines still being made. */
+  private parts: Array<Buffer | PendingLines> = [];
+  /** How many of `parts` are PendingLines. */
+  private pendingParts = 0;
   /** Bytes in `parts`. */
   private sealed = 0;
   /** Lines are encoded into this buffer as they come, from `pos` on (ByteSink). */
@@ -258,6 +271,27 @@ export class SingerWriter implements RecordSink {
     if (release) this.releases.push(release);
   }
 
+  /**
+   * @internal lines another thread is making, in their place after everything written so far;
+   * `bytes` (about their size) counts toward `full` from now on (`pendingGrew` adds more).
+   */
+  appendPending(lines: PendingLines): void {
+    this.seal();
+    this.lineStart = 0;
+    this.parts.push(lines);
+    this.pendingParts++;
+  }
+
+  /** @internal whether nothing was written after `lines` (more of its records may join it). */
+  isLast(lines: PendingLines): boolean {
+    return this.pos === 0 && this.parts[this.parts.length - 1] === lines;
+  }
+
+  /** @internal pending lines of about `bytes` more, not yet flushed: they count toward `full`. */
+  pendingGrew(bytes: number): void {
+    this.sealed += bytes;
+  }
+
   /** True when the buffer is big enough (or batch files behind) that the caller should `await flush()`. */
   get full(): boolean {
     return this.sealed + this.pos >= this.chunkBytes || (this.batcher?.behind ?? false);
@@ -284,11 +318,13 @@ export class SingerWriter implements RecordSink {
     if (this.batcher && !(await this.batcher.settle(wait || full))) return;
     this.seal();
     if (this.parts.length === 0) return;
-    const parts = this.parts;
+    const taken = this.parts;
     const releases = this.releases;
+    const pending = this.pendingParts;
     this.parts = [];
     this.releases = [];
     this.sealed = 0;
+    this.pendingParts = 0;
     // What follows goes into another buffer, never the rest of this one: then every buffer in
     // `parts` is free once stdout has taken the last of them.
     this.buf = EMPTY;
@@ -296,9 +332,11 @@ export class SingerWriter implements RecordSink {
     // A chunk that carries a STATE is reported once stdout has taken it (its write callback).
     const state = this.onStateWritten ? this.unwrittenState : undefined;
     this.unwrittenState = undefined;
-    let taken: Promise<Error | null | undefined> | undefined;
+    const parts = pending === 0 ? (taken as Buffer[]) : await madeLines(taken, releases);
+    if (parts.length === 0) return;
+    let written: Promise<Error | null | undefined> | undefined;
     let settle: (e: Error | null | undefined) => void = () => {};
-    if (state !== undefined) taken = new Promise((resolve) => (settle = resolve));
+    if (state !== undefined) written = new Promise((resolve) => (settle = resolve));
     // Each part (whole lines, see reserve) is its own write(), in order: joining them (a new buffer
     // begins when a socket chunk's rows overshoot the chunk size, every other flush) copied a
     // quarter of a megabyte each time, 3% of a narrow FULL_TABLE's CPU (a profile).
@@ -314,7 +352,7 @@ export class SingerWriter implements RecordSink {
     if (!ok && !this.failure) {
       if ((await drainOrClose(this.out)) === 'close') this.failure ??= new Error('output closed');
     }
-    if (taken && !this.failure && !(await taken) && !this.failure) this.onStateWritten!(state!);
+    if (written && !this.failure && !(await written) && !this.failure) this.onStateWritten!(state!);
     if (this.failure) throw this.outputError();
   }
 
@@ -333,6 +371,27 @@ export class SingerWriter implements RecordSink {
       `stdout closed${code ? ` (${code})` : ''}: the consumer of the tap's output stopped reading; nothing more was acknowledged`,
     );
   }
+}
+
+/**
+ * `parts` with each PendingLines replaced by its lines (in order; empty ones left out), whose
+ * release joins `releases`.
+ */
+async function madeLines(
+  parts: ReadonlyArray<Buffer | PendingLines>,
+  releases: Array<() => void>,
+): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (Buffer.isBuffer(p)) {
+      out.push(p);
+      continue;
+    }
+    const lines = await p.lines();
+    releases.push(() => p.release());
+    if (lines.length > 0) out.push(lines);
+  }
+  return out;
 }
 
 /**

@@ -16,8 +16,13 @@ export interface LogBasedFixture {
   readonly files: ReturnType<typeof tempFiles>;
   /** (Re)discovers and selects `streams` (each LOG_BASED unless said otherwise). */
   select(streams: Record<string, Partial<Selection>>): Promise<void>;
-  /** Runs the tap in-process from `state` (a state value), with extra config keys and CLI args. */
-  run(state?: unknown, config?: Record<string, unknown>, args?: string[]): Promise<Run>;
+  /** Runs the tap in-process from `state` (a state value), with extra config keys, CLI args and environment. */
+  run(
+    state?: unknown,
+    config?: Record<string, unknown>,
+    args?: string[],
+    env?: NodeJS.ProcessEnv,
+  ): Promise<Run>;
   /** The same through the built bin, in a child process with `env`. */
   spawn(state?: unknown, config?: Record<string, unknown>, env?: NodeJS.ProcessEnv): Promise<Run>;
 }
@@ -71,8 +76,8 @@ export async function logBasedFixture(
       );
       catalog = files.write(`catalog-${++n}.json`, selectStreams(JSON.parse(disc.stdout), sel));
     },
-    async run(state, config = {}, args = []) {
-      const r = await runTap([...argv(state, config), ...args]);
+    async run(state, config = {}, args = [], env = {}) {
+      const r = await runTap([...argv(state, config), ...args], env);
       return { ...r, msgs: parseMessages(r.stdout) };
     },
     async spawn(state, config = {}, env = {}) {

@@ -67,6 +67,7 @@ async function syncWith(
             config.streamMaps ?? parseStreamMapsConfig({}, undefined)!,
             config.flattening ? [flatteningStep(config.flattening)] : [],
             config.emitActivateVersion,
+            { flattening: config.flattening, after: mapWorkerAfter(io.env) },
           )
         : undefined;
     const writer = new SingerWriter(io.stdout, serializeState, {
@@ -98,9 +99,24 @@ async function syncWith(
       });
     } finally {
       progress.close();
+      if (maps?.offloadedRecords)
+        log.info(`stream maps: ${maps.offloadedRecords} records mapped on the map worker thread`);
+      await maps?.close();
     }
     return 0;
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * Records of a stream mapped on the main thread before its copy hands them to the map worker
+ * (src/maps/worker/): a small table never starts the thread. TAP_POSTGRES_MAP_WORKER=off keeps
+ * every record on the main thread, `always` sends every copied record to the worker (tests).
+ */
+function mapWorkerAfter(env: NodeJS.ProcessEnv): number | null {
+  const v = env.TAP_POSTGRES_MAP_WORKER;
+  if (v === 'off') return null;
+  if (v === 'always') return 0;
+  return 4096;
 }

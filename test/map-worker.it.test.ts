@@ -1,0 +1,152 @@
+import { parseMessages, type Message } from './support/catalog-helpers';
+import { logBasedFixture, type LogBasedFixture } from './support/log-based-fixture';
+import { contractViolations, describeRun } from './support/output-contract';
+import { recordSchemaErrors } from './support/record-schemas';
+
+/**
+ * Copies hand their records to the map worker (src/maps/worker/) in jobs: whether a record is
+ * mapped there or on the main thread, the output is the same line for line, STATE and every other
+ * message in the same place, and a failure there fails the run as one on the main thread would.
+ * TAP_POSTGRES_MAP_WORKER: `off` maps on the main thread, `always` sends every copied record to
+ * the worker, unset sends them once a stream has 4,096 records and the worker is ready.
+ */
+describe('stream maps on the map worker', () => {
+  let f: LogBasedFixture;
+  const ROWS = 20_000;
+  const MODES = ['off', 'always', 'auto'] as const;
+  const envOf = (mode: (typeof MODES)[number]) =>
+    mode === 'auto' ? {} : { TAP_POSTGRES_MAP_WORKER: mode };
+
+  /** The run's lines with what differs from run to run (version, time_extracted) made equal. */
+  const stable = (stdout: string) =>
+    stdout
+      .replace(/"time_extracted":"[^"]*"/g, '"time_extracted":"T"')
+      .replace(/"version":\d+/g, '"version":1')
+      .replace(/"(lsn|_sdc_lsn|_sdc_extracted_at|_sdc_batched_at)":("[^"]*"|\d+)/g, '"$1":0');
+
+  const runIn = async (
+    mode: (typeof MODES)[number],
+    config: Record<string, unknown>,
+    state?: unknown,
+  ) => {
+    return f.run(state, { state_interval_seconds: 0, ...config }, [], envOf(mode));
+  };
+
+  const sameInEveryMode = async (config: Record<string, unknown>) => {
+    const outs: string[] = [];
+    let msgs: Message[] = [];
+    for (const mode of MODES) {
+      const r = await runIn(mode, config);
+      if (contractViolations(r, { allowed: [0] }).length > 0) throw new Error(describeRun(r));
+      msgs = parseMessages(r.stdout);
+      // Where the records were mapped: `always` sends every copied one to the worker.
+      const offloaded = /(\d+) records mapped on the map worker thread/.exec(r.stderr);
+      if (mode === 'off') expect(offloaded).toBeNull();
+      if (mode === 'always') expect(Number(offloaded?.[1])).toBe(ROWS);
+      expect(recordSchemaErrors(msgs)).toEqual([]);
+      outs.push(stable(r.stdout));
+    }
+    expect(outs[1]).toBe(outs[0]);
+    expect(outs[2]).toBe(outs[0]);
+    return msgs;
+  };
+
+  beforeAll(async () => {
+    f = await logBasedFixture(
+      'mapworker',
+      `CREATE TABLE events (id int PRIMARY KEY, name text, amount numeric(12,2), doc jsonb,
+                            at timestamptz, tags text[]);
+       INSERT INTO events SELECT i,
+              CASE WHEN i % 7 = 0 THEN NULL ELSE 'name ' || i || CASE WHEN i % 3 = 0 THEN ' ü "q"' ELSE '' END END,
+              CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 5000 - 2500) / 100.0 END,
+              jsonb_build_object('k', i, 'inner', jsonb_build_object('s', 'v' || (i % 10))),
+              TIMESTAMPTZ '2024-01-01Z' + i * interval '1 minute',
+              ARRAY['t' || (i % 3), 't' || (i % 5)]
+         FROM generate_series(1, ${ROWS}) i;
+       CREATE PUBLICATION tap_postgres FOR TABLE events;`,
+    );
+  });
+  afterAll(async () => {
+    await f.db.drop();
+  });
+
+  const MAP = {
+    'public-events': {
+      name_hash: 'md5(name) if name else None',
+      name: 'name.upper() if name else name',
+      cents: 'int(amount * 100) if amount is not None else None',
+      created_at: 'at',
+      at: null,
+      __filter__: 'id % 10 != 3',
+    },
+  };
+
+  it('FULL_TABLE: the same lines, STATE included, wherever the records were mapped', async () => {
+    await f.select({ 'public-events': { method: 'FULL_TABLE' } });
+    const msgs = await sameInEveryMode({ stream_maps: MAP });
+    const recs = msgs.filter((m) => m.type === 'RECORD');
+    expect(recs).toHaveLength(ROWS - ROWS / 10);
+    expect(msgs.filter((m) => m.type === 'STATE').length).toBeGreaterThan(1);
+  });
+
+  it('FULL_TABLE: two outputs of one stream (__source__) and flattening', async () => {
+    await f.select({ 'public-events': { method: 'FULL_TABLE' } });
+    const msgs = await sameInEveryMode({
+      stream_maps: {
+        ...MAP,
+        copy: { __source__: 'public-events', id: 'id', __else__: null, double: 'id * 2' },
+      },
+      flattening_enabled: true,
+      flattening_max_depth: 2,
+    });
+    // jsonb without declared properties becomes its JSON text, arrays too (the SDK's rule).
+    const first = msgs.find((m) => m.type === 'RECORD' && m.stream === 'public-events');
+    expect(first?.record).toMatchObject({ doc: '{"k":1,"inner":{"s":"v1"}}', tags: '["t1","t1"]' });
+    expect(msgs.filter((m) => m.type === 'RECORD' && m.stream === 'copy')).toHaveLength(ROWS);
+  });
+
+  it('LOG_BASED first copy: the records with their _sdc columns, which the worker scans', async () => {
+    await f.select({ 'public-events': {} });
+    const outs: string[] = [];
+    for (const mode of MODES) {
+      await f.db.query(
+        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()`,
+      );
+      const r = await runIn(mode, { stream_maps: MAP });
+      if (contractViolations(r, { allowed: [0] }).length > 0) throw new Error(describeRun(r));
+      const msgs = parseMessages(r.stdout);
+      expect(recordSchemaErrors(msgs)).toEqual([]);
+      expect(msgs.filter((m) => m.type === 'RECORD')).toHaveLength(ROWS - ROWS / 10);
+      outs.push(
+        stable(r.stdout)
+          .split('\n')
+          .filter((l) => !l.includes('"type":"STATE"'))
+          .join('\n'),
+      );
+    }
+    expect(outs[1]).toBe(outs[0]);
+    expect(outs[2]).toBe(outs[0]);
+  });
+
+  it('an expression failing in the worker fails the run with the same one-line error', async () => {
+    await f.select({ 'public-events': { method: 'FULL_TABLE' } });
+    const failing = { 'public-events': { ratio: '1 // (id - 15000)' } };
+    const errors: string[] = [];
+    for (const mode of ['off', 'always'] as const) {
+      const r = await runIn(mode, { stream_maps: failing });
+      expect(r.code).toBe(1);
+      const line = r.stderrLines.find((l) => l.includes('ZeroDivisionError'));
+      expect(line).toContain(`stream map of stream 'public-events'`);
+      expect(line).toContain(`property 'ratio'`);
+      errors.push(line!.replace(/^\S+ /, ''));
+      // Nothing after the failing record is acknowledged: no STATE covers record 15000.
+      const states = parseMessages(r.stdout).filter((m) => m.type === 'STATE');
+      for (const s of states) {
+        const pk = (s.value as { bookmarks: Record<string, { last_pk_fetched?: { id: string } }> })
+          .bookmarks['public-events']?.last_pk_fetched;
+        if (pk) expect(Number(pk.id)).toBeLessThan(15000);
+      }
+    }
+    expect(errors[1]).toBe(errors[0]);
+  });
+});
