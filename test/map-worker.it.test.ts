@@ -128,6 +128,44 @@ describe('stream maps on the map worker', () => {
     expect(outs[2]).toBe(outs[0]);
   });
 
+  it('FULL_TABLE in CTID ranges: each range-copy worker applies the maps to its own lines', async () => {
+    await f.db.query(`
+      CREATE TABLE big (id int PRIMARY KEY, name text, amount numeric(12,2), at timestamptz,
+                        pad text) WITH (fillfactor = 10);
+      INSERT INTO big SELECT i, 'name ' || i, (i % 5000 - 2500) / 100.0,
+             TIMESTAMPTZ '2024-01-01Z' + i * interval '1 minute', repeat(md5(i::text), 3)
+        FROM generate_series(1, 14000) i;`);
+    await f.select({ 'public-big': { method: 'FULL_TABLE' } });
+    const map = { 'public-big': { ...MAP['public-events'], pad: null } };
+    const sorted = (stdout: string) =>
+      stable(stdout)
+        .split('\n')
+        .filter((l) => l.includes('"type":"RECORD"'))
+        .sort();
+    const config = { stream_maps: map, snapshot_parallelism: 2 };
+    const onMain = await runIn('off', config);
+    const onThreads = await runIn('auto', config);
+    for (const r of [onMain, onThreads]) {
+      if (contractViolations(r, { allowed: [0] }).length > 0) throw new Error(describeRun(r));
+      expect(r.stderr).toMatch(/copying in 2 CTID ranges/);
+    }
+    expect(onMain.stderr).not.toMatch(/each applying the stream maps/);
+    expect(onThreads.stderr).toMatch(/each applying the stream maps/);
+    const lines = sorted(onThreads.stdout);
+    expect(lines).toHaveLength(14000 - 1400);
+    expect(lines).toEqual(sorted(onMain.stdout));
+    expect(recordSchemaErrors(parseMessages(onThreads.stdout))).toEqual([]);
+
+    // A failure there fails the run with the same one-line error.
+    const failing = { 'public-big': { ratio: '1 // (id - 9000)' } };
+    const failed = await runIn('auto', { stream_maps: failing, snapshot_parallelism: 2 });
+    expect(failed.code).toBe(1);
+    expect(failed.stderrLines.find((l) => l.includes('ZeroDivisionError'))).toContain(
+      `stream map of stream 'public-big'`,
+    );
+    await f.db.query(`DROP TABLE big`);
+  });
+
   it('an expression failing in the worker fails the run with the same one-line error', async () => {
     await f.select({ 'public-events': { method: 'FULL_TABLE' } });
     const failing = { 'public-events': { ratio: '1 // (id - 15000)' } };

@@ -183,8 +183,18 @@ export class MappedStreamOutput extends StreamOutput {
    * Whole lines of the source stream (a parallel copy's workers): RECORD lines, or record objects
    * in BATCH mode; each one mapped.
    */
-  override recordLines(lines: Buffer, records: number, release?: () => void): boolean {
+  override get threadMapping(): MappedStreamSetup | undefined {
+    return this.sinks ? undefined : this.offload?.setup;
+  }
+
+  override recordLines(
+    lines: Buffer,
+    records: number,
+    release?: () => void,
+    mapped = false,
+  ): boolean {
     this.count.n += records;
+    if (mapped) return this.writer.appendLines(lines, records, release);
     const full = this.mapping.mapLines(lines, this.sourcePrefix.length);
     release?.();
     return full || this.writer.full;

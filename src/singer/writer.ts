@@ -4,6 +4,7 @@ import { Batcher } from '../batch/batcher';
 import { RuntimeError } from '../errors';
 import { putBytes, putString, type ByteSink } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
+import type { MappedStreamSetup } from '../maps/worker/protocol';
 import type { JsonSchema, SingerMessage } from './messages';
 
 /** Records are gathered into chunks of about this size: one write() per chunk, not per record. */
@@ -525,10 +526,21 @@ export class StreamOutput {
   }
 
   /**
-   * `records` whole lines of this stream, already UTF-8 (built on another thread): RECORD lines,
-   * or record objects when `batching`; `release` is called once they are written.
+   * What a thread that makes this stream's lines (a range-copy worker) needs to apply the stream's
+   * maps itself, so that its lines are the output's (`recordLines` with `mapped`); undefined when
+   * it sends source lines.
    */
-  recordLines(lines: Buffer, records: number, release?: () => void): boolean {
+  get threadMapping(): MappedStreamSetup | undefined {
+    return undefined;
+  }
+
+  /**
+   * `records` whole lines of this stream, already UTF-8 (built on another thread): RECORD lines,
+   * or record objects when `batching`; `release` is called once they are written. `mapped`: the
+   * thread applied the maps (`threadMapping`), and `records` counts the source's records.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  recordLines(lines: Buffer, records: number, release?: () => void, mapped = false): boolean {
     this.count.n += records;
     return this.sink.appendLines(lines, records, release);
   }

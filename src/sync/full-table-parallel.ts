@@ -28,7 +28,7 @@ export function copyInRanges(
   onChunk: (lines: Buffer, records: number, release: () => void) => Promise<void>,
 ): Promise<ParallelCopyResult> {
   ctx.log.info(
-    `${tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)`,
+    `${tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)${copy.mapping ? ', each applying the stream maps' : ''}`,
   );
   return copyRangesInParallel(
     { ...copy, config: ctx.config, policy: ctx.policy, chunkBytes: RANGE_CHUNK_BYTES },
@@ -136,10 +136,11 @@ export async function syncRangesInParallel(
         stream: s.stream,
         version: out.version,
         recordOnly: out.batching,
+        ...(out.threadMapping ? { mapping: out.threadMapping } : {}),
       },
       ranges,
       async (lines, records, release) => {
-        out.recordLines(lines, records, release);
+        out.recordLines(lines, records, release, out.threadMapping !== undefined);
         const before = Math.floor(count / STATE_EVERY_RECORDS);
         count += records;
         if (Math.floor(count / STATE_EVERY_RECORDS) > before)

@@ -1,4 +1,5 @@
 import type { TapConfig } from '../config/tap-config';
+import type { MappedStreamSetup } from '../maps/worker/protocol';
 import type { ColumnToConvert, ValuePolicy } from '../values';
 
 /** What a range-copy worker is started with (structured-cloned: plain data only). */
@@ -17,6 +18,11 @@ export interface RangeCopyJob {
   readonly recordOnly?: boolean;
   /** Lines are sent in chunks of about this many bytes. */
   readonly chunkBytes: number;
+  /**
+   * The stream's maps, which the worker applies to its records (RECORD lines only): the lines it
+   * sends are then the mapped output's.
+   */
+  readonly mapping?: MappedStreamSetup;
 }
 
 /** Worker → main. `lines` is whole RECORD lines (or record objects) in UTF-8 (its buffer is transferred). */

@@ -11,8 +11,11 @@ import { clientConfig } from '../db/connect';
 import { copyRowBytes } from '../db/copy-reader';
 import { beginInSnapshot } from '../replication/slot';
 import { recordPrefix, recordSuffix } from '../singer/writer';
+import type { RecordMapping } from '../maps/record-mapping';
+import { LineSink } from '../maps/worker/line-sink';
+import { mappingForSetup } from '../maps/worker/mapping-for-setup';
 import { GrowableSink, putBytes } from '../values/byte-sink';
-import { RowBodyEncoder } from '../values/row-body-encoder';
+import { RowBodyEncoder, type FieldRanges } from '../values/row-body-encoder';
 import { CHUNKS_IN_FLIGHT, type RangeCopyJob, type RangeCopyMessage } from './range-copy-protocol';
 
 /**
@@ -38,7 +41,9 @@ const post = (m: RangeCopyMessage, transfer: ArrayBuffer[] = []) => port.postMes
 let credits = CHUNKS_IN_FLIGHT;
 let wake: (() => void) | null = null;
 /** The lines' buffers come back once written (see GrowableSink.giveBack). */
-const sink = new GrowableSink(job.chunkBytes + 64 * 1024);
+const sink = new LineSink(job.chunkBytes + 64 * 1024);
+/** The stream's maps, applied here so they run on as many cores as the copy (RECORD lines only). */
+const mapping = job.mapping && !job.recordOnly ? mappingForSetup(job.mapping, sink) : undefined;
 
 port.on('message', (m: 'credit' | ArrayBuffer) => {
   if (m instanceof ArrayBuffer) return sink.giveBack(m, CHUNKS_IN_FLIGHT);
@@ -59,6 +64,21 @@ async function run(): Promise<void> {
   let suffix = Buffer.from(lineEnd(extractedAt));
   let records = 0;
   let total = 0;
+  const scratch = new GrowableSink(16 * 1024);
+  /** The row's source body, then what the maps make of it, as MappedStreamOutput does. */
+  const mapRow = (m: RecordMapping, src: Buffer, fields: FieldRanges) => {
+    scratch.pos = 0;
+    const view = m.view;
+    if (tail) {
+      body.write(scratch, src, fields);
+      putBytes(scratch, tail);
+      view.load(scratch.buf, 0, scratch.pos);
+    } else {
+      body.write(scratch, src, fields, view.entries);
+      view.written(scratch.buf, body);
+    }
+    m.writeAll(0, scratch.pos, suffix, 0, suffix.length);
+  };
   let sent = 0;
 
   const send = async () => {
@@ -82,11 +102,12 @@ async function run(): Promise<void> {
       job.select,
       job.columns.length,
       (src, fields) => {
+        records += 1;
+        if (mapping) return mapRow(mapping, src, fields);
         putBytes(sink, prefix);
         body.write(sink, src, fields);
         if (tail) putBytes(sink, tail);
         putBytes(sink, suffix);
-        records += 1;
       },
       async () => {
         if (sink.pos >= job.chunkBytes) await send();

@@ -6,47 +6,18 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { RuntimeError } from '../../errors';
-import { recordPrefix, type RecordSink } from '../../singer/writer';
-import { GrowableSink } from '../../values/byte-sink';
-import { flatteningStep } from '../flatten-step';
-import { RecordMapping } from '../record-mapping';
-import { StreamMapper } from '../stream-mapper';
-import { parseStreamMapsConfig } from '../stream-maps-config';
-import type { MappedStreamSetup, MapWorkerReply, MapWorkerRequest } from './protocol';
+import type { RecordMapping } from '../record-mapping';
+import { LineSink } from './line-sink';
+import { mappingForSetup } from './mapping-for-setup';
+import type { MapWorkerReply, MapWorkerRequest } from './protocol';
 
 const port = parentPort!;
 const post = (m: MapWorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-/** The output lines of a job, in one buffer that goes to the main thread and comes back. */
-class LineSink extends GrowableSink implements RecordSink {
-  lineStart = 0;
-  recordEnd(): boolean {
-    return false;
-  }
-  appendLines(): boolean {
-    throw new Error('a map worker receives no ready-made lines');
-  }
-}
 
 /** Output buffers the main thread may hold at once (written, or waiting to be). */
 const BUFFERS_KEPT = 8;
 const sink = new LineSink(128 * 1024);
 const mappings = new Map<number, RecordMapping>();
-
-function mappingFor(setup: MappedStreamSetup): RecordMapping {
-  const config =
-    parseStreamMapsConfig(setup.streamMaps, setup.streamMapConfig) ??
-    parseStreamMapsConfig({}, undefined)!;
-  const mapper = new StreamMapper(
-    config,
-    setup.flattening ? [flatteningStep(setup.flattening)] : [],
-  );
-  const outputs = mapper.outputsFor(setup.stream, setup.schema, setup.keyProperties);
-  return new RecordMapping(
-    outputs,
-    outputs.map((o) => ({ sink, prefix: Buffer.from(recordPrefix(o.alias)) })),
-  );
-}
 
 /**
  * One object per stream and layout: RecordView compares a record's keys with the layout's only
@@ -63,7 +34,7 @@ function layoutToken(id: number, layout: number): object {
 port.on('message', (m: MapWorkerRequest) => {
   switch (m.kind) {
     case 'open':
-      mappings.set(m.id, mappingFor(m.setup));
+      mappings.set(m.id, mappingForSetup(m.setup, sink));
       return;
     case 'give-back':
       sink.giveBack(m.buffer, BUFFERS_KEPT);

@@ -59,10 +59,11 @@ export async function copyStreams(
             version: out.version,
             bodyTail: tail,
             recordOnly: out.batching,
+            ...(out.threadMapping ? { mapping: out.threadMapping } : {}),
           },
           ranges,
           async (lines, records, release) => {
-            out.recordLines(lines, records, release);
+            out.recordLines(lines, records, release, out.threadMapping !== undefined);
             if (ctx.writer.full) await ctx.writer.flush();
           },
         );
