@@ -1,19 +1,8 @@
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { Worker } from 'node:worker_threads';
 import { ctidCondition, type BlockRange } from '../db/ctid-ranges';
 import { RuntimeError } from '../errors';
+import { startWorkers } from '../threads/start-worker';
 import type { RangeCopyJob, RangeCopyMessage } from './range-copy-protocol';
-
-/**
- * bin/tap-postgres.js sets --optimize-for-size, which would give each worker a young generation so
- * small that it collects garbage every few milliseconds (measured: GC over half of a worker's
- * time). A fixed 1 MB semi-space keeps collections rare now that a worker allocates next to
- * nothing per row, and collects the socket's spent chunks soon: with 2–4 MB, each worker held
- * about 20 MB more at a slow consumer (peak RSS 148 → 116 MB with two ranges, CPU within 2%).
- */
-const WORKER_HEAP_FLAGS = '--no-optimize-for-size --min-semi-space-size=1 --max-semi-space-size=1';
 
 /** The worker's compiled script; run from TypeScript sources (jest), the built one in dist/. */
 const WORKER_SCRIPT = __filename.endsWith('.ts')
@@ -45,18 +34,13 @@ export async function copyRangesInParallel(
   onChunk: (lines: Buffer, records: number, release: () => void) => Promise<void> | void,
 ): Promise<ParallelCopyResult> {
   const { selectAll, ...common } = job;
-  setFlagsFromString(WORKER_HEAP_FLAGS);
-  const workers = ranges.map(
-    (r) =>
-      new Worker(WORKER_SCRIPT, {
-        workerData: { ...common, select: `${selectAll} WHERE ${ctidCondition(r)}` } as RangeCopyJob,
-      }),
+  const workers = startWorkers(
+    WORKER_SCRIPT,
+    ranges.map((r): RangeCopyJob => ({
+      ...common,
+      select: `${selectAll} WHERE ${ctidCondition(r)}`,
+    })),
   );
-  // A worker's heap is configured when its thread starts, so the main thread's flags come back
-  // only once every worker is running.
-  void Promise.all(workers.map((w) => once(w, 'online'))).finally(() => {
-    if (!process.env.TAP_POSTGRES_OPTIMIZE_FOR_SPEED) setFlagsFromString('--optimize-for-size');
-  });
 
   const unrepresentable = new Map<string, number>();
   let records = 0;

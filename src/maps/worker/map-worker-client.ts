@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { RuntimeError } from '../../errors';
+import { startWorkers } from '../../threads/start-worker';
 import type { MappedStreamSetup, MapWorkerReply, MapWorkerRequest } from './protocol';
 
 /** The worker's compiled script; run from TypeScript sources (jest), the built one in dist/. */
@@ -51,7 +52,9 @@ export class MapWorker {
   private failure: Error | undefined;
 
   constructor() {
-    this.worker = new Worker(WORKER_SCRIPT);
+    // Expressions make short-lived values for every record: a young generation of a few MB
+    // collects them without promoting any.
+    [this.worker] = startWorkers(WORKER_SCRIPT, [undefined], 4) as [Worker];
     this.worker.unref();
     this.worker.on('message', (m: MapWorkerReply) => this.onReply(m));
     this.worker.on('error', (e) =>
