@@ -59,6 +59,8 @@ export class MappedStreamOutput extends StreamOutput {
   private layout = 0;
   /** Records in the open job. */
   private jobRecords = 0;
+  /** The end of every line of the open job (indexed jobs carry their records' bodies alone). */
+  private jobSuffix: Buffer | undefined;
 
   constructor(
     writer: SingerWriter,
@@ -148,17 +150,17 @@ export class MappedStreamOutput extends StreamOutput {
       // The whole source line, as an unmapped stream would write it: the worker maps it.
       this.count.n++;
       const s = this.jobSink!;
-      const lineStart = s.pos;
-      putBytes(s, this.sourcePrefix);
       if (indexed) {
+        // The body alone: the index says where it is, the job carries the line's end.
         const e = this.mapping.view.entries;
         body.write(s, src, fields, e);
-        this.jobIndex.push(lineStart, e);
+        this.jobIndex.push(e);
       } else {
+        putBytes(s, this.sourcePrefix);
         body.write(s, src, fields);
         if (bodyTail) putBytes(s, bodyTail);
+        putBytes(s, this.suffixBytes);
       }
-      putBytes(s, this.suffixBytes);
       this.jobRecords++;
       if (s.pos >= JOB_BYTES) this.submit(job);
       return this.writer.full;
@@ -215,16 +217,20 @@ export class MappedStreamOutput extends StreamOutput {
     const worker = o.worker();
     if (!worker.ready && o.after > 0) return undefined;
     const job = this.job;
-    const same = encoder === this.jobEncoder && indexed === this.jobIndexed;
+    const same =
+      encoder === this.jobEncoder &&
+      indexed === this.jobIndexed &&
+      (!indexed || this.suffixBytes === this.jobSuffix);
     if (job && !job.submitted) {
       if (same && this.writer.isLast(job)) return job;
       this.submit(job);
     }
     if (!same) {
+      if (encoder !== this.jobEncoder || indexed !== this.jobIndexed) this.layout++;
       this.jobEncoder = encoder;
       this.jobIndexed = indexed;
-      this.layout++;
     }
+    const suffix = (this.jobSuffix = this.suffixBytes);
     if (this.workerStream === 0) this.workerStream = worker.open(o.setup);
     const sink = (this.jobSink ??= new GrowableSink(JOB_BYTES + 32 * 1024));
     const index = this.jobIndex;
@@ -238,10 +244,14 @@ export class MappedStreamOutput extends StreamOutput {
         this.jobRecords = 0;
         const lines = sink.take();
         const indexed = columns > 0 ? index.take() : undefined;
-        return worker.map(id, { lines, skip, index: indexed, columns, layout, records }, (back) => {
-          sink.giveBack(back.input, 4);
-          if (back.index) index.giveBack(back.index);
-        });
+        return worker.map(
+          id,
+          { lines, skip, index: indexed, suffix, columns, layout, records },
+          (back) => {
+            sink.giveBack(back.input, 4);
+            if (back.index) index.giveBack(back.index);
+          },
+        );
       },
       (lines) => worker.giveBack(lines.buffer as ArrayBuffer),
     );

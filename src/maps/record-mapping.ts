@@ -75,21 +75,26 @@ export class RecordMapping {
   }
 
   /**
-   * Whole source lines whose entries `index` gives (RecordIndex, `columns` per record, the keys of
-   * every record those of the first, as one encoder wrote them: `keysOf` names that encoder).
+   * Source record bodies one after the other in `bodies`, where `index` says their entries are
+   * (RecordIndex, `columns` per record, the keys of every record those of the first, as one
+   * encoder wrote them: `keysOf` names that encoder); every output line ends with `suffix`.
    */
-  mapIndexed(lines: Buffer, index: Int32Array, columns: number, keysOf: object): boolean {
+  mapIndexed(
+    bodies: Buffer,
+    index: Int32Array,
+    columns: number,
+    keysOf: object,
+    suffix: Buffer,
+  ): boolean {
     const view = this.view;
     const e = view.entries;
-    const records = index.length / (1 + 4 * columns);
+    const records = index.length / (4 * columns);
     let full = false;
-    let next = records > 0 ? index[0]! : lines.length;
     for (let r = 0; r < records; r++) {
       readIndexed(index, r, columns, e);
-      next = r + 1 < records ? index[(r + 1) * (1 + 4 * columns)]! : lines.length;
-      view.written(lines, keysOf);
+      view.written(bodies, keysOf);
       const end = e.valueEnds[columns - 1]!;
-      full = this.writeAll(e.keyStarts[0]!, end, lines, end, next) || full;
+      full = this.writeAll(e.keyStarts[0]!, end, suffix, 0, suffix.length) || full;
     }
     return full;
   }

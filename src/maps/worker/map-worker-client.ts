@@ -14,8 +14,9 @@ export interface MapJob {
   readonly lines: Buffer;
   /** Bytes of each line before its record's first key. */
   readonly skip: number;
-  /** The lines' RecordIndex, or undefined to have the worker scan them. */
+  /** The bodies' RecordIndex and the lines' end, or undefined to have the worker scan the lines. */
   readonly index: Int32Array | undefined;
+  readonly suffix: Buffer | undefined;
   readonly columns: number;
   readonly layout: number;
   /** Records in `lines`. */
@@ -97,7 +98,8 @@ export class MapWorker {
         skip: job.skip,
         columns: job.columns,
         layout: job.layout,
-        ...(index ? { index } : {}),
+        // A copy of the suffix's own bytes: a Buffer from the pool would be cloned with its pool.
+        ...(index ? { index, suffix: Uint8Array.from(job.suffix!) } : {}),
       },
       transfer,
     );

@@ -44,8 +44,10 @@ port.on('message', (m: MapWorkerRequest) => {
       try {
         sink.pos = 0;
         const mapping = mappings.get(m.id)!;
-        if (m.index) mapping.mapIndexed(lines, m.index, m.columns, layoutToken(m.id, m.layout));
-        else mapping.mapLines(lines, m.skip);
+        if (m.index) {
+          const suffix = Buffer.from(m.suffix!.buffer, m.suffix!.byteOffset, m.suffix!.length);
+          mapping.mapIndexed(lines, m.index, m.columns, layoutToken(m.id, m.layout), suffix);
+        } else mapping.mapLines(lines, m.skip);
       } catch (e) {
         const runtime = e instanceof RuntimeError;
         post({ kind: 'failed', seq: m.seq, message: (e as Error).message ?? String(e), runtime });

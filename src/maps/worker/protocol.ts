@@ -24,10 +24,12 @@ export type MapWorkerRequest =
       /** Bytes of each line before its record's first key. */
       readonly skip: number;
       /**
-       * Where each line's entries are (RecordIndex), so the worker need not scan the lines; absent
-       * when it must (the lines' bodies end with more than the encoder wrote).
+       * Where each record's entries are (RecordIndex): `lines` is then the records' bodies alone,
+       * each output line ending with `suffix`. Absent when the worker must scan whole lines (their
+       * bodies end with more than the encoder wrote).
        */
       readonly index?: Int32Array;
+      readonly suffix?: Uint8Array;
       /** Entries per record in `index`. */
       readonly columns: number;
       /** Changes when the lines' keys may have (another encoder): the indexed keys are compared again. */

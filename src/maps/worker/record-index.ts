@@ -1,10 +1,9 @@
 import type { BodyEntries } from '../body-scanner';
 
 /**
- * Where the entries of each record of a job's lines are, as the row encoder wrote them: per
- * record its line's start, then each entry's key start, key end, value start and value end. With
- * it the map worker reads each record as the main thread would (RecordView.written), instead of
- * scanning every line for them again.
+ * Where the entries of each record of a job's bodies are, as the row encoder wrote them: per
+ * record each entry's key start, key end, value start and value end. With it the map worker reads
+ * each record as the main thread would (RecordView.written), instead of scanning for them again.
  */
 export class RecordIndex {
   ints: Int32Array;
@@ -15,13 +14,12 @@ export class RecordIndex {
     this.ints = new Int32Array(initial);
   }
 
-  /** One record: its line's start, and the encoder's entries for it. */
-  push(lineStart: number, e: BodyEntries): void {
+  /** One record: the encoder's entries for it. */
+  push(e: BodyEntries): void {
     const n = e.n;
-    if (this.length + 1 + 4 * n > this.ints.length) this.grow(1 + 4 * n);
+    if (this.length + 4 * n > this.ints.length) this.grow(4 * n);
     const a = this.ints;
     let p = this.length;
-    a[p++] = lineStart;
     for (let i = 0; i < n; i++) {
       a[p++] = e.keyStarts[i]!;
       a[p++] = e.keyEnds[i]!;
@@ -52,13 +50,9 @@ export class RecordIndex {
   }
 }
 
-/**
- * Record `r`'s entries from an index of records of `columns` entries each into `e`; returns where
- * its line starts.
- */
-export function readIndexed(index: Int32Array, r: number, columns: number, e: BodyEntries): number {
-  let p = r * (1 + 4 * columns);
-  const lineStart = index[p++]!;
+/** Record `r`'s entries from an index of records of `columns` entries each into `e`. */
+export function readIndexed(index: Int32Array, r: number, columns: number, e: BodyEntries): void {
+  let p = r * 4 * columns;
   for (let i = 0; i < columns; i++) {
     e.keyStarts[i] = index[p++]!;
     e.keyEnds[i] = index[p++]!;
@@ -66,5 +60,4 @@ export function readIndexed(index: Int32Array, r: number, columns: number, e: Bo
     e.valueEnds[i] = index[p++]!;
   }
   e.n = columns;
-  return lineStart;
 }
