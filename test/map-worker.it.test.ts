@@ -1,4 +1,7 @@
-import { parseMessages, type Message } from './support/catalog-helpers';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { lastState, parseMessages, type Message } from './support/catalog-helpers';
+import { BIN } from './support/run-tap';
 import { logBasedFixture, type LogBasedFixture } from './support/log-based-fixture';
 import { contractViolations, describeRun } from './support/output-contract';
 import { recordSchemaErrors } from './support/record-schemas';
@@ -164,6 +167,39 @@ describe('stream maps on the map worker', () => {
       `stream map of stream 'public-big'`,
     );
     await f.db.query(`DROP TABLE big`);
+  });
+
+  it('SIGKILL after the first STATE: every record it covers was already on stdout', async () => {
+    await f.select({ 'public-events': { method: 'FULL_TABLE' } });
+    const child = spawn(
+      process.execPath,
+      [BIN, ...f.args(undefined, { stream_maps: MAP, state_interval_seconds: 0 })],
+      { stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: process.env.PATH, ...envOf('always') } },
+    );
+    const seen: Message[] = [];
+    const rl = createInterface({ input: child.stdout });
+    let killed = false;
+    await new Promise<void>((resolve) => {
+      rl.on('line', (l) => {
+        if (killed) return; // lines of the same chunk, after the STATE
+        const m = JSON.parse(l) as Message;
+        seen.push(m);
+        if (m.type === 'STATE' && lastState(seen)?.bookmarks['public-events']?.last_pk_fetched) {
+          killed = true;
+          child.kill('SIGKILL');
+          rl.close();
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => child.on('close', r));
+    const marker = Number(
+      (lastState(seen)!.bookmarks['public-events']!.last_pk_fetched as { id: string }).id,
+    );
+    const ids = seen.filter((m) => m.type === 'RECORD').map((m) => m.record!.id as number);
+    const expected = [];
+    for (let i = 1; i <= marker; i++) if (i % 10 !== 3) expected.push(i);
+    expect(ids).toEqual(expected);
   });
 
   it('an expression failing in the worker fails the run with the same one-line error', async () => {

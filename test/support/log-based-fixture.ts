@@ -23,6 +23,8 @@ export interface LogBasedFixture {
     args?: string[],
     env?: NodeJS.ProcessEnv,
   ): Promise<Run>;
+  /** The CLI arguments a run from `state` with extra config keys gets (to spawn it oneself). */
+  args(state?: unknown, config?: Record<string, unknown>): string[];
   /** The same through the built bin, in a child process with `env`. */
   spawn(state?: unknown, config?: Record<string, unknown>, env?: NodeJS.ProcessEnv): Promise<Run>;
 }
@@ -79,6 +81,9 @@ export async function logBasedFixture(
     async run(state, config = {}, args = [], env = {}) {
       const r = await runTap([...argv(state, config), ...args], env);
       return { ...r, msgs: parseMessages(r.stdout) };
+    },
+    args(state, config = {}) {
+      return argv(state, config);
     },
     async spawn(state, config = {}, env = {}) {
       const r = await spawnTap(argv(state, config), env);
