@@ -165,19 +165,8 @@ export class MappedStreamOutput extends StreamOutput {
       if (s.pos >= JOB_BYTES) this.submit(job);
       return this.writer.full;
     }
-    const s = this.scratch;
-    s.pos = 0;
     this.count.n++;
-    const view = this.mapping.view;
-    if (bodyTail) {
-      body.write(s, src, fields);
-      putBytes(s, bodyTail);
-      view.load(s.buf, 0, s.pos);
-    } else {
-      body.write(s, src, fields, view.entries);
-      view.written(s.buf, body);
-    }
-    const full = this.mapping.writeAll(0, s.pos, this.suffixBytes, 0, this.suffixBytes.length);
+    const full = this.mapping.mapRow(this.scratch, body, src, fields, bodyTail, this.suffixBytes);
     return full || this.writer.full;
   }
 

@@ -6,6 +6,7 @@ import { putRange, RecordTransform } from './record-transform';
 import { RecordView } from './record-view';
 import type { StreamMap } from './stream-map';
 import { GrowableSink } from '../values/byte-sink';
+import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
 import { readIndexed } from './worker/record-index';
 
 const NEWLINE = 0x0a;
@@ -72,6 +73,32 @@ export class RecordMapping {
       p = nl + 1;
     }
     return full;
+  }
+
+  /**
+   * One row: its source body encoded into `scratch` (`tail` after the row's columns, if any), then
+   * mapped to every output, each line ending with `suffix`. True when a target asked to be flushed.
+   */
+  mapRow(
+    scratch: GrowableSink,
+    body: RowBodyEncoder,
+    src: Buffer,
+    fields: FieldRanges,
+    tail: Buffer | null | undefined,
+    suffix: Buffer,
+  ): boolean {
+    scratch.pos = 0;
+    const view = this.view;
+    if (tail) {
+      body.write(scratch, src, fields);
+      putBytes(scratch, tail);
+      view.load(scratch.buf, 0, scratch.pos);
+    } else {
+      // The encoder says where each entry is: nothing to scan.
+      body.write(scratch, src, fields, view.entries);
+      view.written(scratch.buf, body);
+    }
+    return this.writeAll(0, scratch.pos, suffix, 0, suffix.length);
   }
 
   /**

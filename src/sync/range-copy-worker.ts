@@ -11,11 +11,10 @@ import { clientConfig } from '../db/connect';
 import { copyRowBytes } from '../db/copy-reader';
 import { beginInSnapshot } from '../replication/slot';
 import { recordPrefix, recordSuffix } from '../singer/writer';
-import type { RecordMapping } from '../maps/record-mapping';
 import { LineSink } from '../maps/worker/line-sink';
 import { mappingForSetup } from '../maps/worker/mapping-for-setup';
 import { GrowableSink, putBytes } from '../values/byte-sink';
-import { RowBodyEncoder, type FieldRanges } from '../values/row-body-encoder';
+import { RowBodyEncoder } from '../values/row-body-encoder';
 import { CHUNKS_IN_FLIGHT, type RangeCopyJob, type RangeCopyMessage } from './range-copy-protocol';
 
 /**
@@ -65,20 +64,6 @@ async function run(): Promise<void> {
   let records = 0;
   let total = 0;
   const scratch = new GrowableSink(16 * 1024);
-  /** The row's source body, then what the maps make of it, as MappedStreamOutput does. */
-  const mapRow = (m: RecordMapping, src: Buffer, fields: FieldRanges) => {
-    scratch.pos = 0;
-    const view = m.view;
-    if (tail) {
-      body.write(scratch, src, fields);
-      putBytes(scratch, tail);
-      view.load(scratch.buf, 0, scratch.pos);
-    } else {
-      body.write(scratch, src, fields, view.entries);
-      view.written(scratch.buf, body);
-    }
-    m.writeAll(0, scratch.pos, suffix, 0, suffix.length);
-  };
   let sent = 0;
 
   const send = async () => {
@@ -103,7 +88,7 @@ async function run(): Promise<void> {
       job.columns.length,
       (src, fields) => {
         records += 1;
-        if (mapping) return mapRow(mapping, src, fields);
+        if (mapping) return mapping.mapRow(scratch, body, src, fields, tail, suffix);
         putBytes(sink, prefix);
         body.write(sink, src, fields);
         if (tail) putBytes(sink, tail);
