@@ -92,6 +92,13 @@ describe('stream maps on the map worker', () => {
     expect(msgs.filter((m) => m.type === 'STATE').length).toBeGreaterThan(1);
   });
 
+  it('INCREMENTAL: the same lines, STATE with the bookmark included, in every mode', async () => {
+    await f.select({ 'public-events': { method: 'INCREMENTAL', replicationKey: 'id' } });
+    const msgs = await sameInEveryMode({ stream_maps: MAP });
+    expect(msgs.filter((m) => m.type === 'RECORD')).toHaveLength(ROWS - ROWS / 10);
+    expect(lastState(msgs)?.bookmarks['public-events']?.replication_key_value).toBe(ROWS);
+  });
+
   it('FULL_TABLE: two outputs of one stream (__source__) and flattening', async () => {
     await f.select({ 'public-events': { method: 'FULL_TABLE' } });
     const msgs = await sameInEveryMode({
