@@ -145,7 +145,16 @@ export class MappedStreamOutput extends StreamOutput {
   ): boolean {
     // An encoder of no columns gives no entry to index: the worker scans such lines.
     const indexed = bodyTail === undefined && body.columns > 0;
-    const job = this.offload && this.offloadJob(this.offload, body, indexed);
+    let job = this.job;
+    // The common case first: the open job takes the record as the one before.
+    const open =
+      job !== undefined &&
+      !job.submitted &&
+      body === this.jobEncoder &&
+      indexed === this.jobIndexed &&
+      (!indexed || this.suffixBytes === this.jobSuffix) &&
+      this.writer.isLast(job);
+    if (!open) job = this.offload && this.offloadJob(this.offload, body, indexed);
     if (job) {
       // The whole source line, as an unmapped stream would write it: the worker maps it.
       this.count.n++;
