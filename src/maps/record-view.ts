@@ -1,5 +1,5 @@
 import { bodyEntries, scanBody, type BodyEntries } from './body-scanner';
-import { newDecimal, pyFromJson, type PyDict, type PyValue } from './expression';
+import { newSmallDecimal, pyFromJson, type PyDict, type PyValue } from './expression';
 
 /**
  * One source RECORD body as the maps see it: its entries as byte ranges, values decoded only when
@@ -168,5 +168,5 @@ function decodeNumber(b: Buffer, start: number, end: number): PyValue {
     return pyFromJson(b.toString('latin1', start, end));
   }
   if (point < 0) return BigInt(negative ? -n : n);
-  return newDecimal(negative, BigInt(n), point + 1 - end);
+  return newSmallDecimal(negative, n, point + 1 - end);
 }
