@@ -98,14 +98,17 @@ export function putJson(sink: ByteSink, value: PyValue): void {
       return;
     }
   } else if (typeof value === 'bigint') {
-    if (value >= -SAFE && value <= SAFE) putSafeInteger(sink, Number(value));
+    // Beyond the safe integers a bigint converts to a double of magnitude 2^53 or more.
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) putSafeInteger(sink, n);
     else putString(sink, value.toString());
     return;
   }
   putString(sink, pyToJson(value));
 }
 
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** 10^k, exact, for k up to 16. */
+const POWERS_OF_TEN = Array.from({ length: 17 }, (_, k) => 10 ** k);
 
 /** The digits of an integer of at most 16 digits, without a string (an int a map computes). */
 function putSafeInteger(sink: ByteSink, n: number): void {
@@ -117,10 +120,18 @@ function putSafeInteger(sink: ByteSink, n: number): void {
     n = -n;
   }
   let digits = 1;
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-  for (let i = p + digits - 1; i >= p; i--) {
-    out[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+  while (digits < 16 && n >= POWERS_OF_TEN[digits]!) digits++;
+  let i = p + digits - 1;
+  // Below 2^31 in 32-bit integer steps, cheaper than the doubles' division and floor.
+  for (; n > 0x7fffffff; i--) {
+    const q = Math.floor(n / 10);
+    out[i] = 0x30 + (n - q * 10);
+    n = q;
+  }
+  for (; i >= p; i--) {
+    const q = (n / 10) | 0;
+    out[i] = 0x30 + (n - q * 10);
+    n = q;
   }
   sink.pos = p + digits;
 }

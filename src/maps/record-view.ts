@@ -111,6 +111,12 @@ export class RecordView {
   }
 }
 
+/** Node's Buffer methods behind `toString('latin1' | 'utf8', start, end)` (not in its types). */
+interface Slicers {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
@@ -127,10 +133,18 @@ const DOT = 0x2e;
 export function decodeValue(b: Buffer, start: number, end: number): PyValue {
   const c = b[start]!;
   if (c === QUOTE) {
+    let high = 0;
     for (let p = start + 1; p < end - 1; p++) {
-      if (b[p] === BACKSLASH) return pyFromJson(b.toString('utf8', start, end));
+      const d = b[p]!;
+      if (d === BACKSLASH) return pyFromJson(b.toString('utf8', start, end));
+      high |= d;
     }
-    return b.toString('utf8', start + 1, end - 1);
+    // Buffer's own slicers: `toString` checks its arguments and picks one per call, which cost
+    // as much as the decoding; ASCII is the same text in latin1, whose decoder is the cheaper.
+    const slices = b as unknown as Slicers;
+    return high < 0x80
+      ? slices.latin1Slice(start + 1, end - 1)
+      : slices.utf8Slice(start + 1, end - 1);
   }
   if ((c >= ZERO && c <= NINE) || c === MINUS) return decodeNumber(b, start, end);
   if (end - start === 4 && c === 0x6e) return null;
