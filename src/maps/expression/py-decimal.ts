@@ -99,6 +99,14 @@ export function newSmallDecimal(negative: boolean, coefficient: number, exponent
 }
 
 /**
+ * A Decimal in the BigInt form whatever its coefficient, which nothing else makes: every
+ * operation takes its BigInt path on it, so tests compare the fast paths with those.
+ */
+export function bigFormDecimal(negative: boolean, coefficient: bigint, exponent: number): Decimal {
+  return new PyDecimal(negative, -1, coefficient, exponent) as unknown as Decimal;
+}
+
+/**
  * The coefficient of a Decimal as a number when it is a safe integer, else -1 (a large one, or a
  * decimal.js value made elsewhere): the fast paths' test.
  */
