@@ -75,6 +75,16 @@ describe('the byte-level fast paths, case by case', () => {
       const b = Buffer.from(`,${t},`);
       expect(decodeValue(b, 1, b.length - 1)).toBe(JSON.parse(t));
     }
+    // An escape or a non-ASCII character at every place of strings around the word size.
+    for (let n = 1; n <= 13; n++) {
+      for (let at = 0; at < n; at++) {
+        for (const c of ['\\"', '\\\\', '\\u00e9', 'é', '😀', 'ÿ']) {
+          const t = `"${'abcdefghijklm'.slice(0, at)}${c}${'abcdefghijklm'.slice(at + 1, n)}"`;
+          const b = Buffer.from(`:${t},`);
+          expect(decodeValue(b, 1, b.length - 1)).toBe(JSON.parse(t));
+        }
+      }
+    }
     // Bytes that are not UTF-8 decode as Buffer's UTF-8 decoder has them (U+FFFD).
     const bad = Buffer.from([0x22, 0x61, 0xff, 0xc3, 0x22]);
     expect(decodeValue(bad, 0, bad.length)).toBe(bad.toString('utf8', 1, 4));

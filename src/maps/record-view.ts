@@ -1,4 +1,5 @@
 import { bodyEntries, scanBody, type BodyEntries } from './body-scanner';
+import { viewOf } from './byte-copy';
 import { newSmallDecimal, pyFromJson, type PyDict, type PyValue } from './expression';
 
 /**
@@ -134,7 +135,20 @@ export function decodeValue(b: Buffer, start: number, end: number): PyValue {
   const c = b[start]!;
   if (c === QUOTE) {
     let high = 0;
-    for (let p = start + 1; p < end - 1; p++) {
+    let p = start + 1;
+    const last = end - 1;
+    if (last - p >= 4) {
+      // Four bytes at a time: a backslash (the general path) or a byte from 0x80 (UTF-8) in a word.
+      const v = viewOf(b);
+      for (; p + 4 <= last; p += 4) {
+        const w = v.getInt32(p);
+        const x = w ^ 0x5c5c5c5c;
+        // Nonzero exactly when some byte of x is zero, i.e. some byte of w is a backslash.
+        if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break;
+        high |= w;
+      }
+    }
+    for (; p < last; p++) {
       const d = b[p]!;
       if (d === BACKSLASH) return pyFromJson(b.toString('utf8', start, end));
       high |= d;
@@ -142,7 +156,8 @@ export function decodeValue(b: Buffer, start: number, end: number): PyValue {
     // Buffer's own slicers: `toString` checks its arguments and picks one per call, which cost
     // as much as the decoding; ASCII is the same text in latin1, whose decoder is the cheaper.
     const slices = b as unknown as Slicers;
-    return high < 0x80
+    // ASCII: no byte had its top bit set (the words' high bits kept, the bytes' own).
+    return (high & 0x80808080) === 0
       ? slices.latin1Slice(start + 1, end - 1)
       : slices.utf8Slice(start + 1, end - 1);
   }
