@@ -11,7 +11,7 @@
  * the name of one case, for a profile).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { outputOf } from '../src/maps/mapped-stream-output';
+import { RecordTransform } from '../src/maps/record-transform';
 import { RecordView } from '../src/maps/record-view';
 import { parseStreamMapsConfig, planStream } from '../src/maps/stream-maps-config';
 import type { Schema } from '../src/maps/schema-types';
@@ -81,7 +81,8 @@ function caseOf(def: Record<string, string | null> | null): Run {
   }
   const config = parseStreamMapsConfig({ [STREAM]: def }, {})!;
   const plan = planStream(config, { streamName: STREAM, schema: SCHEMA, keyProperties: ['id'] });
-  const step = outputOf(plan.outputs[0]!, config.mapConfig, []).steps[0]!;
+  // The map's own stage, as an output of it runs it first.
+  const step = new RecordTransform(plan.outputs[0]!, config.mapConfig);
   return ({ buf, starts, ends }, hash) => {
     let bytes = 0;
     for (let i = 0; i < starts.length; i++) {
