@@ -126,4 +126,32 @@ describe('RecordTransform', () => {
       /__filter__: expression "email \+ 1" failed: TypeError/,
     );
   });
+
+  it('reads each record’s own values as its keys move, appear and go (names bound per layout)', () => {
+    const map = {
+      __filter__: 'id != 4',
+      tag: "str(id) + ':' + (email or '-') + ':' + str(n)",
+      email: "self.upper() if self else 'none'",
+      n: 'int(n * 100) if n is not None else -1',
+      flag: "record.get('active', 'absent')",
+    };
+    const bodies = [
+      '"id":1,"email":"a@x.org","n":1.25,"active":true',
+      '"n":-0.5,"id":2,"email":"b@x.org"',
+      '"id":3,"n":2.5,"email":null',
+      '"id":4,"email":"d","n":1.0',
+      '"email":"e@x.org","active":false,"id":5,"n":3.75',
+      '"id":6,"email":"a@x.org","n":1.25,"active":true',
+    ];
+    expect(run(map, bodies)).toEqual([
+      ['"id":1,"email":"A@X.ORG","n":125,"active":true,"tag":"1:a@x.org:1.25","flag":true'],
+      ['"n":-50,"id":2,"email":"B@X.ORG","tag":"2:b@x.org:-0.5","flag":"absent"'],
+      ['"id":3,"n":250,"email":"none","tag":"3:-:2.5","flag":"absent"'],
+      [null],
+      ['"email":"E@X.ORG","active":false,"id":5,"n":375,"tag":"5:e@x.org:3.75","flag":false'],
+      ['"id":6,"email":"A@X.ORG","n":125,"active":true,"tag":"6:a@x.org:1.25","flag":true'],
+    ]);
+    // One transform per record (no layout seen before) gives the same.
+    expect(bodies.map((b) => run(map, [b])[0])).toEqual(run(map, bodies));
+  });
 });

@@ -1,5 +1,6 @@
 import { RuntimeError } from '../errors';
 import { putBytes, putString, type ByteSink } from '../values/byte-sink';
+import { putRange, viewOf } from './byte-copy';
 import {
   ExpressionEvalError,
   pyToJson,
@@ -13,14 +14,20 @@ import { RecordView } from './record-view';
 import type { Schema } from './schema-types';
 import { isTapProperty, type StreamMap } from './stream-map';
 
+export { putRange };
+
 /**
  * One property of the output record: its `"key":`, then a source value copied or an op's result;
  * or a run of source entries copied whole, keys and commas included (properties the map keeps
  * as they are, in their order: one copy instead of one per key and value).
  */
 interface OutputStep {
-  /** `"key":`, after a comma unless it is the first; only the comma (or nothing) for a run. */
-  readonly keyBytes: Buffer;
+  /**
+   * `"key":`, after a comma unless it is the first; only the comma (or nothing) for a run: bytes
+   * [keyStart, keyEnd) of the plan's `keys` (one buffer for all, so copies read few buffers).
+   */
+  readonly keyStart: number;
+  readonly keyEnd: number;
   /** Entry index of the source value copied as it is (the run's first entry), or -1. */
   readonly copy: number;
   /** The run's last entry, or -1 when this is one value. */
@@ -32,29 +39,43 @@ interface OutputStep {
 /** What one record layout (its keys in order) turns into for one map. */
 interface LayoutPlan {
   /** Ops evaluated per record, in the map's order (the SDK evaluates them in that order). */
-  readonly evaluate: ReadonlyArray<{ readonly op: number; readonly result: number }>;
+  readonly evaluate: ReadonlyArray<{
+    readonly op: number;
+    readonly result: number;
+    /** The expression's names bound to the layout's entries (`Expression.evaluate`). */
+    readonly bound: Int32Array;
+  }>;
+  /** The filter's names bound to the layout's entries. */
+  readonly filterBound: Int32Array | null;
+  /** The entry of `_sdc_deleted_at`, or -1. */
+  readonly deletedAt: number;
   readonly steps: readonly OutputStep[];
+  readonly keys: Buffer;
 }
 
 const QUOTE = Buffer.from('"');
 
 const NULL_START = 0x6e; // n
 
-/** A record whose `_sdc_deleted_at` is set: a LOG_BASED deletion. */
-function isDeletion(view: RecordView): boolean {
-  const i = view.indexOf('_sdc_deleted_at');
-  return i >= 0 && view.buf[view.entries.valueStarts[i]!] !== NULL_START;
-}
+/** Names `lookup` answers itself (they shadow properties): never bound to an entry. */
+const SCOPE_NAMES = new Set([
+  'record',
+  '_',
+  'config',
+  '__stream_name__',
+  '__original_stream_name__',
+]);
 
-/** Appends bytes [start, end) of `src`. */
-export function putRange(sink: ByteSink, src: Buffer, start: number, end: number): void {
-  const n = end - start;
-  if (sink.pos + n > sink.buf.length) sink.reserve(n);
-  const out = sink.buf;
-  let p = sink.pos;
-  if (n < 32) for (let i = start; i < end; i++) out[p++] = src[i]!;
-  else p += src.copy(out, p, start, end);
-  sink.pos = p;
+/**
+ * Each of `expr`'s scope names' entry in the view's layout, or -1 (asked by name), for the
+ * expression of property `key` (null: the filter); `self` as `lookup` resolves it.
+ */
+function bind(expr: Expression, key: string | null, v: RecordView): Int32Array {
+  return Int32Array.from(expr.scopeNames, (n) => {
+    if (SCOPE_NAMES.has(n)) return -1;
+    if (n === 'self' && key !== null && v.indexOf(key) >= 0) return v.indexOf(key);
+    return v.indexOf(n);
+  });
 }
 
 /** Whether JSON writes `s` as its characters between quotes (nothing escaped, no lone surrogate). */
@@ -77,14 +98,17 @@ export function putJson(sink: ByteSink, value: PyValue): void {
       return;
     }
   } else if (typeof value === 'bigint') {
-    if (value >= -SAFE && value <= SAFE) putSafeInteger(sink, Number(value));
+    // Beyond the safe integers a bigint converts to a double of magnitude 2^53 or more.
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) putSafeInteger(sink, n);
     else putString(sink, value.toString());
     return;
   }
   putString(sink, pyToJson(value));
 }
 
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** 10^k, exact, for k up to 16. */
+const POWERS_OF_TEN = Array.from({ length: 17 }, (_, k) => 10 ** k);
 
 /** The digits of an integer of at most 16 digits, without a string (an int a map computes). */
 function putSafeInteger(sink: ByteSink, n: number): void {
@@ -96,10 +120,18 @@ function putSafeInteger(sink: ByteSink, n: number): void {
     n = -n;
   }
   let digits = 1;
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-  for (let i = p + digits - 1; i >= p; i--) {
-    out[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+  while (digits < 16 && n >= POWERS_OF_TEN[digits]!) digits++;
+  let i = p + digits - 1;
+  // Below 2^31 in 32-bit integer steps, cheaper than the doubles' division and floor.
+  for (; n > 0x7fffffff; i--) {
+    const q = Math.floor(n / 10);
+    out[i] = 0x30 + (n - q * 10);
+    n = q;
+  }
+  for (; i >= p; i--) {
+    const q = (n / 10) | 0;
+    out[i] = 0x30 + (n - q * 10);
+    n = q;
   }
   sink.pos = p + digits;
 }
@@ -115,14 +147,34 @@ function putAsciiString(sink: ByteSink, s: string): boolean {
   const out = sink.buf;
   let p = sink.pos;
   out[p++] = 0x22;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (n >= 8) {
+    // Four characters a store (the bytes in the word's big-endian order).
+    const to = viewOf(out);
+    for (; i + 4 <= n; i += 4, p += 4) {
+      const a = s.charCodeAt(i);
+      const b = s.charCodeAt(i + 1);
+      const c = s.charCodeAt(i + 2);
+      const d = s.charCodeAt(i + 3);
+      if (!isPlainAscii(a) || !isPlainAscii(b) || !isPlainAscii(c) || !isPlainAscii(d)) {
+        return false;
+      }
+      to.setInt32(p, (a << 24) | (b << 16) | (c << 8) | d);
+    }
+  }
+  for (; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return false;
+    if (!isPlainAscii(c)) return false;
     out[p++] = c;
   }
   out[p++] = 0x22;
   sink.pos = p;
   return true;
+}
+
+/** A character JSON writes as itself, in one byte. */
+function isPlainAscii(c: number): boolean {
+  return c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c;
 }
 
 /**
@@ -133,7 +185,13 @@ function putAsciiString(sink: ByteSink, s: string): boolean {
  */
 export class RecordTransform implements RecordStep {
   private planLayout = -1;
-  private plan: LayoutPlan = { evaluate: [], steps: [] };
+  private plan: LayoutPlan = {
+    evaluate: [],
+    filterBound: null,
+    deletedAt: -1,
+    steps: [],
+    keys: Buffer.alloc(0),
+  };
   private readonly results: PyValue[] = [];
   /** The property whose expression is being evaluated (`self`), or null for the filter. */
   private current: string | null = null;
@@ -147,7 +205,10 @@ export class RecordTransform implements RecordStep {
     private readonly mapConfig: PyValue,
   ) {
     this.view = new RecordView();
-    this.scope = { lookup: (name) => this.lookup(name) };
+    this.scope = {
+      lookup: (name) => this.lookup(name),
+      entry: (i) => this.view.valueAt(i),
+    };
   }
 
   /** A bare name, as the SDK's evaluation scope has it (the scope names shadow properties). */
@@ -182,27 +243,34 @@ export class RecordTransform implements RecordStep {
       this.view = view;
       this.planLayout = -1;
     }
+    if (this.planLayout !== view.layout) {
+      this.plan = this.planFor();
+      this.planLayout = view.layout;
+    }
     const map = this.map;
+    const plan = this.plan;
     // A LOG_BASED deletion carries only its key (the other columns are null): it passes every
     // filter and an expression that fails on it gives null, so the deletion reaches each output
     // instead of being dropped, or failing the run on the same change at every retry.
-    const deletion = isDeletion(view);
-    if (map.filter && !deletion && !pyTruthy(this.run(map.filter, null))) return false;
-    if (this.planLayout !== this.view.layout) {
-      this.plan = this.planFor();
-      this.planLayout = this.view.layout;
+    const deletion =
+      plan.deletedAt >= 0 && view.buf[view.entries.valueStarts[plan.deletedAt]!] !== NULL_START;
+    if (map.filter && !deletion && !pyTruthy(this.run(map.filter, null, plan.filterBound))) {
+      return false;
     }
-    const plan = this.plan;
-    for (const { op, result } of plan.evaluate) {
+    const evaluate = plan.evaluate;
+    for (let j = 0; j < evaluate.length; j++) {
+      const { op, result, bound } = evaluate[j]!;
       const o = map.ops[op]!;
-      this.results[result] = deletion ? this.runOrNull(o.expr!, o.key) : this.run(o.expr!, o.key);
+      this.results[result] = deletion
+        ? this.runOrNull(o.expr!, o.key, bound)
+        : this.run(o.expr!, o.key, bound);
     }
     return plan.steps.length > 0;
   }
 
-  private runOrNull(expr: Expression, key: string): PyValue {
+  private runOrNull(expr: Expression, key: string, bound: Int32Array): PyValue {
     try {
-      return this.run(expr, key);
+      return this.run(expr, key, bound);
     } catch (e) {
       if (e instanceof RuntimeError) return null;
       throw e;
@@ -217,21 +285,22 @@ export class RecordTransform implements RecordStep {
   /** The output body of the record `prepare` accepted, into `sink`. */
   writeBody(sink: ByteSink): void {
     const steps = this.plan.steps;
+    const keys = this.plan.keys;
     const v = this.view;
     const e = v.entries;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
-      putBytes(sink, s.keyBytes);
+      putRange(sink, keys, s.keyStart, s.keyEnd);
       if (s.runEnd >= 0) putRange(sink, v.buf, e.keyStarts[s.copy]!, e.valueEnds[s.runEnd]!);
       else if (s.copy >= 0) putRange(sink, v.buf, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!);
       else putJson(sink, this.results[s.result]!);
     }
   }
 
-  private run(expr: Expression, key: string | null): PyValue {
+  private run(expr: Expression, key: string | null, bound: Int32Array | null): PyValue {
     this.current = key;
     try {
-      return expr.evaluate(this.scope);
+      return expr.evaluate(this.scope, bound);
     } catch (e) {
       if (!(e instanceof ExpressionEvalError)) throw e;
       throw new RuntimeError(
@@ -253,7 +322,7 @@ export class RecordTransform implements RecordStep {
         if (i >= 0) out.set(k, { copy: i, result: -1 });
       }
     }
-    const evaluate: Array<{ op: number; result: number }> = [];
+    const evaluate: Array<{ op: number; result: number; bound: Int32Array }> = [];
     map.ops.forEach((o, j) => {
       if (o.expr === null) {
         out.delete(o.key);
@@ -264,7 +333,7 @@ export class RecordTransform implements RecordStep {
         out.set(o.key, { copy: from, result: -1 });
         return;
       }
-      evaluate.push({ op: j, result: evaluate.length });
+      evaluate.push({ op: j, result: evaluate.length, bound: bind(o.expr, o.key, v) });
       out.set(o.key, { copy: -1, result: evaluate.length - 1 });
     });
     if (!map.includeByDefault) {
@@ -272,7 +341,14 @@ export class RecordTransform implements RecordStep {
         if (isTapProperty(k) && !out.has(k)) out.set(k, { copy: i, result: -1 });
       });
     }
-    return { evaluate, steps: outputSteps([...out], v) };
+    const { steps, keys } = outputSteps([...out], v);
+    return {
+      evaluate,
+      filterBound: map.filter ? bind(map.filter, null, v) : null,
+      deletedAt: v.indexOf('_sdc_deleted_at'),
+      steps,
+      keys,
+    };
   }
 }
 
@@ -284,7 +360,7 @@ export class RecordTransform implements RecordStep {
 function outputSteps(
   out: ReadonlyArray<readonly [string, { copy: number; result: number }]>,
   v: RecordView,
-): OutputStep[] {
+): { steps: OutputStep[]; keys: Buffer } {
   const e = v.entries;
   const keyJson = (k: string) => Buffer.from(JSON.stringify(k));
   const sameKey = (k: string, i: number) => {
@@ -292,6 +368,14 @@ function outputSteps(
     return want.equals(v.buf.subarray(e.keyStarts[i]!, e.keyEnds[i]!));
   };
   const steps: OutputStep[] = [];
+  const keys: Buffer[] = [];
+  let keysLength = 0;
+  const step = (key: string, copy: number, runEnd: number, result: number): OutputStep => {
+    const b = Buffer.from(key);
+    keys.push(b);
+    keysLength += b.length;
+    return { keyStart: keysLength - b.length, keyEnd: keysLength, copy, runEnd, result };
+  };
   for (let j = 0; j < out.length; j++) {
     const [k, f] = out[j]!;
     const comma = j === 0 ? '' : ',';
@@ -303,15 +387,10 @@ function outputSteps(
         last++;
         j++;
       }
-      steps.push({ keyBytes: Buffer.from(comma), copy: f.copy, runEnd: last, result: -1 });
+      steps.push(step(comma, f.copy, last, -1));
       continue;
     }
-    steps.push({
-      keyBytes: Buffer.from(`${comma}${JSON.stringify(k)}:`),
-      copy: f.copy,
-      runEnd: -1,
-      result: f.result,
-    });
+    steps.push(step(`${comma}${JSON.stringify(k)}:`, f.copy, -1, f.result));
   }
-  return steps;
+  return { steps, keys: Buffer.concat(keys) };
 }

@@ -1,5 +1,6 @@
 import { bodyEntries, scanBody, type BodyEntries } from './body-scanner';
-import { newDecimal, pyFromJson, type PyDict, type PyValue } from './expression';
+import { viewOf } from './byte-copy';
+import { newSmallDecimal, pyFromJson, type PyDict, type PyValue } from './expression';
 
 /**
  * One source RECORD body as the maps see it: its entries as byte ranges, values decoded only when
@@ -111,6 +112,12 @@ export class RecordView {
   }
 }
 
+/** Node's Buffer methods behind `toString('latin1' | 'utf8', start, end)` (not in its types). */
+interface Slicers {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
@@ -127,10 +134,32 @@ const DOT = 0x2e;
 export function decodeValue(b: Buffer, start: number, end: number): PyValue {
   const c = b[start]!;
   if (c === QUOTE) {
-    for (let p = start + 1; p < end - 1; p++) {
-      if (b[p] === BACKSLASH) return pyFromJson(b.toString('utf8', start, end));
+    let high = 0;
+    let p = start + 1;
+    const last = end - 1;
+    if (last - p >= 4) {
+      // Four bytes at a time: a backslash (the general path) or a byte from 0x80 (UTF-8) in a word.
+      const v = viewOf(b);
+      for (; p + 4 <= last; p += 4) {
+        const w = v.getInt32(p);
+        const x = w ^ 0x5c5c5c5c;
+        // Nonzero exactly when some byte of x is zero, i.e. some byte of w is a backslash.
+        if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break;
+        high |= w;
+      }
     }
-    return b.toString('utf8', start + 1, end - 1);
+    for (; p < last; p++) {
+      const d = b[p]!;
+      if (d === BACKSLASH) return pyFromJson(b.toString('utf8', start, end));
+      high |= d;
+    }
+    // Buffer's own slicers: `toString` checks its arguments and picks one per call, which cost
+    // as much as the decoding; ASCII is the same text in latin1, whose decoder is the cheaper.
+    const slices = b as unknown as Slicers;
+    // ASCII: no byte had its top bit set (the words' high bits kept, the bytes' own).
+    return (high & 0x80808080) === 0
+      ? slices.latin1Slice(start + 1, end - 1)
+      : slices.utf8Slice(start + 1, end - 1);
   }
   if ((c >= ZERO && c <= NINE) || c === MINUS) return decodeNumber(b, start, end);
   if (end - start === 4 && c === 0x6e) return null;
@@ -168,5 +197,5 @@ function decodeNumber(b: Buffer, start: number, end: number): PyValue {
     return pyFromJson(b.toString('latin1', start, end));
   }
   if (point < 0) return BigInt(negative ? -n : n);
-  return newDecimal(negative, BigInt(n), point + 1 - end);
+  return newSmallDecimal(negative, n, point + 1 - end);
 }

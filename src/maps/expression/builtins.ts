@@ -120,17 +120,19 @@ export function pyInt(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
     return 0n;
   }
   const x = args[0]!;
-  if (base !== null) {
-    if (typeof base !== 'bigint' && typeof base !== 'boolean')
-      throw typeError(`'${pyShortTypeName(base)}' object cannot be interpreted as an integer`);
-    const b = Number(base);
-    if (b !== 0 && (b < 2 || b > 36)) throw valueError('int() base must be >= 2 and <= 36, or 0');
-    if (typeof x !== 'string') throw typeError("int() can't convert non-string with explicit base");
-    const n = parseIntText(x, b);
-    if (n === undefined)
-      throw valueError(`invalid literal for int() with base ${b}: ${strRepr(x)}`);
-    return n;
-  }
+  if (base === null) return intOf(x);
+  if (typeof base !== 'bigint' && typeof base !== 'boolean')
+    throw typeError(`'${pyShortTypeName(base)}' object cannot be interpreted as an integer`);
+  const b = Number(base);
+  if (b !== 0 && (b < 2 || b > 36)) throw valueError('int() base must be >= 2 and <= 36, or 0');
+  if (typeof x !== 'string') throw typeError("int() can't convert non-string with explicit base");
+  const n = parseIntText(x, b);
+  if (n === undefined) throw valueError(`invalid literal for int() with base ${b}: ${strRepr(x)}`);
+  return n;
+}
+
+/** `int(x)`, one argument and no base. */
+function intOf(x: PyValue): PyValue {
   if (typeof x === 'bigint') return x;
   if (typeof x === 'boolean') return x ? 1n : 0n;
   if (typeof x === 'number') {
@@ -156,8 +158,11 @@ const FLOAT_TEXT =
 
 export function pyFloat(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
   argCount('float', args, kwargs, 0, 1);
-  if (args.length === 0) return 0;
-  const x = args[0]!;
+  return args.length === 0 ? 0 : floatOf(args[0]!);
+}
+
+/** `float(x)`, one argument. */
+function floatOf(x: PyValue): PyValue {
   if (typeof x === 'number') return x;
   if (typeof x === 'bigint') return intToFloat(x);
   if (typeof x === 'boolean') return x ? 1 : 0;
@@ -187,9 +192,7 @@ export function pyLenOf(x: PyValue): bigint {
 }
 
 function digest(algorithm: 'md5' | 'sha256'): PyCallable {
-  return new PyCallable(algorithm, (args, kwargs) => {
-    argCount(algorithm, args, kwargs, 1, 1);
-    const s = args[0]!;
+  const of = (s: PyValue): PyValue => {
     // The SDK calls `string.encode("utf-8")`, so anything but a str fails the way that does.
     if (typeof s !== 'string')
       throw new ExpressionEvalError(
@@ -197,7 +200,17 @@ function digest(algorithm: 'md5' | 'sha256'): PyCallable {
         `'${pyShortTypeName(s)}' object has no attribute 'encode'`,
       );
     return algorithm === 'md5' ? md5Hex(s) : nativeHash(algorithm, s);
-  });
+  };
+  return new PyCallable(
+    algorithm,
+    (args, kwargs) => {
+      argCount(algorithm, args, kwargs, 1, 1);
+      return of(args[0]!);
+    },
+    undefined,
+    null,
+    of,
+  );
 }
 
 function dictFrom(args: readonly PyValue[], kwargs: PyKwargs): PyValue {
@@ -242,8 +255,8 @@ const random = (): number => Math.random();
 
 /** The functions the Meltano SDK gives expressions, plus `len` (an extension users asked for). */
 export const BUILTINS: ReadonlyMap<string, PyValue> = new Map<string, PyValue>([
-  ['int', new PyCallable('int', pyInt, 'type')],
-  ['float', new PyCallable('float', pyFloat, 'type')],
+  ['int', new PyCallable('int', pyInt, 'type', null, intOf)],
+  ['float', new PyCallable('float', pyFloat, 'type', null, floatOf)],
   [
     'str',
     new PyCallable(
@@ -253,6 +266,8 @@ export const BUILTINS: ReadonlyMap<string, PyValue> = new Map<string, PyValue>([
         return args.length === 0 ? '' : pyStr(args[0]!);
       },
       'type',
+      null,
+      pyStr,
     ),
   ],
   [
@@ -264,15 +279,23 @@ export const BUILTINS: ReadonlyMap<string, PyValue> = new Map<string, PyValue>([
         return args.length === 0 ? false : pyTruthy(args[0]!);
       },
       'type',
+      null,
+      pyTruthy,
     ),
   ],
   // Not in the Meltano SDK's set: an extension, since measuring a string or list is common.
   [
     'len',
-    new PyCallable('len', (args, kwargs) => {
-      argCount('len', args, kwargs, 1, 1);
-      return pyLenOf(args[0]!);
-    }),
+    new PyCallable(
+      'len',
+      (args, kwargs) => {
+        argCount('len', args, kwargs, 1, 1);
+        return pyLenOf(args[0]!);
+      },
+      undefined,
+      null,
+      pyLenOf,
+    ),
   ],
   ['md5', digest('md5')],
   ['sha256', digest('sha256')],

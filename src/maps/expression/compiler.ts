@@ -19,6 +19,11 @@ import {
 export interface ExpressionScope {
   /** The value of a bare name; undefined = not defined (NameError), unless it is a built-in. */
   lookup(name: string): PyValue | undefined;
+  /**
+   * The value of the scope's entry `i`, for names `evaluate`'s `bound` binds to entries (a
+   * record's properties, resolved once per record layout instead of by name every time).
+   */
+  entry?(i: number): PyValue;
 }
 
 export interface Expression {
@@ -29,11 +34,19 @@ export interface Expression {
   readonly recordKeys: ReadonlySet<string>;
   /** True when `record` or `_` is used in any other way (the whole record is needed). */
   readonly wholeRecord: boolean;
-  evaluate(scope: ExpressionScope): PyValue;
+  /** Every bare name the expression asks its scope for (built-ins' names too), numbered. */
+  readonly scopeNames: readonly string[];
+  /**
+   * The value in `scope`. With `bound`, the name `scopeNames[k]` is `scope.entry(bound[k])` when
+   * that is 0 or more (which must be what `scope.lookup` gives for it), else `scope.lookup`'s.
+   */
+  evaluate(scope: ExpressionScope, bound?: ArrayLike<number> | null): PyValue;
 }
 
 interface Env {
   scope: ExpressionScope;
+  /** evaluate's `bound`, or null. */
+  bound: ArrayLike<number> | null;
   locals: PyValue[];
   /** Items produced by comprehensions so far in this evaluation (bounded like simpleeval's). */
   produced: number;
@@ -42,6 +55,7 @@ interface Env {
 type Fn = (env: Env) => PyValue;
 
 const MAX_COMPREHENSION_LENGTH = 10000;
+const NO_ARGS: readonly PyValue[] = Object.freeze([]);
 const RECORD_NAMES = new Set(['record', '_']);
 /** simpleeval refuses these attribute names on any object; so do we, when compiling. */
 const DISALLOWED_ATTRIBUTES = new Set([
@@ -57,11 +71,27 @@ const DISALLOWED_ATTRIBUTES = new Set([
 
 type LocalScope = ReadonlyMap<string, number>;
 
+/** The scope's value of bare name number `k`, `id`: by its bound entry when it has one. */
+function lookupName(env: Env, k: number, id: string): PyValue | undefined {
+  const bound = env.bound;
+  const i = bound === null ? -1 : bound[k]!;
+  return i >= 0 ? env.scope.entry!(i) : env.scope.lookup(id);
+}
+
 class Compiler {
   readonly names = new Set<string>();
   readonly recordKeys = new Set<string>();
   wholeRecord = false;
   slots = 0;
+  readonly scopeNames: string[] = [];
+
+  /** The number of a bare name the scope is asked for. */
+  private scopeName(id: string): number {
+    const k = this.scopeNames.indexOf(id);
+    if (k >= 0) return k;
+    this.scopeNames.push(id);
+    return this.scopeNames.length - 1;
+  }
 
   private fail(msg: string, node: Node): never {
     throw new ExpressionSyntaxError(msg, node.pos + 1);
@@ -230,17 +260,18 @@ class Compiler {
     const slot = locals.get(id);
     if (slot !== undefined) return (env) => env.locals[slot]!;
     const builtin = BUILTINS.get(id);
+    const k = this.scopeName(id);
     if (builtin !== undefined) {
       // As in the SDK, a record property or variable of the same name comes first.
       return (env) => {
-        const v = env.scope.lookup(id);
+        const v = lookupName(env, k, id);
         return v === undefined ? builtin : v;
       };
     }
     this.names.add(id);
     if (RECORD_NAMES.has(id) && !partialRecord) this.wholeRecord = true;
     return (env) => {
-      const v = env.scope.lookup(id);
+      const v = lookupName(env, k, id);
       if (v === undefined)
         throw new ExpressionEvalError('NameError', `name '${id}' is not defined`);
       return v;
@@ -269,8 +300,21 @@ class Compiler {
       }
     };
     if (steps.length === 1) {
+      // One comparison (nearly all of them): its test chosen now, not per evaluation.
       const { op, fn } = steps[0]!;
-      return (env) => test(op, left(env), fn(env));
+      switch (op) {
+        case '==':
+          return (env) => pyEquals(left(env), fn(env));
+        case '!=':
+          return (env) => !pyEquals(left(env), fn(env));
+        case '<':
+        case '<=':
+        case '>':
+        case '>=':
+          return (env) => pyCompare(op, left(env), fn(env));
+        default:
+          return (env) => test(op, left(env), fn(env));
+      }
     }
     return (env) => {
       let a = left(env);
@@ -286,11 +330,15 @@ class Compiler {
   private call(node: Node & { kind: 'Call' }, locals: LocalScope): Fn {
     const args = node.args.map((a) => this.compile(a, locals));
     const kw = node.keywords.map((k) => ({ name: k.name, fn: this.compile(k.value, locals) }));
-    const evalArgs = (env: Env): PyValue[] => {
-      const out = new Array<PyValue>(args.length);
-      for (let i = 0; i < args.length; i++) out[i] = args[i]!(env);
-      return out;
-    };
+    // No arguments: one empty list for every call (callees never change their arguments).
+    const evalArgs =
+      args.length === 0
+        ? () => NO_ARGS
+        : (env: Env): PyValue[] => {
+            const out = new Array<PyValue>(args.length);
+            for (let i = 0; i < args.length; i++) out[i] = args[i]!(env);
+            return out;
+          };
     const evalKwargs =
       kw.length === 0
         ? () => null
@@ -311,6 +359,12 @@ class Compiler {
       }
       if (!(fn instanceof PyCallable)) this.fail(`'${func.id}' is a module, not a function`, func);
       const f = fn as PyCallable;
+      const call1 = f.call1;
+      if (call1 !== null && args.length === 1 && kw.length === 0) {
+        // One positional argument: no argument list made.
+        const arg = args[0]!;
+        return (env) => call1(arg(env));
+      }
       return (env) => f.call(evalArgs(env), evalKwargs(env));
     }
     if (func.kind === 'Attribute') {
@@ -418,20 +472,23 @@ class CompiledExpression implements Expression {
     readonly names: ReadonlySet<string>,
     readonly recordKeys: ReadonlySet<string>,
     readonly wholeRecord: boolean,
+    readonly scopeNames: readonly string[],
     private readonly fn: Fn,
     slots: number,
   ) {
     this.env = {
       scope: { lookup: () => undefined },
+      bound: null,
       locals: new Array<PyValue>(slots).fill(null),
       produced: 0,
     };
   }
 
-  evaluate(scope: ExpressionScope): PyValue {
+  evaluate(scope: ExpressionScope, bound: ArrayLike<number> | null = null): PyValue {
     // One environment per expression, reused: evaluation is synchronous and never re-entrant.
     const env = this.env;
     env.scope = scope;
+    env.bound = bound;
     env.produced = 0;
     try {
       return this.fn(env);
@@ -457,5 +514,13 @@ export function compileExpression(text: string): Expression {
       throw new ExpressionSyntaxError('the expression is nested too deeply');
     throw e;
   }
-  return new CompiledExpression(text, c.names, c.recordKeys, c.wholeRecord, fn, c.slots);
+  return new CompiledExpression(
+    text,
+    c.names,
+    c.recordKeys,
+    c.wholeRecord,
+    c.scopeNames,
+    fn,
+    c.slots,
+  );
 }

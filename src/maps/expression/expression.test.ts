@@ -324,3 +324,76 @@ describe('Python truthiness and type names', () => {
     expect(pyTypeName(v)).toBe(type);
   });
 });
+
+describe('evaluation shortcuts give what the general path gives', () => {
+  /** The value, or the error's text. */
+  const outcome = (f: () => PyValue): string => {
+    try {
+      return pyRepr(f());
+    } catch (e) {
+      if (e instanceof ExpressionEvalError) return `error: ${e.message}`;
+      throw e;
+    }
+  };
+
+  it('names bound to entries read what lookup reads, in every mix of bound and not', () => {
+    const keys = [...RECORD.keys()];
+    const texts = [
+      'md5(email) + id',
+      'price * qty >= 30 and flag',
+      'int(price * 100) + qty',
+      'email.upper() if flag else id',
+      '[t for t in tags if t != id]',
+      'str(qty) + str(gone)',
+      'record["qty"] + qty',
+      'len(tags) + len(email)',
+      'missing',
+      'str(int)',
+    ];
+    const scope = sdkScope();
+    const withEntries = { ...scope, entry: (i: number) => RECORD.get(keys[i]!)! };
+    for (const text of texts) {
+      const expr = compileExpression(text);
+      const expected = outcome(() => expr.evaluate(scope));
+      const indices = expr.scopeNames.map((n) => keys.indexOf(n));
+      // Each name bound or left to lookup, in every combination.
+      for (let mask = 0; mask < 1 << indices.length; mask++) {
+        const bound = indices.map((i, k) => ((mask >> k) & 1 ? i : -1));
+        expect(outcome(() => expr.evaluate(withEntries, bound))).toBe(expected);
+      }
+    }
+  });
+
+  it('a call with one argument is the call with an argument list', () => {
+    const args = [
+      "''",
+      "'42'",
+      "' -7 '",
+      "'x'",
+      "'Zoë 😀'",
+      "'4' * 60",
+      '0',
+      '-12',
+      '2 ** 70',
+      'True',
+      'None',
+      '1.5',
+      '-0.0',
+      "float('nan')",
+      "float('inf')",
+      'price',
+      '-price * 3',
+      'tags',
+      '(1, 2)',
+      "{'a': 1}",
+    ];
+    for (const f of ['int', 'float', 'str', 'bool', 'len', 'md5', 'sha256']) {
+      for (const a of args) {
+        // Called through a list, the function is a value: the general call, with a list.
+        const listed = outcome(() => compileExpression(`[${f}][0](${a})`).evaluate(sdkScope()));
+        const direct = outcome(() => compileExpression(`${f}(${a})`).evaluate(sdkScope()));
+        expect(`${f}(${a}) ${direct}`).toBe(`${f}(${a}) ${listed}`);
+      }
+    }
+  });
+});

@@ -20,7 +20,7 @@ export {
   type PyValue,
 } from './py-value';
 export { PyDate, PyDateTime, PyTimeDelta } from './datetime-module';
-export { decimalToString, newDecimal } from './py-decimal';
+export { decimalToString, newDecimal, newSmallDecimal } from './py-decimal';
 
 /**
  * A JSON document as the SDK's deserializer reads it: integers are int (bigint, any size), numbers

@@ -159,6 +159,21 @@ function repeat(seq: PyValue, n: bigint, a: PyValue, b: PyValue): PyValue {
   return Array.isArray(seq) ? out : new PyTuple(out);
 }
 
+/**
+ * The int operand of Decimal arithmetic as a Decimal: the last one is kept, as a map's is most often
+ * a constant (`amount * 100`). Only the operation sees it, so sharing it is safe (Decimals are
+ * immutable).
+ */
+let lastInt = 0n;
+let lastIntDecimal = decimalFromInt(0n);
+function intAsDecimal(n: bigint): Decimal {
+  if (n !== lastInt) {
+    lastIntDecimal = decimalFromInt(n);
+    lastInt = n;
+  }
+  return lastIntDecimal;
+}
+
 function numericOp(op: BinOp, x: Num, y: Num, a: PyValue, b: PyValue): PyValue {
   if (typeof x === 'bigint' && typeof y === 'bigint') return intOp(op, x, y);
   if (isDecimal(x) || isDecimal(y)) {
@@ -166,8 +181,8 @@ function numericOp(op: BinOp, x: Num, y: Num, a: PyValue, b: PyValue): PyValue {
       throw unsupportedOperands(op === '**' ? '** or pow()' : op, a, b);
     return decimalOp(
       op,
-      isDecimal(x) ? x : decimalFromInt(x as bigint),
-      isDecimal(y) ? y : decimalFromInt(y as bigint),
+      isDecimal(x) ? x : intAsDecimal(x as bigint),
+      isDecimal(y) ? y : intAsDecimal(y as bigint),
       a,
       b,
     );

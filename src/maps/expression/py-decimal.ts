@@ -34,9 +34,19 @@ export const PyDecimalCtor = Decimal.clone({
 class PyDecimal implements DecimalParts {
   constructor(
     readonly negative: boolean,
-    readonly coefficient: bigint,
+    /**
+     * The coefficient when it is at most 2^53 - 1 (most values a record holds: exact as a double,
+     * so arithmetic on it needs no BigInt), else -1 and the coefficient is `big`. Each value has
+     * one form only, so two equal Decimals have equal fields.
+     */
+    readonly small: number,
+    readonly big: bigint | undefined,
     readonly exponent: number,
   ) {}
+
+  get coefficient(): bigint {
+    return this.small >= 0 ? BigInt(this.small) : this.big!;
+  }
 }
 
 /** decimal.js's representation of a PyDecimal, made once it is asked for. */
@@ -74,9 +84,34 @@ for (const key of DECIMAL_JS_FIELDS) {
   });
 }
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** The Decimal with these parts (coefficient >= 0). */
 export function newDecimal(negative: boolean, coefficient: bigint, exponent: number): Decimal {
-  return new PyDecimal(negative, coefficient, exponent) as unknown as Decimal;
+  return (coefficient <= SAFE
+    ? new PyDecimal(negative, Number(coefficient), undefined, exponent)
+    : new PyDecimal(negative, -1, coefficient, exponent)) as unknown as Decimal;
+}
+
+/** The Decimal with these parts, its coefficient a safe integer (0 to 2^53 - 1). */
+export function newSmallDecimal(negative: boolean, coefficient: number, exponent: number): Decimal {
+  return new PyDecimal(negative, coefficient, undefined, exponent) as unknown as Decimal;
+}
+
+/**
+ * A Decimal in the BigInt form whatever its coefficient, which nothing else makes: every
+ * operation takes its BigInt path on it, so tests compare the fast paths with those.
+ */
+export function bigFormDecimal(negative: boolean, coefficient: bigint, exponent: number): Decimal {
+  return new PyDecimal(negative, -1, coefficient, exponent) as unknown as Decimal;
+}
+
+/**
+ * The coefficient of a Decimal as a number when it is a safe integer, else -1 (a large one, or a
+ * decimal.js value made elsewhere): the fast paths' test.
+ */
+export function smallCoefficient(d: Decimal): number {
+  return (d as unknown) instanceof PyDecimal ? (d as unknown as PyDecimal).small : -1;
 }
 
 export function isDecimal(value: unknown): value is Decimal {
@@ -144,8 +179,10 @@ export function parseDecimalText(text: string): Decimal | undefined {
 
 /** Python's `str(Decimal)` (to-scientific-string). */
 export function decimalToString(d: Decimal): string {
-  const { negative, coefficient, exponent } = decimalParts(d);
-  const digits = coefficient.toString();
+  const s = smallCoefficient(d);
+  const { negative, exponent } = s >= 0 ? (d as unknown as PyDecimal) : decimalParts(d);
+  // A safe integer's String() is its digits (below 10^21 there is no exponent form).
+  const digits = s >= 0 ? String(s) : decimalParts(d).coefficient.toString();
   const leftDigits = exponent + digits.length;
   const dotPlace = exponent <= 0 && leftDigits > -6 ? leftDigits : 1;
   let intPart: string;
@@ -188,10 +225,45 @@ function signed(p: DecimalParts): bigint {
   return p.negative ? -p.coefficient : p.coefficient;
 }
 
+/** 10^k as a double, exact for k up to 22. */
+const POW10_EXACT = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * s × 10^k when it is a safe integer (then exact), else -1. Doubles compute it exactly when the
+ * true value is below 2^53: rounding is monotone and 2^53 is a double, so a result at most
+ * MAX_SAFE means the true one was too, and was representable.
+ */
+function scaledSmall(s: number, k: number): number {
+  if (k === 0) return s;
+  if (k > 22) return s === 0 ? 0 : -1;
+  const r = s * POW10_EXACT[k]!;
+  return r <= MAX_SAFE ? r : -1;
+}
+
 export function decimalAdd(a: Decimal, b: Decimal, subtract = false): Decimal {
+  const s = smallCoefficient(a);
+  const t = smallCoefficient(b);
+  if (s >= 0 && t >= 0) {
+    // Both coefficients safe integers: the sum of the aligned ones, when it is safe too, is exact.
+    const x = a as unknown as PyDecimal;
+    const y = b as unknown as PyDecimal;
+    const exp = Math.min(x.exponent, y.exponent);
+    const l = scaledSmall(s, x.exponent - exp);
+    const r = scaledSmall(t, y.exponent - exp);
+    if (l >= 0 && r >= 0) {
+      const yNegative = y.negative !== subtract;
+      const sum = (x.negative ? -l : l) + (yNegative ? -r : r);
+      if (sum === 0) return newSmallDecimal(x.negative && yNegative, 0, exp);
+      if (sum >= -MAX_SAFE && sum <= MAX_SAFE)
+        return newSmallDecimal(sum < 0, sum < 0 ? -sum : sum, exp);
+    }
+  }
   const x = decimalParts(a);
-  let y = decimalParts(b);
-  if (subtract) y = { ...y, negative: !y.negative };
+  const q = decimalParts(b);
+  const y: DecimalParts = subtract
+    ? { negative: !q.negative, coefficient: q.coefficient, exponent: q.exponent }
+    : q;
   const exp = Math.min(x.exponent, y.exponent);
   const sum = signed(x) * pow10(x.exponent - exp) + signed(y) * pow10(y.exponent - exp);
   if (sum === 0n) {
@@ -202,6 +274,18 @@ export function decimalAdd(a: Decimal, b: Decimal, subtract = false): Decimal {
 }
 
 export function decimalMul(a: Decimal, b: Decimal): Decimal {
+  const s = smallCoefficient(a);
+  const t = smallCoefficient(b);
+  if (s >= 0 && t >= 0) {
+    // A product of two safe integers is exact when it is safe (see scaledSmall), and far below
+    // the 28 digits that would round it.
+    const p = s * t;
+    if (p <= MAX_SAFE) {
+      const x = a as unknown as PyDecimal;
+      const y = b as unknown as PyDecimal;
+      return newSmallDecimal(x.negative !== y.negative, p, x.exponent + y.exponent);
+    }
+  }
   const x = decimalParts(a);
   const y = decimalParts(b);
   return fix(x.negative !== y.negative, x.coefficient * y.coefficient, x.exponent + y.exponent);
@@ -314,11 +398,29 @@ export function decimalPowInt(a: Decimal, n: bigint): Decimal {
 }
 
 export function decimalFromInt(n: bigint): Decimal {
+  // A bigint beyond the safe integers converts to a double of magnitude 2^53 or more: not safe.
+  const v = Number(n);
+  if (Number.isSafeInteger(v)) return newSmallDecimal(v < 0, v < 0 ? -v : v, 0);
   return newDecimal(n < 0n, n < 0n ? -n : n, 0);
 }
 
 /** Truncates toward zero, as `int(Decimal)` does. */
 export function decimalToInt(d: Decimal): bigint {
+  const s = smallCoefficient(d);
+  if (s >= 0) {
+    const x = d as unknown as PyDecimal;
+    let m: number;
+    if (x.exponent >= 0) m = scaledSmall(s, x.exponent);
+    else if (x.exponent <= -16)
+      m = 0; // s < 2^53 < 10^16
+    else {
+      // s % 10^k is exact (a remainder always is), so s minus it is an exact multiple of 10^k, and
+      // the quotient, an integer below s, is what the division rounds to.
+      const div = POW10_EXACT[-x.exponent]!;
+      m = (s - (s % div)) / div;
+    }
+    if (m >= 0) return BigInt(x.negative ? -m : m);
+  }
   const { negative, coefficient, exponent } = decimalParts(d);
   const magnitude = exponent >= 0 ? coefficient * pow10(exponent) : coefficient / pow10(-exponent);
   return negative ? -magnitude : magnitude;
@@ -331,7 +433,35 @@ export function decimalToFloat(d: Decimal): number {
 }
 
 export function decimalIsZero(d: Decimal): boolean {
-  return decimalParts(d).coefficient === 0n;
+  const s = smallCoefficient(d);
+  return s >= 0 ? s === 0 : decimalParts(d).coefficient === 0n;
+}
+
+/** -1, 0 or 1. */
+const sign = (x: number) => (x < 0 ? -1 : x > 0 ? 1 : 0);
+
+/** The sign of d - n, exactly. */
+export function decimalCompareInt(d: Decimal, n: bigint): number {
+  const s = smallCoefficient(d);
+  if (s >= 0) {
+    // Safe integers on both sides, once the one with the larger exponent is scaled: exact.
+    const v = Number(n);
+    if (Number.isSafeInteger(v)) {
+      const x = d as unknown as PyDecimal;
+      if (x.exponent >= 0) {
+        const m = scaledSmall(s, x.exponent);
+        if (m >= 0) return sign((x.negative ? -m : m) - v);
+      } else {
+        const m = scaledSmall(v < 0 ? -v : v, -x.exponent);
+        if (m >= 0) return sign((x.negative ? -s : s) - (v < 0 ? -m : m));
+      }
+    }
+  }
+  const x = decimalParts(d);
+  const c = x.negative ? -x.coefficient : x.coefficient;
+  const l = x.exponent >= 0 ? c * pow10(x.exponent) : c;
+  const r = x.exponent >= 0 ? n : n * pow10(-x.exponent);
+  return l < r ? -1 : l > r ? 1 : 0;
 }
 
 export function decimalRepr(d: Decimal): string {
