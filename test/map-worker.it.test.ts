@@ -11,7 +11,7 @@ import { recordSchemaErrors } from './support/record-schemas';
  * mapped there or on the main thread, the output is the same line for line, STATE and every other
  * message in the same place, and a failure there fails the run as one on the main thread would.
  * TAP_POSTGRES_MAP_WORKER: `off` maps on the main thread, `always` sends every copied record to
- * the worker, unset sends them once a stream has 4,096 records and the worker is ready.
+ * the worker, unset lets the tap choose (src/maps/worker/map-worker-choice.ts).
  */
 describe('stream maps on the map worker', () => {
   let f: LogBasedFixture;

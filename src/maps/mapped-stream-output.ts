@@ -29,9 +29,12 @@ export interface StreamOffload {
   readonly setup: MappedStreamSetup;
   /**
    * Records of the stream mapped on the main thread before the worker is asked for; the worker
-   * then gets them once it is ready. 0: every record goes to the worker, ready or not (tests).
+   * then gets them once it is ready. 0: every record goes to the worker, ready or not (tests);
+   * null: none does.
    */
-  readonly after: number;
+  readonly after: number | null;
+  /** Whether a parallel copy's range workers map their own lines (`threadMapping`). */
+  readonly rangeWorkers: boolean;
 }
 
 /**
@@ -184,7 +187,8 @@ export class MappedStreamOutput extends StreamOutput {
    * in BATCH mode; each one mapped.
    */
   override get threadMapping(): MappedStreamSetup | undefined {
-    return this.sinks ? undefined : this.offload?.setup;
+    const o = this.offload;
+    return this.sinks || !o?.rangeWorkers ? undefined : o.setup;
   }
 
   override recordLines(
@@ -211,7 +215,7 @@ export class MappedStreamOutput extends StreamOutput {
     encoder: RowBodyEncoder,
     indexed: boolean,
   ): OffloadedLines | undefined {
-    if (this.count.n < o.after) return undefined;
+    if (o.after === null || this.count.n < o.after) return undefined;
     const worker = o.worker();
     if (!worker.ready && o.after > 0) return undefined;
     const job = this.job;

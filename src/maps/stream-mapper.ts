@@ -20,12 +20,14 @@ import type { Schema } from './schema-types';
 import type { FlatteningOptions } from './flattening';
 import { planStream, type StreamMapsConfig, type StreamPlan } from './stream-maps-config';
 
-/** Whether and when copies hand their records to the map worker (src/maps/worker/). */
+/** Where copies' records are mapped other than on the main thread (src/maps/worker/). */
 export interface MapOffloadSettings {
-  /** The flattening the extra steps do, for the worker to do the same (null: none). */
+  /** The flattening the extra steps do, for the threads to do the same (null: none). */
   readonly flattening: FlatteningOptions | null;
-  /** Records of a stream mapped on the main thread first (null: never use the worker). */
+  /** Records of a stream mapped on the main thread first (null: never use the map worker). */
   readonly after: number | null;
+  /** Whether a parallel copy's range workers apply the maps to their own lines. */
+  readonly rangeWorkers: boolean;
 }
 
 /**
@@ -182,7 +184,7 @@ export class StreamMapper implements RecordMapper {
 
   private streamOffload(start: StreamStart): StreamOffload | undefined {
     const o = this.offload;
-    if (!o || o.after === null) return undefined;
+    if (!o || (o.after === null && !o.rangeWorkers)) return undefined;
     const setup: MappedStreamSetup = {
       streamMaps: this.config.source.streamMaps,
       streamMapConfig: this.config.source.streamMapConfig,
@@ -191,7 +193,12 @@ export class StreamMapper implements RecordMapper {
       schema: start.schema,
       keyProperties: start.keyProperties,
     };
-    return { worker: () => (this.worker ??= new MapWorker()), setup, after: o.after };
+    return {
+      worker: () => (this.worker ??= new MapWorker()),
+      setup,
+      after: o.after,
+      rangeWorkers: o.rangeWorkers,
+    };
   }
 
   outputNames(stream: string): readonly string[] | null {

@@ -8,10 +8,12 @@ import type { Logger } from '../../log/logger';
 import type { LiveArea } from '../../progress/live-area';
 import { estimateRows } from '../../progress/row-estimates';
 import { SyncProgress } from '../../progress/sync-progress';
+import { availableParallelism } from 'node:os';
 import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { flatteningStep } from '../../maps/flatten-step';
 import { StreamMapper } from '../../maps/stream-mapper';
+import { mapWorkerAfter } from '../../maps/worker/map-worker-choice';
 import { parseStreamMapsConfig } from '../../maps/stream-maps-config';
 import { SingerWriter } from '../../singer/writer';
 import { logDiscardedBookmarks } from '../../state/bookmark-discard';
@@ -67,7 +69,11 @@ async function syncWith(
             config.streamMaps ?? parseStreamMapsConfig({}, undefined)!,
             config.flattening ? [flatteningStep(config.flattening)] : [],
             config.emitActivateVersion,
-            { flattening: config.flattening, after: mapWorkerAfter(io.env) },
+            {
+              flattening: config.flattening,
+              after: mapWorkerAfter(io.env, config.hosts, availableParallelism()),
+              rangeWorkers: io.env.TAP_POSTGRES_MAP_WORKER !== 'off',
+            },
           )
         : undefined;
     const writer = new SingerWriter(io.stdout, serializeState, {
@@ -107,16 +113,4 @@ async function syncWith(
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-/**
- * Records of a stream mapped on the main thread before its copy hands them to the map worker
- * (src/maps/worker/): a small table never starts the thread. TAP_POSTGRES_MAP_WORKER=off keeps
- * every record on the main thread, `always` sends every copied record to the worker (tests).
- */
-function mapWorkerAfter(env: NodeJS.ProcessEnv): number | null {
-  const v = env.TAP_POSTGRES_MAP_WORKER;
-  if (v === 'off') return null;
-  if (v === 'always') return 0;
-  return 4096;
 }
