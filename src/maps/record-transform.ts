@@ -12,7 +12,7 @@ import {
 import type { RecordStep } from './record-step';
 import { RecordView } from './record-view';
 import type { Schema } from './schema-types';
-import { isTapProperty, type StreamMap } from './stream-map';
+import { isTapProperty, SCOPE_NAMES, type StreamMap } from './stream-map';
 
 export { putRange };
 
@@ -56,15 +56,6 @@ interface LayoutPlan {
 const QUOTE = Buffer.from('"');
 
 const NULL_START = 0x6e; // n
-
-/** Names `lookup` answers itself (they shadow properties): never bound to an entry. */
-const SCOPE_NAMES = new Set([
-  'record',
-  '_',
-  'config',
-  '__stream_name__',
-  '__original_stream_name__',
-]);
 
 /**
  * Each of `expr`'s scope names' entry in the view's layout, or -1 (asked by name), for the

@@ -10,8 +10,11 @@ export const SOURCE_OPTION = '__source__';
 export const ALIAS_OPTION = '__alias__';
 export const KEY_PROPERTIES_OPTION = '__key_properties__';
 
-/** Names an expression may read besides the stream's properties (the SDK's evaluation scope). */
-const SCOPE_NAMES = new Set([
+/**
+ * Names an expression may read besides the stream's properties (the SDK's evaluation scope); they
+ * shadow properties of the same name.
+ */
+export const SCOPE_NAMES: ReadonlySet<string> = new Set([
   'record',
   '_',
   'config',
