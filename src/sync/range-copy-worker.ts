@@ -12,7 +12,7 @@ import { copyRowBytes } from '../db/copy-reader';
 import { beginInSnapshot } from '../replication/slot';
 import { recordPrefix, recordSuffix } from '../singer/writer';
 import { LineSink } from '../maps/worker/line-sink';
-import { mappingForSetup } from '../maps/worker/mapping-for-setup';
+import type { RecordMapping } from '../maps/record-mapping';
 import { GrowableSink, putBytes } from '../values/byte-sink';
 import { RowBodyEncoder } from '../values/row-body-encoder';
 import { CHUNKS_IN_FLIGHT, type RangeCopyJob, type RangeCopyMessage } from './range-copy-protocol';
@@ -41,8 +41,15 @@ let credits = CHUNKS_IN_FLIGHT;
 let wake: (() => void) | null = null;
 /** The lines' buffers come back once written (see GrowableSink.giveBack). */
 const sink = new LineSink(job.chunkBytes + 64 * 1024);
-/** The stream's maps, applied here so they run on as many cores as the copy (RECORD lines only). */
-const mapping = job.mapping && !job.recordOnly ? mappingForSetup(job.mapping, sink) : undefined;
+/**
+ * The stream's maps, applied here so they run on as many cores as the copy (RECORD lines only).
+ * Loaded only then: the maps' modules take a worker about 50 ms to load.
+ */
+async function streamMapping(): Promise<RecordMapping | undefined> {
+  if (!job.mapping || job.recordOnly) return undefined;
+  const { mappingForSetup } = await import('../maps/worker/mapping-for-setup.js');
+  return mappingForSetup(job.mapping, sink);
+}
 
 port.on('message', (m: 'credit' | ArrayBuffer) => {
   if (m instanceof ArrayBuffer) return sink.giveBack(m, CHUNKS_IN_FLIGHT);
@@ -64,6 +71,7 @@ async function run(): Promise<void> {
   let records = 0;
   let total = 0;
   const scratch = new GrowableSink(16 * 1024);
+  const mapping = await streamMapping();
   let sent = 0;
 
   const send = async () => {
