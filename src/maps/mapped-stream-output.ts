@@ -9,6 +9,7 @@ import { GrowableSink, putBytes } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
 import { RecordMapping, type Output } from './record-mapping';
 import type { MapWorker } from './worker/map-worker-client';
+import type { MapWorkerUse } from './worker/map-worker-choice';
 import { OffloadedLines } from './worker/offloaded-lines';
 import { RecordIndex } from './worker/record-index';
 import type { MappedStreamSetup } from './worker/protocol';
@@ -27,12 +28,8 @@ export interface StreamOffload {
   /** The run's map worker, started on the first call. */
   worker(): MapWorker;
   readonly setup: MappedStreamSetup;
-  /**
-   * Records of the stream mapped on the main thread before the worker is asked for; the worker
-   * then gets them once it is ready. 0: every record goes to the worker, ready or not (tests);
-   * null: none does.
-   */
-  readonly after: number | null;
+  /** When records go to the worker (null: none does). */
+  readonly use: MapWorkerUse | null;
   /** Whether a parallel copy's range workers map their own lines (`threadMapping`). */
   readonly rangeWorkers: boolean;
 }
@@ -215,9 +212,10 @@ export class MappedStreamOutput extends StreamOutput {
     encoder: RowBodyEncoder,
     indexed: boolean,
   ): OffloadedLines | undefined {
-    if (o.after === null || this.count.n < o.after) return undefined;
+    const use = o.use;
+    if (use === null || this.count.n < use.after) return undefined;
     const worker = o.worker();
-    if (!worker.ready && o.after > 0) return undefined;
+    if (!worker.ready && use.waitForReady) return undefined;
     const job = this.job;
     const same =
       encoder === this.jobEncoder &&

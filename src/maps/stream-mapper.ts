@@ -13,6 +13,7 @@ import { columnsNeeded, narrowSelected } from './column-needs';
 import { MappedStreamOutput, type StreamOffload } from './mapped-stream-output';
 import { outputOf, type Output } from './record-mapping';
 import { MapWorker } from './worker/map-worker-client';
+import type { MapWorkerUse } from './worker/map-worker-choice';
 import type { MappedStreamSetup } from './worker/protocol';
 import type { RecordStep, RecordStepFactory } from './record-step';
 import type { StreamMap } from './stream-map';
@@ -24,8 +25,8 @@ import { planStream, type StreamMapsConfig, type StreamPlan } from './stream-map
 export interface MapOffloadSettings {
   /** The flattening the extra steps do, for the threads to do the same (null: none). */
   readonly flattening: FlatteningOptions | null;
-  /** Records of a stream mapped on the main thread first (null: never use the map worker). */
-  readonly after: number | null;
+  /** When copies use the map worker (null: never). */
+  readonly worker: MapWorkerUse | null;
   /** Whether a parallel copy's range workers apply the maps to their own lines. */
   readonly rangeWorkers: boolean;
 }
@@ -184,7 +185,7 @@ export class StreamMapper implements RecordMapper {
 
   private streamOffload(start: StreamStart): StreamOffload | undefined {
     const o = this.offload;
-    if (!o || (o.after === null && !o.rangeWorkers)) return undefined;
+    if (!o || (o.worker === null && !o.rangeWorkers)) return undefined;
     const setup: MappedStreamSetup = {
       streamMaps: this.config.source.streamMaps,
       streamMapConfig: this.config.source.streamMapConfig,
@@ -196,7 +197,7 @@ export class StreamMapper implements RecordMapper {
     return {
       worker: () => (this.worker ??= new MapWorker()),
       setup,
-      after: o.after,
+      use: o.worker,
       rangeWorkers: o.rangeWorkers,
     };
   }

@@ -13,7 +13,7 @@ import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { flatteningStep } from '../../maps/flatten-step';
 import { StreamMapper } from '../../maps/stream-mapper';
-import { mapWorkerAfter } from '../../maps/worker/map-worker-choice';
+import { mapWorkerUse } from '../../maps/worker/map-worker-choice';
 import { parseStreamMapsConfig } from '../../maps/stream-maps-config';
 import { SingerWriter } from '../../singer/writer';
 import { logDiscardedBookmarks } from '../../state/bookmark-discard';
@@ -71,7 +71,7 @@ async function syncWith(
             config.emitActivateVersion,
             {
               flattening: config.flattening,
-              after: mapWorkerAfter(io.env, config.hosts, availableParallelism()),
+              worker: mapWorkerUse(io.env, config.hosts, availableParallelism()),
               rangeWorkers: io.env.TAP_POSTGRES_MAP_WORKER !== 'off',
             },
           )

@@ -1,24 +1,37 @@
 import type { HostPort } from '../../config/hosts';
 
+/** When a copy hands its records to the map worker. */
+export interface MapWorkerUse {
+  /** Records of a stream mapped on the main thread first (a small table never starts the thread). */
+  readonly after: number;
+  /** Whether records stay on the main thread until the worker is ready (else they queue for it). */
+  readonly waitForReady: boolean;
+}
+
 /**
- * Records of a stream mapped on the main thread before its copy hands them to the map worker
- * (src/maps/worker/): a small table never starts the thread; null: the main thread maps them all
- * (a parallel copy's range workers still map their own lines, using no other thread).
- * On two cores with the server on this machine there is no core to spare (the server's backend
- * takes most of one during a copy, the main thread the other), and a third busy thread only costs
- * its overhead (measured: the same wall time or worse, 15% more CPU). TAP_POSTGRES_MAP_WORKER=off
- * keeps every record on the main thread, `always` sends every copied record to the worker (tests).
+ * Whether copies use the map worker (src/maps/worker/); null: the main thread maps every record
+ * (a parallel copy's range workers still map their own lines, using no other thread). On two
+ * cores with the server on this machine there is no core to spare (the server's backend takes
+ * most of one during a copy, the main thread the other), and a third busy thread only costs its
+ * overhead (measured: the same wall time or worse, 10-15% more CPU). TAP_POSTGRES_MAP_WORKER:
+ * `off` keeps every record on the main thread, `on` uses the worker as where cores are to spare;
+ * for tests, `always` sends every copied record to the worker, `after:N` every one after the first
+ * N, without waiting for it to be ready.
  */
-export function mapWorkerAfter(
+export function mapWorkerUse(
   env: NodeJS.ProcessEnv,
   hosts: readonly HostPort[],
   cores: number,
-): number | null {
+): MapWorkerUse | null {
   const v = env.TAP_POSTGRES_MAP_WORKER;
   if (v === 'off') return null;
-  if (v === 'always') return 0;
+  if (v === 'always') return { after: 0, waitForReady: false };
+  const n = /^after:(\d+)$/.exec(v ?? '');
+  if (n) return { after: Number(n[1]), waitForReady: false };
+  const usual = { after: 4096, waitForReady: true };
+  if (v === 'on') return usual;
   if (cores <= 2 && hosts.every((h) => !h.remote && isLocalHost(h.host))) return null;
-  return 4096;
+  return usual;
 }
 
 /**
