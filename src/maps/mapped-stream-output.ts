@@ -147,14 +147,8 @@ export class MappedStreamOutput extends StreamOutput {
     const indexed = bodyTail === undefined && body.columns > 0;
     let job = this.job;
     // The common case first: the open job takes the record as the one before.
-    const open =
-      job !== undefined &&
-      !job.submitted &&
-      body === this.jobEncoder &&
-      indexed === this.jobIndexed &&
-      (!indexed || this.suffixBytes === this.jobSuffix) &&
-      this.writer.isLast(job);
-    if (!open) job = this.offload && this.offloadJob(this.offload, body, indexed);
+    if (!(job && this.takes(job, body, indexed)))
+      job = this.offload && this.offloadJob(this.offload, body, indexed);
     if (job) {
       // The whole source line, as an unmapped stream would write it: the worker maps it.
       this.count.n++;
@@ -179,15 +173,15 @@ export class MappedStreamOutput extends StreamOutput {
     return full || this.writer.full;
   }
 
-  /**
-   * Whole lines of the source stream (a parallel copy's workers): RECORD lines, or record objects
-   * in BATCH mode; each one mapped.
-   */
   override get threadMapping(): MappedStreamSetup | undefined {
     const o = this.offload;
     return this.sinks || !o?.rangeWorkers ? undefined : o.setup;
   }
 
+  /**
+   * Whole lines of the source stream (a parallel copy's workers): RECORD lines, or record objects
+   * in BATCH mode; each one mapped here unless the worker did (`mapped`).
+   */
   override recordLines(
     lines: Buffer,
     records: number,
@@ -217,16 +211,12 @@ export class MappedStreamOutput extends StreamOutput {
     const worker = o.worker();
     if (!worker.ready && use.waitForReady) return undefined;
     const job = this.job;
-    const same =
-      encoder === this.jobEncoder &&
-      indexed === this.jobIndexed &&
-      (!indexed || this.suffixBytes === this.jobSuffix);
     if (job && !job.submitted) {
-      if (same && this.writer.isLast(job)) return job;
+      if (this.takes(job, encoder, indexed)) return job;
       this.submit(job);
     }
-    if (!same) {
-      if (encoder !== this.jobEncoder || indexed !== this.jobIndexed) this.layout++;
+    if (encoder !== this.jobEncoder || indexed !== this.jobIndexed) {
+      this.layout++;
       this.jobEncoder = encoder;
       this.jobIndexed = indexed;
     }
@@ -258,6 +248,20 @@ export class MappedStreamOutput extends StreamOutput {
     this.writer.appendPending(next);
     this.job = next;
     return next;
+  }
+
+  /**
+   * Whether `job`, the open one, takes the next record: not sent yet, nothing written after it,
+   * and its records are encoded alike (same encoder, all indexed or none, the same line end).
+   */
+  private takes(job: OffloadedLines, encoder: RowBodyEncoder, indexed: boolean): boolean {
+    return (
+      !job.submitted &&
+      encoder === this.jobEncoder &&
+      indexed === this.jobIndexed &&
+      (!indexed || this.suffixBytes === this.jobSuffix) &&
+      this.writer.isLast(job)
+    );
   }
 
   /** Sends `job` to the worker ahead of the writer's flush; its size counts toward `full`. */

@@ -1,12 +1,11 @@
 import type { RecordSink } from '../singer/writer';
-import { putBytes } from '../values/byte-sink';
+import { GrowableSink, putBytes } from '../values/byte-sink';
+import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
 import type { PyValue } from './expression';
 import type { RecordStep } from './record-step';
 import { putRange, RecordTransform } from './record-transform';
 import { RecordView } from './record-view';
 import type { StreamMap } from './stream-map';
-import { GrowableSink } from '../values/byte-sink';
-import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
 import { readIndexed } from './worker/record-index';
 
 const NEWLINE = 0x0a;

@@ -84,8 +84,6 @@ export interface StreamStart {
 export class SingerWriter implements RecordSink {
   /** Finished pieces of the next chunk, in order (a line may span two), and lines still being made. */
   private parts: Array<Buffer | PendingLines> = [];
-  /** How many of `parts` are PendingLines. */
-  private pendingParts = 0;
   /** Bytes in `parts`. */
   private sealed = 0;
   /** Lines are encoded into this buffer as they come, from `pos` on (ByteSink). */
@@ -274,13 +272,12 @@ export class SingerWriter implements RecordSink {
 
   /**
    * @internal lines another thread is making, in their place after everything written so far;
-   * `bytes` (about their size) counts toward `full` from now on (`pendingGrew` adds more).
+   * their size counts toward `full` once told (`pendingGrew`).
    */
   appendPending(lines: PendingLines): void {
     this.seal();
     this.lineStart = 0;
     this.parts.push(lines);
-    this.pendingParts++;
   }
 
   /** @internal whether nothing was written after `lines` (more of its records may join it). */
@@ -321,11 +318,9 @@ export class SingerWriter implements RecordSink {
     if (this.parts.length === 0) return;
     const taken = this.parts;
     const releases = this.releases;
-    const pending = this.pendingParts;
     this.parts = [];
     this.releases = [];
     this.sealed = 0;
-    this.pendingParts = 0;
     // What follows goes into another buffer, never the rest of this one: then every buffer in
     // `parts` is free once stdout has taken the last of them.
     this.buf = EMPTY;
@@ -333,7 +328,7 @@ export class SingerWriter implements RecordSink {
     // A chunk that carries a STATE is reported once stdout has taken it (its write callback).
     const state = this.onStateWritten ? this.unwrittenState : undefined;
     this.unwrittenState = undefined;
-    const parts = pending === 0 ? (taken as Buffer[]) : await madeLines(taken, releases);
+    const parts = taken.every(isBuffer) ? taken : await madeLines(taken, releases);
     if (parts.length === 0) return;
     let written: Promise<Error | null | undefined> | undefined;
     let settle: (e: Error | null | undefined) => void = () => {};
@@ -374,6 +369,8 @@ export class SingerWriter implements RecordSink {
   }
 }
 
+const isBuffer = (p: Buffer | PendingLines): p is Buffer => Buffer.isBuffer(p);
+
 /**
  * `parts` with each PendingLines replaced by its lines (in order; empty ones left out), whose
  * release joins `releases`.
@@ -384,7 +381,7 @@ async function madeLines(
 ): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const p of parts) {
-    if (Buffer.isBuffer(p)) {
+    if (isBuffer(p)) {
       out.push(p);
       continue;
     }

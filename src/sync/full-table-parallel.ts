@@ -10,30 +10,45 @@ import { STATE_EVERY_RECORDS, type SyncContext } from './sync-context';
 /** Bytes of RECORD lines per chunk a worker hands over. */
 const RANGE_CHUNK_BYTES = 256 * 1024;
 
-/** What a table's ranged copy needs beyond the run's config and value policy. */
+/** What a table's ranged copy needs beyond the run's config, value policy and stream output. */
 export type RangedCopy = Omit<
   Parameters<typeof copyRangesInParallel>[0],
-  'config' | 'policy' | 'chunkBytes'
+  'config' | 'policy' | 'chunkBytes' | 'stream' | 'version' | 'recordOnly' | 'mapping'
 >;
 
 /**
  * Copies `ranges` of a table, every connection inside `copy.snapshot` (copyRangesInParallel), for
- * FULL_TABLE and a LOG_BASED first copy alike; says so in the log.
+ * FULL_TABLE and a LOG_BASED first copy alike, into `out` (whose maps the workers apply when it
+ * lets them); says so in the log. `onChunk` follows each chunk's records.
  */
 export function copyInRanges(
   ctx: SyncContext,
   tapStreamId: string,
   copy: RangedCopy,
   ranges: readonly BlockRange[],
-  onChunk: (lines: Buffer, records: number, release: () => void) => Promise<void>,
+  out: StreamOutput,
+  onChunk: (records: number) => Promise<void>,
 ): Promise<ParallelCopyResult> {
+  const mapping = out.threadMapping;
   ctx.log.info(
-    `${tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)${copy.mapping ? ', each applying the stream maps' : ''}`,
+    `${tapStreamId}: copying in ${ranges.length} CTID ranges over ${ranges.length} connections (snapshot_parallelism)${mapping ? ', each applying the stream maps' : ''}`,
   );
   return copyRangesInParallel(
-    { ...copy, config: ctx.config, policy: ctx.policy, chunkBytes: RANGE_CHUNK_BYTES },
+    {
+      ...copy,
+      stream: out.stream,
+      version: out.version,
+      recordOnly: out.batching,
+      ...(mapping ? { mapping } : {}),
+      config: ctx.config,
+      policy: ctx.policy,
+      chunkBytes: RANGE_CHUNK_BYTES,
+    },
     ranges,
-    onChunk,
+    async (lines, records, release) => {
+      out.recordLines(lines, records, release, mapping !== undefined);
+      await onChunk(records);
+    },
   );
 }
 
@@ -133,14 +148,10 @@ export async function syncRangesInParallel(
         snapshot,
         selectAll: selectColumns(s.columns, s.schemaName, s.tableName),
         columns: s.columns.map((name, i) => ({ name, type: sc.types[i]! })),
-        stream: s.stream,
-        version: out.version,
-        recordOnly: out.batching,
-        ...(out.threadMapping ? { mapping: out.threadMapping } : {}),
       },
       ranges,
-      async (lines, records, release) => {
-        out.recordLines(lines, records, release, out.threadMapping !== undefined);
+      out,
+      async (records) => {
         const before = Math.floor(count / STATE_EVERY_RECORDS);
         count += records;
         if (Math.floor(count / STATE_EVERY_RECORDS) > before)

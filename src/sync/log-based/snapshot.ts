@@ -55,15 +55,11 @@ export async function copyStreams(
             snapshot,
             selectAll: sql,
             columns: present,
-            stream: st.stream,
-            version: out.version,
             bodyTail: tail,
-            recordOnly: out.batching,
-            ...(out.threadMapping ? { mapping: out.threadMapping } : {}),
           },
           ranges,
-          async (lines, records, release) => {
-            out.recordLines(lines, records, release, out.threadMapping !== undefined);
+          out,
+          async () => {
             if (ctx.writer.full) await ctx.writer.flush();
           },
         );
