@@ -9,7 +9,7 @@ import type { ByteSink } from '../values/byte-sink';
  * Records come from, and go to, the same few buffers for long stretches (a record's body, its
  * output's constant keys, a sink's buffer), so the DataViews of the last few buffers are kept.
  */
-const CACHED = 4;
+const CACHED = 8;
 const cachedBufs: Array<Uint8Array | null> = new Array<Uint8Array | null>(CACHED).fill(null);
 const cachedViews: DataView[] = Array.from(
   { length: CACHED },

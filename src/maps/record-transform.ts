@@ -1,20 +1,22 @@
 import { RuntimeError } from '../errors';
-import { putBytes, putString, type ByteSink } from '../values/byte-sink';
-import { putRange, viewOf } from './byte-copy';
+import type { ByteSink } from '../values/byte-sink';
+import { putRange } from './byte-copy';
 import {
   ExpressionEvalError,
-  pyToJson,
   pyTruthy,
   type Expression,
   type ExpressionScope,
   type PyValue,
 } from './expression';
+import { byteFormOf, byteTestOf, FALSE, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
+import { putJson } from './put-json';
 import type { RecordStep } from './record-step';
 import { RecordView } from './record-view';
 import type { Schema } from './schema-types';
 import { isTapProperty, SCOPE_NAMES, type StreamMap } from './stream-map';
 
 export { putRange };
+export { putJson };
 
 /**
  * One property of the output record: its `"key":`, then a source value copied or an op's result;
@@ -44,16 +46,17 @@ interface LayoutPlan {
     readonly result: number;
     /** The expression's names bound to the layout's entries (`Expression.evaluate`). */
     readonly bound: Int32Array;
+    /** The expression evaluated on its value's bytes, for the values that form takes. */
+    readonly form: ByteForm | null;
   }>;
   /** The filter's names bound to the layout's entries. */
   readonly filterBound: Int32Array | null;
+  readonly filterTest: ByteTest | null;
   /** The entry of `_sdc_deleted_at`, or -1. */
   readonly deletedAt: number;
   readonly steps: readonly OutputStep[];
   readonly keys: Buffer;
 }
-
-const QUOTE = Buffer.from('"');
 
 const NULL_START = 0x6e; // n
 
@@ -69,105 +72,6 @@ function bind(expr: Expression, key: string | null, v: RecordView): Int32Array {
   });
 }
 
-/** Whether JSON writes `s` as its characters between quotes (nothing escaped, no lone surrogate). */
-function isPlainString(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
-  }
-  return true;
-}
-
-/** `pyToJson(value)` into `sink`; plain strings and ints without building the text twice. */
-export function putJson(sink: ByteSink, value: PyValue): void {
-  if (typeof value === 'string') {
-    if (putAsciiString(sink, value)) return;
-    if (isPlainString(value)) {
-      putBytes(sink, QUOTE);
-      putString(sink, value);
-      putBytes(sink, QUOTE);
-      return;
-    }
-  } else if (typeof value === 'bigint') {
-    // Beyond the safe integers a bigint converts to a double of magnitude 2^53 or more.
-    const n = Number(value);
-    if (Number.isSafeInteger(n)) putSafeInteger(sink, n);
-    else putString(sink, value.toString());
-    return;
-  }
-  putString(sink, pyToJson(value));
-}
-
-/** 10^k, exact, for k up to 16. */
-const POWERS_OF_TEN = Array.from({ length: 17 }, (_, k) => 10 ** k);
-
-/** The digits of an integer of at most 16 digits, without a string (an int a map computes). */
-function putSafeInteger(sink: ByteSink, n: number): void {
-  if (sink.pos + 17 > sink.buf.length) sink.reserve(17);
-  const out = sink.buf;
-  let p = sink.pos;
-  if (n < 0) {
-    out[p++] = 0x2d;
-    n = -n;
-  }
-  let digits = 1;
-  while (digits < 16 && n >= POWERS_OF_TEN[digits]!) digits++;
-  let i = p + digits - 1;
-  // Below 2^31 in 32-bit integer steps, cheaper than the doubles' division and floor.
-  for (; n > 0x7fffffff; i--) {
-    const q = Math.floor(n / 10);
-    out[i] = 0x30 + (n - q * 10);
-    n = q;
-  }
-  for (; i >= p; i--) {
-    const q = (n / 10) | 0;
-    out[i] = 0x30 + (n - q * 10);
-    n = q;
-  }
-  sink.pos = p + digits;
-}
-
-/**
- * A string of printable ASCII in quotes, byte by byte (most mapped values: hashes, codes, names);
- * false, with nothing written, for any other string. Cheaper than a native UTF-8 write for the
- * short strings maps make.
- */
-function putAsciiString(sink: ByteSink, s: string): boolean {
-  const n = s.length;
-  if (sink.pos + n + 2 > sink.buf.length) sink.reserve(n + 2);
-  const out = sink.buf;
-  let p = sink.pos;
-  out[p++] = 0x22;
-  let i = 0;
-  if (n >= 8) {
-    // Four characters a store (the bytes in the word's big-endian order).
-    const to = viewOf(out);
-    for (; i + 4 <= n; i += 4, p += 4) {
-      const a = s.charCodeAt(i);
-      const b = s.charCodeAt(i + 1);
-      const c = s.charCodeAt(i + 2);
-      const d = s.charCodeAt(i + 3);
-      if (!isPlainAscii(a) || !isPlainAscii(b) || !isPlainAscii(c) || !isPlainAscii(d)) {
-        return false;
-      }
-      to.setInt32(p, (a << 24) | (b << 16) | (c << 8) | d);
-    }
-  }
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (!isPlainAscii(c)) return false;
-    out[p++] = c;
-  }
-  out[p++] = 0x22;
-  sink.pos = p;
-  return true;
-}
-
-/** A character JSON writes as itself, in one byte. */
-function isPlainAscii(c: number): boolean {
-  return c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c;
-}
-
 /**
  * The per-record work of one custom map (the SDK's filter, then `transform_fn`): the output keeps
  * the dict operations' order (a copy of the record, or only its key properties with `__else__:
@@ -179,11 +83,14 @@ export class RecordTransform implements RecordStep {
   private plan: LayoutPlan = {
     evaluate: [],
     filterBound: null,
+    filterTest: null,
     deletedAt: -1,
     steps: [],
     keys: Buffer.alloc(0),
   };
   private readonly results: PyValue[] = [];
+  /** Per result, the byte form that gives it for this record, or null: `results` has it. */
+  private formed: Array<ByteForm | null> = [];
   /** The property whose expression is being evaluated (`self`), or null for the filter. */
   private current: string | null = null;
   private readonly scope: ExpressionScope;
@@ -194,6 +101,8 @@ export class RecordTransform implements RecordStep {
   constructor(
     readonly map: StreamMap,
     private readonly mapConfig: PyValue,
+    /** Off: every expression through the general evaluation (tests compare the two). */
+    private readonly byteForms = true,
   ) {
     this.view = new RecordView();
     this.scope = {
@@ -243,14 +152,24 @@ export class RecordTransform implements RecordStep {
     // A LOG_BASED deletion carries only its key (the other columns are null): it passes every
     // filter and an expression that fails on it gives null, so the deletion reaches each output
     // instead of being dropped, or failing the run on the same change at every retry.
-    const deletion =
-      plan.deletedAt >= 0 && view.buf[view.entries.valueStarts[plan.deletedAt]!] !== NULL_START;
-    if (map.filter && !deletion && !pyTruthy(this.run(map.filter, null, plan.filterBound))) {
-      return false;
+    const buf = view.buf;
+    const { valueStarts, valueEnds } = view.entries;
+    const deletion = plan.deletedAt >= 0 && buf[valueStarts[plan.deletedAt]!] !== NULL_START;
+    if (map.filter && !deletion) {
+      const t = plan.filterTest;
+      let r = t === null ? UNKNOWN : t.test(buf, valueStarts[t.entry]!, valueEnds[t.entry]!);
+      if (r === UNKNOWN) r = pyTruthy(this.run(map.filter, null, plan.filterBound)) ? 1 : FALSE;
+      if (r === FALSE) return false;
     }
     const evaluate = plan.evaluate;
+    const formed = this.formed;
     for (let j = 0; j < evaluate.length; j++) {
-      const { op, result, bound } = evaluate[j]!;
+      const { op, result, bound, form } = evaluate[j]!;
+      if (form !== null && form.takes(buf, valueStarts[form.entry]!, valueEnds[form.entry]!)) {
+        formed[result] = form;
+        continue;
+      }
+      formed[result] = null;
       const o = map.ops[op]!;
       this.results[result] = deletion
         ? this.runOrNull(o.expr!, o.key, bound)
@@ -279,12 +198,17 @@ export class RecordTransform implements RecordStep {
     const keys = this.plan.keys;
     const v = this.view;
     const e = v.entries;
+    const formed = this.formed;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
       putRange(sink, keys, s.keyStart, s.keyEnd);
       if (s.runEnd >= 0) putRange(sink, v.buf, e.keyStarts[s.copy]!, e.valueEnds[s.runEnd]!);
       else if (s.copy >= 0) putRange(sink, v.buf, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!);
-      else putJson(sink, this.results[s.result]!);
+      else {
+        const form = formed[s.result]!;
+        if (form === null) putJson(sink, this.results[s.result]!);
+        else form.write(sink, v.buf, e.valueStarts[form.entry]!, e.valueEnds[form.entry]!);
+      }
     }
   }
 
@@ -313,7 +237,7 @@ export class RecordTransform implements RecordStep {
         if (i >= 0) out.set(k, { copy: i, result: -1 });
       }
     }
-    const evaluate: Array<{ op: number; result: number; bound: Int32Array }> = [];
+    const evaluate: Array<LayoutPlan['evaluate'][number]> = [];
     map.ops.forEach((o, j) => {
       if (o.expr === null) {
         out.delete(o.key);
@@ -324,7 +248,9 @@ export class RecordTransform implements RecordStep {
         out.set(o.key, { copy: from, result: -1 });
         return;
       }
-      evaluate.push({ op: j, result: evaluate.length, bound: bind(o.expr, o.key, v) });
+      const bound = bind(o.expr, o.key, v);
+      const form = this.byteForms ? byteFormOf(o.expr, bound) : null;
+      evaluate.push({ op: j, result: evaluate.length, bound, form });
       out.set(o.key, { copy: -1, result: evaluate.length - 1 });
     });
     if (!map.includeByDefault) {
@@ -333,9 +259,13 @@ export class RecordTransform implements RecordStep {
       });
     }
     const { steps, keys } = outputSteps([...out], v);
+    this.formed = evaluate.map(() => null);
+    const filterBound = map.filter ? bind(map.filter, null, v) : null;
     return {
       evaluate,
-      filterBound: map.filter ? bind(map.filter, null, v) : null,
+      filterBound,
+      filterTest:
+        map.filter && filterBound && this.byteForms ? byteTestOf(map.filter, filterBound) : null,
       deletedAt: v.indexOf('_sdc_deleted_at'),
       steps,
       keys,

@@ -36,6 +36,8 @@ export interface Expression {
   readonly wholeRecord: boolean;
   /** Every bare name the expression asks its scope for (built-ins' names too), numbered. */
   readonly scopeNames: readonly string[];
+  /** The parsed expression (for forms evaluated another way, such as on a value's JSON bytes). */
+  readonly tree: Node;
   /**
    * The value in `scope`. With `bound`, the name `scopeNames[k]` is `scope.entry(bound[k])` when
    * that is 0 or more (which must be what `scope.lookup` gives for it), else `scope.lookup`'s.
@@ -473,6 +475,7 @@ class CompiledExpression implements Expression {
     readonly recordKeys: ReadonlySet<string>,
     readonly wholeRecord: boolean,
     readonly scopeNames: readonly string[],
+    readonly tree: Node,
     private readonly fn: Fn,
     slots: number,
   ) {
@@ -506,8 +509,10 @@ class CompiledExpression implements Expression {
 export function compileExpression(text: string): Expression {
   const c = new Compiler();
   let fn: Fn;
+  let tree: Node;
   try {
-    fn = c.compile(parseExpression(text), new Map());
+    tree = parseExpression(text);
+    fn = c.compile(tree, new Map());
   } catch (e) {
     // Pathological nesting exhausts the parser's stack; Python rejects it as well.
     if (e instanceof RangeError)
@@ -520,6 +525,7 @@ export function compileExpression(text: string): Expression {
     c.recordKeys,
     c.wholeRecord,
     c.scopeNames,
+    tree,
     fn,
     c.slots,
   );

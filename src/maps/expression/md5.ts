@@ -11,8 +11,49 @@ import * as crypto from 'node:crypto';
  */
 export function md5Hex(s: string): string {
   const n = utf8IntoBlock(s);
-  return n < 0 ? nativeHash('md5', s) : md5Block(n);
+  if (n < 0 || !LITTLE_ENDIAN) return nativeHash('md5', s);
+  md5Block();
+  return hex32(DIGEST[0]!, DIGEST[1]!, DIGEST[2]!, DIGEST[3]!);
 }
+
+/**
+ * The md5 hex digest of bytes [start, end) of `src` (UTF-8 text as a record body holds it) written
+ * as 32 ASCII digits into `dst` at `at`: no string made on the way, for maps that hash a value
+ * read straight from its JSON bytes.
+ */
+export function md5HexInto(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  at: number,
+): void {
+  const n = end - start;
+  if (n > MAX_SINGLE_BLOCK || !LITTLE_ENDIAN) {
+    dst.set(Buffer.from(nativeHash('md5', Buffer.from(src.subarray(start, end))), 'latin1'), at);
+    return;
+  }
+  for (let k = 0; k < 14; k++) W[k] = 0;
+  const b = BYTES;
+  for (let i = 0; i < n; i++) b[i] = src[start + i]!;
+  b[n] = 0x80;
+  W[14] = n * 8;
+  W[15] = 0;
+  md5Block();
+  const h = HEX_DIGITS;
+  let p = at;
+  for (let k = 0; k < 4; k++) {
+    const w = DIGEST[k]!;
+    // Byte order within the word is little-endian; each byte's high nibble first.
+    for (let shift = 0; shift < 32; shift += 8) {
+      dst[p++] = h[(w >>> (shift + 4)) & 15]!;
+      dst[p++] = h[(w >>> shift) & 15]!;
+    }
+  }
+}
+
+/** The last digest md5Block made, as four little-endian words. */
+const DIGEST = new Int32Array(4);
 
 /** The message's words (little-endian), reused: a block is hashed before the next is written. */
 const W = new Int32Array(16);
@@ -78,11 +119,10 @@ const C0 = 0x98badcfe | 0;
 const D0 = 0x10325476;
 
 /**
- * RFC 1321's 64 steps over the single block in W, unrolled by hand: V8 does not inline 64 calls
+ * RFC 1321's 64 steps over the single block in W (on a little-endian host), into DIGEST, unrolled by hand: V8 does not inline 64 calls
  * of a step function, and a loop with the round chosen per step is half as fast again.
  */
-function md5Block(length: number): string {
-  if (!LITTLE_ENDIAN) return nativeHash('md5', Buffer.from(BYTES.subarray(0, length)));
+function md5Block(): void {
   const x = W;
   let a = A0;
   let b = B0;
@@ -221,7 +261,10 @@ function md5Block(length: number): string {
   c = (d + ((v << 15) | (v >>> 17))) | 0;
   v = (b + (d ^ (c | ~a)) + -343485551 + x[9]!) | 0;
   b = (c + ((v << 21) | (v >>> 11))) | 0;
-  return hex32(a + A0, b + B0, c + C0, d + D0);
+  DIGEST[0] = a + A0;
+  DIGEST[1] = b + B0;
+  DIGEST[2] = c + C0;
+  DIGEST[3] = d + D0;
 }
 
 /** The digest's 16 bytes (four little-endian words) as 32 hex digits, in one string. */

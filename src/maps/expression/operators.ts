@@ -142,9 +142,10 @@ function tooLong(): ExpressionEvalError {
 }
 
 const INDEX_MIN = -(2n ** 63n);
+const INDEX_MAX = 2n ** 63n - 1n;
 
 function repeat(seq: PyValue, n: bigint, a: PyValue, b: PyValue): PyValue {
-  if (n < INDEX_MIN)
+  if (n < INDEX_MIN || n > INDEX_MAX)
     throw new ExpressionEvalError('OverflowError', "cannot fit 'int' into an index-sized integer");
   const times = n < 0n ? 0 : n;
   if (typeof seq === 'string') {
@@ -155,7 +156,8 @@ function repeat(seq: PyValue, n: bigint, a: PyValue, b: PyValue): PyValue {
   if (items === undefined) throw unsupportedOperands('*', a, b);
   if (BigInt(items.length) * BigInt(times) > BigInt(MAX_STRING_LENGTH)) throw tooLong();
   const out: PyValue[] = [];
-  for (let i = 0n; i < times; i++) out.push(...items);
+  // An empty sequence repeats to itself however large `times` is.
+  if (items.length > 0) for (let i = 0n; i < times; i++) out.push(...items);
   return Array.isArray(seq) ? out : new PyTuple(out);
 }
 

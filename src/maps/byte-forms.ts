@@ -1,0 +1,354 @@
+import { isUtf8 } from 'node:buffer';
+import type { ByteSink } from '../values/byte-sink';
+import type { Expression } from './expression';
+import type { Node } from './expression/ast';
+import { md5HexInto, nativeHash } from './expression/md5';
+import { putSafeInteger } from './put-json';
+
+/**
+ * The expressions maps use most (hash a value, change its case, turn a numeric into an int, filter
+ * on a number), evaluated on the JSON bytes of the one record value they read, straight into the
+ * output record. The general evaluation decodes the value into a Python value, calls the built-in
+ * on it and writes the result's JSON back, which costs several times the work itself; these forms
+ * skip both conversions. Each takes only the values whose result it gives exactly as the general
+ * evaluation would (plain strings, numbers of up to 15 digits) and hands every other value, null
+ * included, back to it, so errors and unusual values keep the one implementation.
+ */
+
+/**
+ * An op's expression on one value. `takes` says whether it gives the result for the value (else
+ * the general evaluation runs); `write` then writes that result's JSON, for the same value, even
+ * after other forms have run. Neither throws.
+ */
+export interface ByteForm {
+  /** The record entry (of the layout it was made for) it reads. */
+  readonly entry: number;
+  takes(buf: Buffer, start: number, end: number): boolean;
+  write(sink: ByteSink, buf: Buffer, start: number, end: number): void;
+}
+
+/** A filter on one value: TRUE, FALSE, or UNKNOWN to let the general evaluation decide. */
+export interface ByteTest {
+  readonly entry: number;
+  test(buf: Buffer, start: number, end: number): number;
+}
+
+export const FALSE = 0;
+export const TRUE = 1;
+export const UNKNOWN = -1;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** 10^k, exact, for k up to 15. */
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/** The name's record entry when `node` is a bare name bound to one, else -1. */
+function entryOf(node: Node, expr: Expression, bound: ArrayLike<number>): number {
+  if (node.kind !== 'Name') return -1;
+  const k = expr.scopeNames.indexOf(node.id);
+  return k < 0 ? -1 : bound[k]!;
+}
+
+/** An int literal (`5`, `-5`) within the safe integers, else null. */
+function intLiteral(node: Node): number | null {
+  let sign = 1;
+  let n = node;
+  if (n.kind === 'Unary' && n.op === '-') {
+    sign = -1;
+    n = n.operand;
+  }
+  if (n.kind !== 'Const' || typeof n.value !== 'bigint') return null;
+  const v = Number(n.value);
+  return Number.isSafeInteger(v) ? sign * v : null;
+}
+
+/** `f(name)` with a built-in function `f` and no keywords: the argument, else null. */
+function callOf(node: Node, f: string): Node | null {
+  if (node.kind !== 'Call' || node.func.kind !== 'Name' || node.func.id !== f) return null;
+  return node.args.length === 1 && node.keywords.length === 0 ? node.args[0]! : null;
+}
+
+/** The form of `expr` given how its names are bound in a layout, or null: it has none. */
+export function byteFormOf(expr: Expression, bound: ArrayLike<number>): ByteForm | null {
+  const t = expr.tree;
+  for (const digest of ['md5', 'sha256'] as const) {
+    const arg = callOf(t, digest);
+    const entry = arg === null ? -1 : entryOf(arg, expr, bound);
+    if (entry >= 0) return new DigestForm(entry, digest);
+  }
+  if (
+    t.kind === 'Call' &&
+    t.args.length === 0 &&
+    t.keywords.length === 0 &&
+    t.func.kind === 'Attribute' &&
+    (t.func.attr === 'upper' || t.func.attr === 'lower')
+  ) {
+    const entry = entryOf(t.func.value, expr, bound);
+    if (entry >= 0) return new CaseForm(entry, t.func.attr === 'upper');
+  }
+  const arg = callOf(t, 'int');
+  if (arg !== null) {
+    const entry = entryOf(arg, expr, bound);
+    if (entry >= 0) return new IntForm(entry, 1);
+    if (arg.kind === 'Bin' && arg.op === '*') {
+      for (const [name, factor] of [
+        [arg.left, arg.right],
+        [arg.right, arg.left],
+      ] as const) {
+        const e = entryOf(name, expr, bound);
+        const k = intLiteral(factor);
+        if (e >= 0 && k !== null) return new IntForm(e, k);
+      }
+    }
+  }
+  return null;
+}
+
+type NumberCmp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+const FLIPPED: Record<NumberCmp, NumberCmp> = {
+  '<': '>',
+  '<=': '>=',
+  '>': '<',
+  '>=': '<=',
+  '==': '==',
+  '!=': '!=',
+};
+
+/** The filter form of `expr` given how its names are bound in a layout, or null. */
+export function byteTestOf(expr: Expression, bound: ArrayLike<number>): ByteTest | null {
+  const t = expr.tree;
+  const bare = entryOf(t, expr, bound);
+  if (bare >= 0) return new TruthTest(bare);
+  if (t.kind !== 'Compare' || t.ops.length !== 1) return null;
+  const op = t.ops[0]!;
+  const right = t.comparators[0]!;
+  if (op === 'is' || op === 'is not') {
+    const entry = entryOf(t.left, expr, bound);
+    if (entry >= 0 && right.kind === 'Const' && right.value === null) {
+      return new NoneTest(entry, op === 'is');
+    }
+    return null;
+  }
+  if (!(op in FLIPPED)) return null;
+  const cmp = op as NumberCmp;
+  const leftEntry = entryOf(t.left, expr, bound);
+  const rightLiteral = intLiteral(right);
+  if (leftEntry >= 0 && rightLiteral !== null) return new CompareTest(leftEntry, cmp, rightLiteral);
+  const rightEntry = entryOf(right, expr, bound);
+  const leftLiteral = intLiteral(t.left);
+  if (rightEntry >= 0 && leftLiteral !== null) {
+    return new CompareTest(rightEntry, FLIPPED[cmp], leftLiteral);
+  }
+  return null;
+}
+
+/**
+ * Whether bytes [start, end) are a JSON string without escapes (its UTF-8 bytes are then the text
+ * itself): 0 no, 1 ASCII, 2 with other characters.
+ */
+function plainString(b: Uint8Array, start: number, end: number): number {
+  if (b[start] !== QUOTE || end - start < 2) return 0;
+  let high = 0;
+  for (let p = start + 1; p < end - 1; p++) {
+    const c = b[p]!;
+    if (c === BACKSLASH) return 0;
+    high |= c;
+  }
+  return high < 0x80 ? 1 : 2;
+}
+
+/** readNumber's result: the value is ±coefficient × 10^-scale. */
+let negative = false;
+let coefficient = 0;
+let scale = 0;
+
+/**
+ * Reads a JSON number of up to 15 digits without an exponent (exact as a double: the digits as an
+ * integer, and the scale); false for any other value. An int and a Decimal compare and multiply
+ * alike here, so which of the two the general evaluation would make does not matter.
+ */
+function readNumber(b: Uint8Array, start: number, end: number): boolean {
+  let p = start;
+  negative = b[p] === MINUS;
+  if (negative) p++;
+  const first = p;
+  let n = 0;
+  let digits = 0;
+  let point = -1;
+  for (; p < end; p++) {
+    const d = b[p]!;
+    if (d >= ZERO && d <= NINE) {
+      n = n * 10 + (d - ZERO);
+      digits++;
+    } else if (d === DOT && point < 0) {
+      point = p;
+    } else {
+      return false;
+    }
+  }
+  if (digits === 0 || digits > 15 || point === end - 1 || point === first) return false;
+  coefficient = n;
+  scale = point < 0 ? 0 : end - point - 1;
+  return true;
+}
+
+/**
+ * `md5(x)` / `sha256(x)` of a string: the hex digest of its UTF-8 bytes, which are the JSON bytes
+ * between the quotes when nothing is escaped (and they are valid UTF-8, as the general path's
+ * decoding would otherwise replace some).
+ */
+class DigestForm implements ByteForm {
+  constructor(
+    readonly entry: number,
+    private readonly algorithm: 'md5' | 'sha256',
+  ) {}
+
+  takes(buf: Buffer, start: number, end: number): boolean {
+    const kind = plainString(buf, start, end);
+    return kind === 1 || (kind === 2 && isUtf8(buf.subarray(start + 1, end - 1)));
+  }
+
+  write(sink: ByteSink, buf: Buffer, start: number, end: number): void {
+    const size = this.algorithm === 'md5' ? 34 : 66;
+    if (sink.pos + size > sink.buf.length) sink.reserve(size);
+    const out = sink.buf;
+    const p = sink.pos;
+    out[p] = QUOTE;
+    if (this.algorithm === 'md5') {
+      md5HexInto(buf, start + 1, end - 1, out, p + 1);
+    } else {
+      out.write(nativeHash('sha256', buf.subarray(start + 1, end - 1)), p + 1, 'latin1');
+    }
+    out[p + size - 1] = QUOTE;
+    sink.pos = p + size;
+  }
+}
+
+/** `x.upper()` / `x.lower()` of an ASCII string: the same bytes with a-z (A-Z) changed. */
+class CaseForm implements ByteForm {
+  constructor(
+    readonly entry: number,
+    private readonly upper: boolean,
+  ) {}
+
+  takes(buf: Buffer, start: number, end: number): boolean {
+    return plainString(buf, start, end) === 1;
+  }
+
+  write(sink: ByteSink, buf: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (sink.pos + n > sink.buf.length) sink.reserve(n);
+    const out = sink.buf;
+    let p = sink.pos;
+    // The letters of the other case: [from, from + 26).
+    const from = this.upper ? 0x61 : 0x41;
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      out[p++] = c - from < 26 && c >= from ? c ^ 0x20 : c;
+    }
+    sink.pos = p;
+  }
+}
+
+/**
+ * `int(x)` and `int(x * k)` of a number: Python's int truncates toward zero. With at most 15
+ * digits and a product below 2^53 every step is exact in doubles (the Decimal context's 28
+ * digits round nothing there).
+ */
+class IntForm implements ByteForm {
+  constructor(
+    readonly entry: number,
+    private readonly factor: number,
+  ) {}
+
+  /** The result for the value `takes` took last. */
+  private result = 0;
+
+  takes(buf: Buffer, start: number, end: number): boolean {
+    if (!readNumber(buf, start, end)) return false;
+    const product = coefficient * this.factor;
+    if (product > MAX_SAFE || product < -MAX_SAFE) return false;
+    const d = POW10[scale]!;
+    // `%` of doubles is exact, so the difference is an exact multiple of d.
+    const magnitude = Math.abs(product);
+    const q = (magnitude - (magnitude % d)) / d;
+    this.result = negative !== product < 0 && q !== 0 ? -q : q;
+    return true;
+  }
+
+  write(sink: ByteSink): void {
+    putSafeInteger(sink, this.result);
+  }
+}
+
+/** A bare name as a filter: JSON true, false and null (Python's truth of the others needs their value). */
+class TruthTest implements ByteTest {
+  constructor(readonly entry: number) {}
+
+  test(buf: Buffer, start: number, end: number): number {
+    const n = end - start;
+    const c = buf[start];
+    if (n === 4 && c === 0x74) return TRUE;
+    if ((n === 5 && c === 0x66) || (n === 4 && c === 0x6e)) return FALSE;
+    return UNKNOWN;
+  }
+}
+
+/** `x is None` / `x is not None`: JSON null is None, and nothing else is. */
+class NoneTest implements ByteTest {
+  constructor(
+    readonly entry: number,
+    private readonly is: boolean,
+  ) {}
+
+  test(buf: Buffer, start: number, end: number): number {
+    const none = end - start === 4 && buf[start] === 0x6e;
+    return none === this.is ? TRUE : FALSE;
+  }
+}
+
+/**
+ * `x OP k` (or `k OP x`) for a number x and an int literal k: Python compares an int or a Decimal
+ * with an int exactly, as the integers ±coefficient and k × 10^scale compare here.
+ */
+class CompareTest implements ByteTest {
+  constructor(
+    readonly entry: number,
+    private readonly op: NumberCmp,
+    private readonly literal: number,
+  ) {}
+
+  test(buf: Buffer, start: number, end: number): number {
+    if (!readNumber(buf, start, end)) return UNKNOWN;
+    const k = this.literal * POW10[scale]!;
+    if (k > MAX_SAFE || k < -MAX_SAFE) return UNKNOWN;
+    const x = negative ? -coefficient : coefficient;
+    let r: boolean;
+    switch (this.op) {
+      case '<':
+        r = x < k;
+        break;
+      case '<=':
+        r = x <= k;
+        break;
+      case '>':
+        r = x > k;
+        break;
+      case '>=':
+        r = x >= k;
+        break;
+      case '==':
+        r = x === k;
+        break;
+      default:
+        r = x !== k;
+    }
+    return r ? TRUE : FALSE;
+  }
+}
