@@ -384,6 +384,41 @@ describe('stream maps', () => {
           },
         ],
         [
+          // The forms evaluated on a value's bytes (src/maps/byte-forms.ts), on every kind of text.
+          'md5, sha256, upper() and lower() of a text',
+          {
+            __filter__: 't is not None',
+            th: 'md5(t)',
+            ts: 'sha256(t)',
+            tu: 't.upper()',
+            tl: 't.lower()',
+          },
+          (r) => {
+            if (r.t === null) return null;
+            const t = r.t as string;
+            return {
+              ...r,
+              th: createHash('md5').update(t).digest('hex'),
+              ts: createHash('sha256').update(t).digest('hex'),
+              tu: t.toUpperCase(),
+              tl: t.toLowerCase(),
+            };
+          },
+        ],
+        [
+          'int() of numerics and a numeric filter, small and large',
+          { __filter__: 'm >= 0', mi: 'int(m * 100)', mj: 'int(-3 * m)', mk: 'int(m)' },
+          (r) => {
+            // Python's Decimal context: 28 digits, half-even.
+            const D = Decimal.clone({ precision: 28, rounding: Decimal.ROUND_HALF_EVEN });
+            const m = new D(String(r.m));
+            if (m.lt(0)) return null;
+            const int = (d: Decimal) =>
+              new LosslessNumber(d.trunc().toFixed(0).replace(/^-0$/, '0'));
+            return { ...r, mi: int(m.times(100)), mj: int(m.times(-3)), mk: int(m) };
+          },
+        ],
+        [
           '__key_properties__ and __NULL__',
           { __key_properties__: ['id', 'd'], j: '__NULL__', n2: 'n', d: 'd' },
           (r) => {
@@ -415,15 +450,28 @@ describe('stream maps', () => {
       d: fc.option(
         fc.date({ min: new Date('0001-01-01'), max: new Date('9999-12-31'), noInvalidDate: true }),
       ),
+      // Mostly within 15 digits (the byte forms' range), some far beyond it.
+      m: fc
+        .tuple(
+          fc.oneof(
+            fc.bigInt({ min: -(10n ** 9n), max: 10n ** 9n }),
+            fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }),
+          ),
+          fc.nat({ max: 999999 }),
+          fc.integer({ min: 0, max: 6 }),
+        )
+        .map(([i, d, scale]) =>
+          scale === 0 ? `${i}` : `${i}.${String(d).padStart(6, '0').slice(0, scale)}`,
+        ),
     });
 
     it('each mapped RECORD is the map applied to the unmapped run’s RECORD', async () => {
       await f.db.query(
-        `CREATE TABLE gen (id int PRIMARY KEY, t text, n numeric, f float8, b boolean, j jsonb, d date)`,
+        `CREATE TABLE gen (id int PRIMARY KEY, t text, n numeric, f float8, b boolean, j jsonb, d date, m numeric NOT NULL)`,
       );
       const rows = fc.sample(row, { numRuns: 60, seed: 20261203 });
       for (const [i, r] of rows.entries()) {
-        await f.db.query(`INSERT INTO gen VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        await f.db.query(`INSERT INTO gen VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
           i + 1,
           r.t,
           r.n,
@@ -431,6 +479,7 @@ describe('stream maps', () => {
           r.b,
           r.j === null ? null : JSON.stringify(r.j),
           r.d === null ? null : r.d.toISOString().slice(0, 10),
+          r.m,
         ]);
       }
       await f.select({ 'public-gen': { method: 'FULL_TABLE' } });

@@ -8,8 +8,10 @@ import type { ByteSink } from '../values/byte-sink';
  *
  * Records come from, and go to, the same few buffers for long stretches (a record's body, its
  * output's constant keys, a sink's buffer), so the DataViews of the last few buffers are kept.
+ * Enough of them for several outputs with a stage each: a mapped record touching more buffers than
+ * are kept made a DataView per copy, which doubled the map's cost (seen at 4 with one map).
  */
-const CACHED = 8;
+const CACHED = 16;
 const cachedBufs: Array<Uint8Array | null> = new Array<Uint8Array | null>(CACHED).fill(null);
 const cachedViews: DataView[] = Array.from(
   { length: CACHED },
