@@ -34,22 +34,42 @@ export function putRange(sink: ByteSink, src: Uint8Array, start: number, end: nu
   const n = end - start;
   if (sink.pos + n > sink.buf.length) sink.reserve(n);
   const out = sink.buf;
-  let p = sink.pos;
+  sink.pos =
+    n >= 8
+      ? copyInto(viewOf(src), src, start, end, viewOf(out), out, sink.pos)
+      : copyBytes(src, start, end, out, sink.pos);
+}
+
+/**
+ * Bytes [start, end) of `src` (`from` its DataView) into `out` at `p` (`to` its DataView), where
+ * there is room already; returns the end. For a caller writing many pieces of one record: the
+ * views and the room are found once for all of them.
+ */
+export function copyInto(
+  from: DataView,
+  src: Uint8Array,
+  start: number,
+  end: number,
+  to: DataView,
+  out: Uint8Array,
+  p: number,
+): number {
   let s = start;
-  if (n >= 8) {
-    const from = viewOf(src);
-    const to = viewOf(out);
-    // Read and written in the same (big-endian) order: the bytes land as they were.
-    for (; s + 8 <= end; s += 8, p += 8) {
-      to.setInt32(p, from.getInt32(s));
-      to.setInt32(p + 4, from.getInt32(s + 4));
-    }
-    if (s + 4 <= end) {
-      to.setInt32(p, from.getInt32(s));
-      s += 4;
-      p += 4;
-    }
+  // Read and written in the same (big-endian) order: the bytes land as they were.
+  for (; s + 8 <= end; s += 8, p += 8) {
+    to.setInt32(p, from.getInt32(s));
+    to.setInt32(p + 4, from.getInt32(s + 4));
+  }
+  if (s + 4 <= end) {
+    to.setInt32(p, from.getInt32(s));
+    s += 4;
+    p += 4;
   }
   while (s < end) out[p++] = src[s++]!;
-  sink.pos = p;
+  return p;
+}
+
+function copyBytes(src: Uint8Array, s: number, end: number, out: Uint8Array, p: number): number {
+  while (s < end) out[p++] = src[s++]!;
+  return p;
 }

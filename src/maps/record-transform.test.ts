@@ -154,4 +154,18 @@ describe('RecordTransform', () => {
     // One transform per record (no layout seen before) gives the same.
     expect(bodies.map((b) => run(map, [b])[0])).toEqual(run(map, bodies));
   });
+
+  it('writes a record whose one value is copied several times and computed on, into a small sink', () => {
+    // The record is written with room made once: it must count each copy of a long value.
+    const long = 'x'.repeat(5000);
+    const body = `"id":1,"email":"${long}","n":1.5,"active":true,"_sdc_lsn":7`;
+    const [[out]] = run(
+      { a: 'email', b: 'email', c: 'email', u: 'email.upper()', h: 'md5(email)' },
+      [body],
+    );
+    const o = JSON.parse(`{${out!}}`) as Record<string, unknown>;
+    expect([o.email, o.a, o.b, o.c]).toEqual([long, long, long, long]);
+    expect(o.u).toBe(long.toUpperCase());
+    expect(o.h).toMatch(/^[0-9a-f]{32}$/);
+  });
 });

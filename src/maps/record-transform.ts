@@ -1,6 +1,6 @@
 import { RuntimeError } from '../errors';
 import type { ByteSink } from '../values/byte-sink';
-import { putRange } from './byte-copy';
+import { copyInto, putRange, viewOf } from './byte-copy';
 import {
   ExpressionEvalError,
   pyTruthy,
@@ -56,6 +56,9 @@ interface LayoutPlan {
   readonly deletedAt: number;
   readonly steps: readonly OutputStep[];
   readonly keys: Buffer;
+  readonly keysView: DataView;
+  /** The most times one source entry is copied (a property renamed twice is copied twice). */
+  readonly copiesOfEntry: number;
 }
 
 const NULL_START = 0x6e; // n
@@ -87,6 +90,8 @@ export class RecordTransform implements RecordStep {
     deletedAt: -1,
     steps: [],
     keys: Buffer.alloc(0),
+    keysView: new DataView(new ArrayBuffer(0)),
+    copiesOfEntry: 0,
   };
   private readonly results: PyValue[] = [];
   /** Per result, the byte form that gives it for this record, or null: `results` has it. */
@@ -194,22 +199,46 @@ export class RecordTransform implements RecordStep {
 
   /** The output body of the record `prepare` accepted, into `sink`. */
   writeBody(sink: ByteSink): void {
-    const steps = this.plan.steps;
-    const keys = this.plan.keys;
+    const plan = this.plan;
+    const steps = plan.steps;
+    const keys = plan.keys;
     const v = this.view;
+    const src = v.buf;
     const e = v.entries;
     const formed = this.formed;
+    // Room for the whole record, so its pieces are copied with no check each: the keys, the
+    // source body as often as an entry is copied, and per computed value at most its source
+    // value again (a case change) or a digest; the forms and the general path check their own.
+    const bodyBytes = e.n === 0 ? 0 : e.valueEnds[e.n - 1]! - e.keyStarts[0]!;
+    const computed = plan.evaluate.length;
+    const room = keys.length + bodyBytes * (plan.copiesOfEntry + computed) + 72 * computed;
+    if (sink.pos + room > sink.buf.length) sink.reserve(room);
+    let out = sink.buf;
+    let to = viewOf(out);
+    let p = sink.pos;
+    const from = viewOf(src);
+    const keysView = plan.keysView;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
-      putRange(sink, keys, s.keyStart, s.keyEnd);
-      if (s.runEnd >= 0) putRange(sink, v.buf, e.keyStarts[s.copy]!, e.valueEnds[s.runEnd]!);
-      else if (s.copy >= 0) putRange(sink, v.buf, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!);
-      else {
+      p = copyInto(keysView, keys, s.keyStart, s.keyEnd, to, out, p);
+      if (s.runEnd >= 0) {
+        p = copyInto(from, src, e.keyStarts[s.copy]!, e.valueEnds[s.runEnd]!, to, out, p);
+      } else if (s.copy >= 0) {
+        p = copyInto(from, src, e.valueStarts[s.copy]!, e.valueEnds[s.copy]!, to, out, p);
+      } else {
+        sink.pos = p;
         const form = formed[s.result]!;
         if (form === null) putJson(sink, this.results[s.result]!);
-        else form.write(sink, v.buf, e.valueStarts[form.entry]!, e.valueEnds[form.entry]!);
+        else form.write(sink, src, e.valueStarts[form.entry]!, e.valueEnds[form.entry]!);
+        if (sink.pos + room > sink.buf.length) sink.reserve(room);
+        if (sink.buf !== out) {
+          out = sink.buf;
+          to = viewOf(out);
+        }
+        p = sink.pos;
       }
     }
+    sink.pos = p;
   }
 
   private run(expr: Expression, key: string | null, bound: Int32Array | null): PyValue {
@@ -269,8 +298,21 @@ export class RecordTransform implements RecordStep {
       deletedAt: v.indexOf('_sdc_deleted_at'),
       steps,
       keys,
+      keysView: new DataView(keys.buffer, keys.byteOffset, keys.byteLength),
+      copiesOfEntry: copiesOfEntry(steps, v.entries.n),
     };
   }
+}
+
+/** How many of `steps` copy the one source entry copied most (of `entries`). */
+function copiesOfEntry(steps: readonly OutputStep[], entries: number): number {
+  const copies = new Array<number>(entries).fill(0);
+  for (const s of steps) {
+    if (s.copy < 0) continue;
+    const last = s.runEnd >= 0 ? s.runEnd : s.copy;
+    for (let i = s.copy; i <= last; i++) copies[i]!++;
+  }
+  return Math.max(0, ...copies);
 }
 
 /**
