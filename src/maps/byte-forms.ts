@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { ByteSink } from '../values/byte-sink';
 import type { Expression } from './expression';
 import type { Node } from './expression/ast';
+import { viewOf } from './byte-copy';
 import { md5HexInto, nativeHash } from './expression/md5';
 import { putSafeInteger } from './put-json';
 
@@ -221,7 +222,7 @@ class DigestForm implements ByteForm {
     const p = sink.pos;
     out[p] = QUOTE;
     if (this.algorithm === 'md5') {
-      md5HexInto(buf, start + 1, end - 1, out, p + 1);
+      md5HexInto(buf, start + 1, end - 1, out, p + 1, viewOf(out));
     } else {
       out.write(nativeHash('sha256', buf.subarray(start + 1, end - 1)), p + 1, 'latin1');
     }

@@ -159,10 +159,9 @@ describe('RecordTransform', () => {
     // The record is written with room made once: it must count each copy of a long value.
     const long = 'x'.repeat(5000);
     const body = `"id":1,"email":"${long}","n":1.5,"active":true,"_sdc_lsn":7`;
-    const [[out]] = run(
-      { a: 'email', b: 'email', c: 'email', u: 'email.upper()', h: 'md5(email)' },
-      [body],
-    );
+    const out = run({ a: 'email', b: 'email', c: 'email', u: 'email.upper()', h: 'md5(email)' }, [
+      body,
+    ])[0]![0];
     const o = JSON.parse(`{${out!}}`) as Record<string, unknown>;
     expect([o.email, o.a, o.b, o.c]).toEqual([long, long, long, long]);
     expect(o.u).toBe(long.toUpperCase());

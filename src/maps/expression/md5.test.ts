@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { md5Hex, nativeHash } from './md5';
+import { md5Hex, md5HexInto, nativeHash } from './md5';
 
 const reference = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
 
@@ -69,5 +69,19 @@ describe('md5Hex is MD5 of the UTF-8 bytes, as node:crypto computes it', () => {
   test('nativeHash gives the digests of node:crypto', () => {
     expect(nativeHash('sha256', 'abc')).toBe(createHash('sha256').update('abc').digest('hex'));
     expect(nativeHash('md5', 'x'.repeat(100))).toBe(reference('x'.repeat(100)));
+  });
+});
+
+describe('md5HexInto', () => {
+  it('writes the digest of any bytes, of every length across one block, at any offset', () => {
+    const out = Buffer.alloc(80);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    for (let n = 0; n <= 70; n++) {
+      const src = Buffer.from(Array.from({ length: n + 3 }, (_, i) => (i * 151 + n * 7) & 255));
+      const at = n % 5;
+      md5HexInto(src, 3, n + 3, out, at, view);
+      const want = createHash('md5').update(src.subarray(3)).digest('hex');
+      expect([n, out.toString('latin1', at, at + 32)]).toEqual([n, want]);
+    }
   });
 });

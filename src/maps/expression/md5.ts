@@ -27,6 +27,8 @@ export function md5HexInto(
   end: number,
   dst: Uint8Array,
   at: number,
+  /** A DataView of all of `dst`: the digits are written four at a time. */
+  dstView: DataView,
 ): void {
   const n = end - start;
   if (n > MAX_SINGLE_BLOCK || !LITTLE_ENDIAN) {
@@ -40,17 +42,20 @@ export function md5HexInto(
   W[14] = n * 8;
   W[15] = 0;
   md5Block();
-  const h = HEX_DIGITS;
-  let p = at;
-  for (let k = 0; k < 4; k++) {
+  const pairs = HEX_PAIRS;
+  for (let k = 0, p = at; k < 4; k++, p += 8) {
     const w = DIGEST[k]!;
-    // Byte order within the word is little-endian; each byte's high nibble first.
-    for (let shift = 0; shift < 32; shift += 8) {
-      dst[p++] = h[(w >>> (shift + 4)) & 15]!;
-      dst[p++] = h[(w >>> shift) & 15]!;
-    }
+    // The word's bytes in memory order (little-endian), each as its two digits.
+    dstView.setInt32(p, (pairs[w & 255]! << 16) | pairs[(w >>> 8) & 255]!);
+    dstView.setInt32(p + 4, (pairs[(w >>> 16) & 255]! << 16) | pairs[w >>> 24]!);
   }
 }
+
+/** Each byte's two hex digits as a big-endian 16-bit value (high nibble's digit first). */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, x) => {
+  const d = '0123456789abcdef';
+  return (d.charCodeAt(x >> 4) << 8) | d.charCodeAt(x & 15);
+});
 
 /** The last digest md5Block made, as four little-endian words. */
 const DIGEST = new Int32Array(4);
