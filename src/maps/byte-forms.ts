@@ -4,6 +4,7 @@ import type { Expression } from './expression';
 import type { Node } from './expression/ast';
 import { viewOf } from './byte-copy';
 import { md5HexInto, nativeHash } from './expression/md5';
+import { NUMBER, readNumber } from './json-number';
 import { putSafeInteger } from './put-json';
 
 /**
@@ -40,10 +41,6 @@ export const UNKNOWN = -1;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** 10^k, exact, for k up to 15. */
@@ -164,41 +161,6 @@ function plainString(b: Uint8Array, start: number, end: number): number {
   return high < 0x80 ? 1 : 2;
 }
 
-/** readNumber's result: the value is ±coefficient × 10^-scale. */
-let negative = false;
-let coefficient = 0;
-let scale = 0;
-
-/**
- * Reads a JSON number of up to 15 digits without an exponent (exact as a double: the digits as an
- * integer, and the scale); false for any other value. An int and a Decimal compare and multiply
- * alike here, so which of the two the general evaluation would make does not matter.
- */
-function readNumber(b: Uint8Array, start: number, end: number): boolean {
-  let p = start;
-  negative = b[p] === MINUS;
-  if (negative) p++;
-  const first = p;
-  let n = 0;
-  let digits = 0;
-  let point = -1;
-  for (; p < end; p++) {
-    const d = b[p]!;
-    if (d >= ZERO && d <= NINE) {
-      n = n * 10 + (d - ZERO);
-      digits++;
-    } else if (d === DOT && point < 0) {
-      point = p;
-    } else {
-      return false;
-    }
-  }
-  if (digits === 0 || digits > 15 || point === end - 1 || point === first) return false;
-  coefficient = n;
-  scale = point < 0 ? 0 : end - point - 1;
-  return true;
-}
-
 /**
  * `md5(x)` / `sha256(x)` of a string: the hex digest of its UTF-8 bytes, which are the JSON bytes
  * between the quotes when nothing is escaped (and they are valid UTF-8, as the general path's
@@ -273,6 +235,7 @@ class IntForm implements ByteForm {
 
   takes(buf: Buffer, start: number, end: number): boolean {
     if (!readNumber(buf, start, end)) return false;
+    const { negative, coefficient, scale } = NUMBER;
     const product = coefficient * this.factor;
     if (product > MAX_SAFE || product < -MAX_SAFE) return false;
     const d = POW10[scale]!;
@@ -327,6 +290,7 @@ class CompareTest implements ByteTest {
 
   test(buf: Buffer, start: number, end: number): number {
     if (!readNumber(buf, start, end)) return UNKNOWN;
+    const { negative, coefficient, scale } = NUMBER;
     const k = this.literal * POW10[scale]!;
     if (k > MAX_SAFE || k < -MAX_SAFE) return UNKNOWN;
     const x = negative ? -coefficient : coefficient;

@@ -1,6 +1,7 @@
 import { bodyEntries, scanBody, type BodyEntries } from './body-scanner';
 import { viewOf } from './byte-copy';
 import { newSmallDecimal, pyFromJson, type PyDict, type PyValue } from './expression';
+import { NUMBER, readNumber } from './json-number';
 
 /**
  * One source RECORD body as the maps see it: its entries as byte ranges, values decoded only when
@@ -123,7 +124,6 @@ const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
-const DOT = 0x2e;
 
 /**
  * `pyFromJson` of one JSON value, with the common cases taken directly (the same values it gives):
@@ -168,34 +168,10 @@ export function decodeValue(b: Buffer, start: number, end: number): PyValue {
   return pyFromJson(b.toString('utf8', start, end));
 }
 
-/** A JSON number: int, or Decimal when it has a fraction (JSON has no leading zeros to mind). */
+/** A JSON number: int, or Decimal when it has a fraction. */
 function decodeNumber(b: Buffer, start: number, end: number): PyValue {
-  const negative = b[start] === MINUS;
-  let p = negative ? start + 1 : start;
-  let n = 0;
-  let digits = 0;
-  let point = -1;
-  for (; p < end; p++) {
-    const d = b[p]!;
-    if (d >= ZERO && d <= NINE) {
-      n = n * 10 + (d - ZERO);
-      digits++;
-    } else if (d === DOT && point < 0) {
-      point = p;
-    } else {
-      digits = 16; // an exponent: the general path
-      break;
-    }
-  }
-  // Up to 15 digits are exact in a double.
-  if (
-    digits === 0 ||
-    digits > 15 ||
-    point === end - 1 ||
-    point === (negative ? start + 1 : start)
-  ) {
-    return pyFromJson(b.toString('latin1', start, end));
-  }
-  if (point < 0) return BigInt(negative ? -n : n);
-  return newSmallDecimal(negative, n, point + 1 - end);
+  if (!readNumber(b, start, end)) return pyFromJson(b.toString('latin1', start, end));
+  const { negative, coefficient, scale } = NUMBER;
+  if (scale === 0) return BigInt(negative ? -coefficient : coefficient);
+  return newSmallDecimal(negative, coefficient, -scale);
 }
