@@ -32,6 +32,8 @@ function formed(text: string, json: string | Buffer): string | null {
   if (!form.takes(b, 0, b.length)) return null;
   const sink = new GrowableSink(4);
   form.write(sink, b, 0, b.length);
+  // The record's writer makes room for this much before the form writes.
+  expect(sink.pos).toBeLessThanOrEqual(form.maxBytes(b.length));
   return sink.text();
 }
 

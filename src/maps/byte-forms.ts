@@ -27,6 +27,8 @@ export interface ByteForm {
   readonly entry: number;
   takes(buf: Buffer, start: number, end: number): boolean;
   write(sink: ByteSink, buf: Buffer, start: number, end: number): void;
+  /** The most bytes `write` writes for a value of `valueBytes` bytes. */
+  maxBytes(valueBytes: number): number;
 }
 
 /** A filter on one value: TRUE, FALSE, or UNKNOWN to let the general evaluation decide. */
@@ -172,6 +174,10 @@ class DigestForm implements ByteForm {
     private readonly algorithm: 'md5' | 'sha256',
   ) {}
 
+  maxBytes(): number {
+    return this.algorithm === 'md5' ? 34 : 66;
+  }
+
   takes(buf: Buffer, start: number, end: number): boolean {
     const kind = plainString(buf, start, end);
     return kind === 1 || (kind === 2 && isUtf8(buf.subarray(start + 1, end - 1)));
@@ -199,6 +205,10 @@ class CaseForm implements ByteForm {
     readonly entry: number,
     private readonly upper: boolean,
   ) {}
+
+  maxBytes(valueBytes: number): number {
+    return valueBytes;
+  }
 
   takes(buf: Buffer, start: number, end: number): boolean {
     return plainString(buf, start, end) === 1;
@@ -232,6 +242,10 @@ class IntForm implements ByteForm {
 
   /** The result for the value `takes` took last. */
   private result = 0;
+
+  maxBytes(): number {
+    return 17; // a sign and 16 digits: below 2^53
+  }
 
   takes(buf: Buffer, start: number, end: number): boolean {
     if (!readNumber(buf, start, end)) return false;

@@ -1,5 +1,6 @@
 import { RuntimeError } from '../errors';
-import { GrowableSink } from '../values/byte-sink';
+import { createHash } from 'node:crypto';
+import { GrowableSink, type ByteSink } from '../values/byte-sink';
 import { RecordTransform } from './record-transform';
 import { RecordView } from './record-view';
 import { parseStreamMapsConfig, planStream } from './stream-maps-config';
@@ -155,16 +156,51 @@ describe('RecordTransform', () => {
     expect(bodies.map((b) => run(map, [b])[0])).toEqual(run(map, bodies));
   });
 
-  it('writes a record whose one value is copied several times and computed on, into a small sink', () => {
-    // The record is written with room made once: it must count each copy of a long value.
+  it('makes room for exactly what a record writes: each copy of a value, each key, each form', () => {
+    // A sink that grows to exactly what is asked: a piece written past the room made fails.
+    class ExactSink implements ByteSink {
+      buf = Buffer.alloc(0);
+      pos = 0;
+      reserve(n: number): void {
+        if (this.pos + n <= this.buf.length) return;
+        const b = Buffer.alloc(this.pos + n);
+        this.buf.copy(b, 0, 0, this.pos);
+        this.buf = b;
+      }
+    }
     const long = 'x'.repeat(5000);
-    const body = `"id":1,"email":"${long}","n":1.5,"active":true,"_sdc_lsn":7`;
-    const out = run({ a: 'email', b: 'email', c: 'email', u: 'email.upper()', h: 'md5(email)' }, [
-      body,
-    ])[0]![0];
-    const o = JSON.parse(`{${out!}}`) as Record<string, unknown>;
-    expect([o.email, o.a, o.b, o.c]).toEqual([long, long, long, long]);
-    expect(o.u).toBe(long.toUpperCase());
-    expect(o.h).toMatch(/^[0-9a-f]{32}$/);
+    const body = `"id":1,"email":"${long}","n":-1234.5,"active":true,"_sdc_lsn":7`;
+    const map = {
+      a: 'email',
+      b: 'email',
+      u: 'email.upper()',
+      h: 'md5(email)',
+      s: 'sha256(email)',
+      i: 'int(n * 100)',
+      g: 'str(n) + email',
+    };
+    const config = parseStreamMapsConfig({ s: map }, {})!;
+    const t = new RecordTransform(planStream(config, SOURCE).outputs[0]!, config.mapConfig);
+    const view = new RecordView();
+    const b = Buffer.from(body);
+    view.load(b, 0, b.length);
+    expect(t.prepare(view)).toBe(true);
+    const sink = new ExactSink();
+    t.writeBody(sink);
+    const o = JSON.parse(`{${sink.buf.toString('utf8', 0, sink.pos)}}`) as Record<string, unknown>;
+    expect([o.email, o.a, o.b, o.u, o.i, o.g]).toEqual([
+      long,
+      long,
+      long,
+      long.toUpperCase(),
+      -123450,
+      `-1234.5${long}`,
+    ]);
+    expect([o.h, o.s]).toEqual([
+      createHash('md5').update(long).digest('hex'),
+      createHash('sha256').update(long).digest('hex'),
+    ]);
+    // Nothing reserved beyond the record.
+    expect(sink.buf.length).toBe(sink.pos);
   });
 });

@@ -57,8 +57,6 @@ interface LayoutPlan {
   readonly steps: readonly OutputStep[];
   readonly keys: Buffer;
   readonly keysView: DataView;
-  /** The most times one source entry is copied (a property renamed twice is copied twice). */
-  readonly copiesOfEntry: number;
 }
 
 const NULL_START = 0x6e; // n
@@ -91,11 +89,12 @@ export class RecordTransform implements RecordStep {
     steps: [],
     keys: Buffer.alloc(0),
     keysView: new DataView(new ArrayBuffer(0)),
-    copiesOfEntry: 0,
   };
   private readonly results: PyValue[] = [];
   /** Per result, the byte form that gives it for this record, or null: `results` has it. */
   private formed: Array<ByteForm | null> = [];
+  /** Per output step, the most bytes it writes for this record (a general-path value not counted). */
+  private pieceBytes = new Int32Array(0);
   /** The property whose expression is being evaluated (`self`), or null for the filter. */
   private current: string | null = null;
   private readonly scope: ExpressionScope;
@@ -206,12 +205,23 @@ export class RecordTransform implements RecordStep {
     const src = v.buf;
     const e = v.entries;
     const formed = this.formed;
-    // Room for the whole record, so its pieces are copied with no check each: the keys, the
-    // source body as often as an entry is copied, and per computed value at most its source
-    // value again (a case change) or a digest; the forms and the general path check their own.
-    const bodyBytes = e.n === 0 ? 0 : e.valueEnds[e.n - 1]! - e.keyStarts[0]!;
-    const computed = plan.evaluate.length;
-    const room = keys.length + bodyBytes * (plan.copiesOfEntry + computed) + 72 * computed;
+    // Room for the whole record, exactly what its keys, copies and forms write (a value of the
+    // general path makes room itself), so its pieces are copied with no check each.
+    const pieces = this.pieceBytes;
+    let room = 0;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      let n = s.keyEnd - s.keyStart;
+      if (s.runEnd >= 0) n += e.valueEnds[s.runEnd]! - e.keyStarts[s.copy]!;
+      else if (s.copy >= 0) n += e.valueEnds[s.copy]! - e.valueStarts[s.copy]!;
+      else {
+        const form = formed[s.result]!;
+        if (form !== null)
+          n += form.maxBytes(e.valueEnds[form.entry]! - e.valueStarts[form.entry]!);
+      }
+      pieces[i] = n;
+      room += n;
+    }
     if (sink.pos + room > sink.buf.length) sink.reserve(room);
     let out = sink.buf;
     let to = viewOf(out);
@@ -220,6 +230,7 @@ export class RecordTransform implements RecordStep {
     const keysView = plan.keysView;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
+      room -= pieces[i]!;
       p = copyInto(keysView, keys, s.keyStart, s.keyEnd, to, out, p);
       if (s.runEnd >= 0) {
         p = copyInto(from, src, e.keyStarts[s.copy]!, e.valueEnds[s.runEnd]!, to, out, p);
@@ -228,12 +239,16 @@ export class RecordTransform implements RecordStep {
       } else {
         sink.pos = p;
         const form = formed[s.result]!;
-        if (form === null) putJson(sink, this.results[s.result]!);
-        else form.write(sink, src, e.valueStarts[form.entry]!, e.valueEnds[form.entry]!);
-        if (sink.pos + room > sink.buf.length) sink.reserve(room);
-        if (sink.buf !== out) {
-          out = sink.buf;
-          to = viewOf(out);
+        if (form !== null) {
+          form.write(sink, src, e.valueStarts[form.entry]!, e.valueEnds[form.entry]!);
+        } else {
+          putJson(sink, this.results[s.result]!);
+          // Room again for the pieces after it (it may have filled the buffer, or moved on).
+          if (sink.pos + room > sink.buf.length) sink.reserve(room);
+          if (sink.buf !== out) {
+            out = sink.buf;
+            to = viewOf(out);
+          }
         }
         p = sink.pos;
       }
@@ -289,6 +304,7 @@ export class RecordTransform implements RecordStep {
     }
     const { steps, keys } = outputSteps([...out], v);
     this.formed = evaluate.map(() => null);
+    if (this.pieceBytes.length < steps.length) this.pieceBytes = new Int32Array(steps.length);
     const filterBound = map.filter ? bind(map.filter, null, v) : null;
     return {
       evaluate,
@@ -299,20 +315,8 @@ export class RecordTransform implements RecordStep {
       steps,
       keys,
       keysView: new DataView(keys.buffer, keys.byteOffset, keys.byteLength),
-      copiesOfEntry: copiesOfEntry(steps, v.entries.n),
     };
   }
-}
-
-/** How many of `steps` copy the one source entry copied most (of `entries`). */
-function copiesOfEntry(steps: readonly OutputStep[], entries: number): number {
-  const copies = new Array<number>(entries).fill(0);
-  for (const s of steps) {
-    if (s.copy < 0) continue;
-    const last = s.runEnd >= 0 ? s.runEnd : s.copy;
-    for (let i = s.copy; i <= last; i++) copies[i]!++;
-  }
-  return Math.max(0, ...copies);
 }
 
 /**
