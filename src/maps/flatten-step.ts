@@ -1,7 +1,7 @@
 import { putString, type ByteSink } from '../values/byte-sink';
 import { flattenRecordEntries, flattenSchema, type FlatteningOptions } from './flattening';
 import type { RecordStep, RecordStepFactory } from './record-step';
-import { putRange } from './record-transform';
+import { putRange } from './byte-copy';
 import type { RecordView } from './record-view';
 import type { Schema } from './schema-types';
 

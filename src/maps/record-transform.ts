@@ -1,6 +1,6 @@
 import { RuntimeError } from '../errors';
 import type { ByteSink } from '../values/byte-sink';
-import { copyInto, putRange, viewOf } from './byte-copy';
+import { copyInto, viewOf } from './byte-copy';
 import {
   ExpressionEvalError,
   pyTruthy,
@@ -14,9 +14,6 @@ import type { RecordStep } from './record-step';
 import { RecordView } from './record-view';
 import type { Schema } from './schema-types';
 import { isTapProperty, SCOPE_NAMES, type StreamMap } from './stream-map';
-
-export { putRange };
-export { putJson };
 
 /**
  * One property of the output record: its `"key":`, then a source value copied or an op's result;

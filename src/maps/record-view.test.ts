@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { GrowableSink } from '../values/byte-sink';
 import { pyEquals, pyFromJson, pyRepr, pyToJson, pyTypeName } from './expression';
-import { putJson, putRange } from './record-transform';
+import { putRange } from './byte-copy';
+import { putJson } from './put-json';
 import { decodeValue } from './record-view';
 
 describe('the fast paths agree with the expression module', () => {
