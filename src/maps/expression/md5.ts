@@ -124,8 +124,9 @@ const C0 = 0x98badcfe | 0;
 const D0 = 0x10325476;
 
 /**
- * RFC 1321's 64 steps over the single block in W (on a little-endian host), into DIGEST, unrolled by hand: V8 does not inline 64 calls
- * of a step function, and a loop with the round chosen per step is half as fast again.
+ * RFC 1321's 64 steps over the single block in W (on a little-endian host), into DIGEST,
+ * unrolled by hand: V8 does not inline 64 calls of a step function, and a loop with the round
+ * chosen per step is half as fast again.
  */
 function md5Block(): void {
   const x = W;
