@@ -5,6 +5,7 @@ import type { PyValue } from './expression';
 import type { RecordStep } from './record-step';
 import { putRange } from './byte-copy';
 import { RecordTransform } from './record-transform';
+import { DirectRowMap, LEFT_OUT, WRITTEN } from './direct-row-map';
 import { RecordView } from './record-view';
 import type { StreamMap } from './stream-map';
 import { readIndexed } from './worker/record-index';
@@ -49,6 +50,9 @@ export interface OutputTarget {
  */
 export class RecordMapping {
   readonly view = new RecordView();
+  /** The encoder `direct` was made for, and the direct map of its rows (null: none). */
+  private directEncoder: RowBodyEncoder | undefined;
+  private direct: DirectRowMap | null = null;
 
   constructor(
     readonly outputs: readonly Output[],
@@ -87,6 +91,19 @@ export class RecordMapping {
     tail: Buffer | null | undefined,
     suffix: Buffer,
   ): boolean {
+    if (!tail) {
+      if (body !== this.directEncoder) {
+        this.directEncoder = body;
+        this.direct = this.directMapOf(body);
+      }
+      const d = this.direct;
+      if (d !== null) {
+        const sink = this.targets[0]!.sink;
+        const r = d.write(sink, src, fields, suffix);
+        if (r === WRITTEN) return sink.recordEnd();
+        if (r === LEFT_OUT) return false;
+      }
+    }
     scratch.pos = 0;
     const view = this.view;
     if (tail) {
@@ -99,6 +116,19 @@ export class RecordMapping {
       view.written(scratch.buf, body);
     }
     return this.writeAll(0, scratch.pos, suffix, 0, suffix.length);
+  }
+
+  /**
+   * The map applied while rows of `encoder` are encoded (DirectRowMap), when there is one output
+   * and its only stage is a map that has a direct form.
+   */
+  private directMapOf(encoder: RowBodyEncoder): DirectRowMap | null {
+    if (this.outputs.length !== 1) return null;
+    const steps = this.outputs[0]!.steps;
+    const t = steps[0];
+    return steps.length === 1 && t instanceof RecordTransform && t.byteForms
+      ? DirectRowMap.of(t.map, encoder, this.targets[0]!.prefix)
+      : null;
   }
 
   /**

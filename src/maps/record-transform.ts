@@ -8,12 +8,13 @@ import {
   type ExpressionScope,
   type PyValue,
 } from './expression';
-import { byteFormOf, byteTestOf, FALSE, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
+import { FALSE, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
+import { mapPlan, type MapPlan, type PlannedValue } from './map-plan';
 import { putJson } from './put-json';
 import type { RecordStep } from './record-step';
 import { RecordView } from './record-view';
 import type { Schema } from './schema-types';
-import { isTapProperty, SCOPE_NAMES, type StreamMap } from './stream-map';
+import type { StreamMap } from './stream-map';
 
 /**
  * One property of the output record: its `"key":`, then a source value copied or an op's result;
@@ -37,16 +38,7 @@ interface OutputStep {
 
 /** What one record layout (its keys in order) turns into for one map. */
 interface LayoutPlan {
-  /** Ops evaluated per record, in the map's order (the SDK evaluates them in that order). */
-  readonly evaluate: ReadonlyArray<{
-    readonly op: number;
-    readonly result: number;
-    /** The expression's names bound to the layout's entries (`Expression.evaluate`). */
-    readonly bound: Int32Array;
-    /** The expression evaluated on its value's bytes, for the values that form takes. */
-    readonly form: ByteForm | null;
-  }>;
-  /** The filter's names bound to the layout's entries. */
+  readonly evaluate: MapPlan['evaluate'];
   readonly filterBound: Int32Array | null;
   readonly filterTest: ByteTest | null;
   /** The entry of `_sdc_deleted_at`, or -1. */
@@ -57,18 +49,6 @@ interface LayoutPlan {
 }
 
 const NULL_START = 0x6e; // n
-
-/**
- * Each of `expr`'s scope names' entry in the view's layout, or -1 (asked by name), for the
- * expression of property `key` (null: the filter); `self` as `lookup` resolves it.
- */
-function bind(expr: Expression, key: string | null, v: RecordView): Int32Array {
-  return Int32Array.from(expr.scopeNames, (n) => {
-    if (SCOPE_NAMES.has(n)) return -1;
-    if (n === 'self' && key !== null && v.indexOf(key) >= 0) return v.indexOf(key);
-    return v.indexOf(n);
-  });
-}
 
 /**
  * The per-record work of one custom map (the SDK's filter, then `transform_fn`): the output keeps
@@ -103,7 +83,7 @@ export class RecordTransform implements RecordStep {
     readonly map: StreamMap,
     private readonly mapConfig: PyValue,
     /** Off: every expression through the general evaluation (tests compare the two). */
-    private readonly byteForms = true,
+    readonly byteForms = true,
   ) {
     this.view = new RecordView();
     this.scope = {
@@ -266,48 +246,15 @@ export class RecordTransform implements RecordStep {
   }
 
   private planFor(): LayoutPlan {
-    const map = this.map;
     const v = this.view;
-    type From = { copy: number; result: number };
-    const out = new Map<string, From>();
-    if (map.includeByDefault) {
-      v.keys.forEach((k, i) => out.set(k, { copy: i, result: -1 }));
-    } else {
-      for (const k of map.keyProperties) {
-        const i = v.indexOf(k);
-        if (i >= 0) out.set(k, { copy: i, result: -1 });
-      }
-    }
-    const evaluate: Array<LayoutPlan['evaluate'][number]> = [];
-    map.ops.forEach((o, j) => {
-      if (o.expr === null) {
-        out.delete(o.key);
-        return;
-      }
-      const from = o.copyFrom === null ? -1 : v.indexOf(o.copyFrom);
-      if (from >= 0) {
-        out.set(o.key, { copy: from, result: -1 });
-        return;
-      }
-      const bound = bind(o.expr, o.key, v);
-      const form = this.byteForms ? byteFormOf(o.expr, bound) : null;
-      evaluate.push({ op: j, result: evaluate.length, bound, form });
-      out.set(o.key, { copy: -1, result: evaluate.length - 1 });
-    });
-    if (!map.includeByDefault) {
-      v.keys.forEach((k, i) => {
-        if (isTapProperty(k) && !out.has(k)) out.set(k, { copy: i, result: -1 });
-      });
-    }
-    const { steps, keys } = outputSteps([...out], v);
+    const { out, evaluate, filterBound, filterTest } = mapPlan(this.map, v.keys, this.byteForms);
+    const { steps, keys } = outputSteps(out, v);
     this.formed = evaluate.map(() => null);
     if (this.pieceBytes.length < steps.length) this.pieceBytes = new Int32Array(steps.length);
-    const filterBound = map.filter ? bind(map.filter, null, v) : null;
     return {
       evaluate,
       filterBound,
-      filterTest:
-        map.filter && filterBound && this.byteForms ? byteTestOf(map.filter, filterBound) : null,
+      filterTest,
       deletedAt: v.indexOf('_sdc_deleted_at'),
       steps,
       keys,
@@ -322,7 +269,7 @@ export class RecordTransform implements RecordStep {
  * become one copy.
  */
 function outputSteps(
-  out: ReadonlyArray<readonly [string, { copy: number; result: number }]>,
+  out: ReadonlyArray<readonly [string, PlannedValue]>,
   v: RecordView,
 ): { steps: OutputStep[]; keys: Buffer } {
   const e = v.entries;

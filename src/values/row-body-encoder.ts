@@ -33,6 +33,8 @@ export interface FieldRanges {
  * either way, byte for byte.
  */
 export class RowBodyEncoder {
+  /** The columns' names, in order: the keys of every body it writes. */
+  readonly names: readonly string[];
   private readonly keys: Buffer[];
   private readonly keyBytes: number;
   private readonly fast: (ByteConverter | undefined)[];
@@ -44,6 +46,7 @@ export class RowBodyEncoder {
     policy: ValuePolicy = DEFAULT_VALUE_POLICY,
     onUnrepresentable?: (column: string, text: string) => void,
   ) {
+    this.names = columns.map((c) => c.name);
     this.keys = columns.map((c, i) => Buffer.from(`${i === 0 ? '' : ','}${jsonString(c.name)}:`));
     this.keyBytes = this.keys.reduce((sum, k) => sum + k.length, 0);
     this.fast = columns.map((c) => {
@@ -79,8 +82,7 @@ export class RowBodyEncoder {
     // on locals with no check per field; only a string-path value may need more.
     let room = this.keyBytes;
     for (let i = 0; i < n; i++) {
-      const s = starts[i]!;
-      room += s === NULL_FIELD ? 4 : (ends[i]! - s) * 6 + 16;
+      room += this.valueRoom(fields, i);
     }
     if (sink.pos + room > sink.buf.length) sink.reserve(room);
     let out = sink.buf;
@@ -94,30 +96,50 @@ export class RowBodyEncoder {
         entries.valueStarts[i] = p + key.length;
       }
       for (let k = 0; k < key.length; k++) out[p++] = key[k]!;
-      const s = starts[i]!;
-      if (s === NULL_FIELD) {
-        out[p++] = 0x6e; // null
-        out[p++] = 0x75;
-        out[p++] = 0x6c;
-        out[p++] = 0x6c;
-      } else {
-        const e = ends[i]!;
-        const fast = this.fast[i];
-        const q = fast === undefined ? -1 : fast(out, p, src, s, e);
-        if (q >= 0) p = q;
-        else {
-          sink.pos = p;
-          putString(sink, this.slow[i]!(fieldText(src, s, e, this.escaping)));
-          // The string path may have moved to a new buffer: make room for the rest of the row.
-          if (sink.pos + room > sink.buf.length) sink.reserve(room);
-          out = sink.buf;
-          p = sink.pos;
-        }
-      }
+      p = this.putValue(sink, out, p, src, starts[i]!, ends[i]!, i, room);
+      out = sink.buf;
       if (entries) entries.valueEnds[i] = p;
     }
     if (entries) entries.n = n;
     sink.pos = p;
+  }
+
+  /** The most bytes column `i`'s value takes on the fast paths (the string path makes its own room). */
+  valueRoom(fields: FieldRanges, i: number): number {
+    const s = fields.starts[i]!;
+    return s === NULL_FIELD ? 4 : (fields.ends[i]! - s) * 6 + 16;
+  }
+
+  /**
+   * Field [s, e) of `src` (column `i`) as JSON, no key, at `p` of `out` (`sink.buf`, with
+   * `valueRoom` reserved); returns the end. A string-path value goes through `sink` and may leave it
+   * on a new buffer (with `roomAfter` reserved): callers read `sink.buf` again after each value.
+   * Also for a stream map writing columns into its own record layout (DirectRowMap).
+   */
+  putValue(
+    sink: ByteSink,
+    out: Buffer,
+    p: number,
+    src: Buffer,
+    s: number,
+    e: number,
+    i: number,
+    roomAfter: number,
+  ): number {
+    if (s === NULL_FIELD) {
+      out[p++] = 0x6e; // null
+      out[p++] = 0x75;
+      out[p++] = 0x6c;
+      out[p++] = 0x6c;
+      return p;
+    }
+    const fast = this.fast[i];
+    const q = fast === undefined ? -1 : fast(out, p, src, s, e);
+    if (q >= 0) return q;
+    sink.pos = p;
+    putString(sink, this.slow[i]!(fieldText(src, s, e, this.escaping)));
+    if (sink.pos + roomAfter > sink.buf.length) sink.reserve(roomAfter);
+    return sink.pos;
   }
 }
 

@@ -1,0 +1,273 @@
+import { RuntimeError } from '../errors';
+import type { RecordSink } from '../singer/writer';
+import type { ResolvedType } from '../types/resolved-type';
+import { GrowableSink } from '../values/byte-sink';
+import { NULL_FIELD, RowBodyEncoder, type FieldEscaping } from '../values/row-body-encoder';
+import { copyEscape } from '../values/testing/conversion-cases';
+import { DirectRowMap } from './direct-row-map';
+import { RecordMapping, type Output } from './record-mapping';
+import { RecordTransform } from './record-transform';
+import type { Schema } from './schema-types';
+import { parseStreamMapsConfig, planStream } from './stream-maps-config';
+
+const type = (name: string): ResolvedType => ({
+  sqlType: name,
+  base: { name, schema: 'pg_catalog', typtype: 'b', category: 'U' },
+  arrayDims: 0,
+  domains: [],
+});
+
+const COLUMNS = [
+  { name: 'id', type: type('int8') },
+  { name: 'v', type: type('text') },
+  { name: 'w', type: type('numeric') },
+  { name: 't', type: type('timestamptz') },
+  { name: 'b', type: type('bool') },
+];
+
+const SCHEMA: Schema = {
+  type: 'object',
+  properties: {
+    id: { type: ['integer'] },
+    v: { type: ['null', 'string'] },
+    w: { type: ['null', 'number'] },
+    t: { type: ['null', 'string'], format: 'date-time' },
+    b: { type: ['null', 'boolean'] },
+  },
+};
+
+const PREFIX = Buffer.from('{"type":"RECORD","stream":"s","record":{');
+const SUFFIX = Buffer.from('},"version":7}\n');
+
+/**
+ * The Singer writer's way with room: asked for n bytes it does not have, it moves the unfinished
+ * line to a new buffer of exactly what the line and the n bytes need, so a map writing past the
+ * room it asked for loses bytes (or throws) instead of landing in spare capacity.
+ */
+class ExactLineSink implements RecordSink {
+  buf = Buffer.alloc(0);
+  pos = 0;
+  lineStart = 0;
+  /** Every line written, whole. */
+  readonly lines: string[] = [];
+
+  reserve(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const line = this.buf.subarray(this.lineStart, this.pos);
+    this.buf = Buffer.alloc(line.length + bytes);
+    line.copy(this.buf);
+    this.pos = line.length;
+    this.lineStart = 0;
+  }
+
+  recordEnd(): boolean {
+    this.lines.push(this.buf.toString('utf8', this.lineStart, this.pos));
+    return false;
+  }
+
+  appendLines(): boolean {
+    throw new Error('not used');
+  }
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CHARS = [
+  'a',
+  'Z',
+  'q',
+  ' ',
+  '@',
+  '.',
+  '7',
+  '_',
+  '\\',
+  '"',
+  '\t',
+  '\n',
+  'é',
+  '€',
+  '😀',
+  '\u0001',
+];
+
+/** One generated row's texts, as PostgreSQL prints them (null: SQL NULL). */
+function randomRow(r: () => number, id: number): Array<string | null> {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const text = () => {
+    if (r() < 0.1) return null;
+    const n = pick([0, 1, 5, 13, 40, 55, 56, 80]);
+    const ascii = r() < 0.7;
+    let s = '';
+    for (let i = 0; i < n; i++) s += ascii ? pick(CHARS.slice(0, 8)) : pick(CHARS);
+    return s;
+  };
+  const digits = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      i === 0 ? 1 + Math.floor(r() * 9) : Math.floor(r() * 10),
+    ).join('');
+  const numeric = () => {
+    const k = r();
+    if (k < 0.1) return null;
+    if (k < 0.15) return pick(['NaN', 'Infinity', '-Infinity', '0', '-0.00', '0.0']);
+    const n = pick([1, 3, 9, 14, 15, 16, 20, 30]);
+    const scale = pick([0, 0, 2, 6]);
+    const d = digits(n);
+    const whole = scale >= d.length ? '0' : d.slice(0, d.length - scale);
+    return `${r() < 0.3 ? '-' : ''}${whole}${scale === 0 ? '' : `.${d.slice(-scale).padStart(scale, '0')}`}`;
+  };
+  const ts = () =>
+    r() < 0.1
+      ? null
+      : pick([
+          '2024-01-01 00:00:01+00',
+          '1999-12-31 23:59:59.123456+00',
+          'infinity',
+          '0044-03-15 12:00:00+00 BC',
+        ]);
+  return [String(id), text(), numeric(), ts(), r() < 0.1 ? null : pick(['t', 'f'])];
+}
+
+/** The rows laid out as their source sends them, each with its fields' ranges. */
+function layOut(rows: Array<Array<string | null>>, escaping: FieldEscaping) {
+  const parts: Buffer[] = [];
+  let at = 0;
+  const ranges = rows.map((row) => {
+    const starts = new Int32Array(row.length);
+    const ends = new Int32Array(row.length);
+    row.forEach((t, i) => {
+      if (t === null) {
+        starts[i] = NULL_FIELD;
+        return;
+      }
+      const b = Buffer.from(escaping === 'copy' ? copyEscape(t) : t);
+      parts.push(b, Buffer.from('\t'));
+      starts[i] = at;
+      ends[i] = at + b.length;
+      at += b.length + 1;
+    });
+    return { starts, ends };
+  });
+  return { src: Buffer.concat(parts), ranges };
+}
+
+function planned(map: unknown) {
+  const config = parseStreamMapsConfig({ s: map }, {})!;
+  const { outputs } = planStream(config, {
+    streamName: 's',
+    schema: SCHEMA,
+    keyProperties: ['id'],
+  });
+  return { map: outputs[0]!, mapConfig: config.mapConfig };
+}
+
+/**
+ * Each row's output line (or its error), mapped while encoded (the byte forms on, so the direct
+ * path takes the rows it can) or through the general evaluation alone.
+ */
+function linesOf(
+  mapDef: unknown,
+  rows: Array<Array<string | null>>,
+  escaping: FieldEscaping,
+  forms: boolean,
+): string[] {
+  const { map, mapConfig } = planned(mapDef);
+  const output: Output = {
+    alias: 's',
+    steps: [new RecordTransform(map, mapConfig, forms)],
+    scratch: [],
+    views: [],
+  };
+  const sink = new ExactLineSink();
+  const mapping = new RecordMapping([output], [{ sink, prefix: PREFIX }]);
+  const encoder = new RowBodyEncoder(COLUMNS, escaping);
+  const scratch = new GrowableSink(8);
+  const { src, ranges } = layOut(rows, escaping);
+  const out: string[] = [];
+  for (const fields of ranges) {
+    const before = sink.lines.length;
+    try {
+      mapping.mapRow(scratch, encoder, src, fields, undefined, SUFFIX);
+      out.push(sink.lines.length === before ? '(left out)' : sink.lines[before]!);
+    } catch (e) {
+      if (!(e instanceof RuntimeError)) throw e;
+      out.push(`error: ${e.message}`);
+    }
+  }
+  return out;
+}
+
+/** Maps whose every expression has a byte form (the direct path takes them). */
+const DIRECT_MAPS: Array<Record<string, unknown>> = [
+  {
+    v_hash: 'md5(v)',
+    v: 'v.upper()',
+    cents: 'int(w * 100)',
+    created_at: 't',
+    t: null,
+    __filter__: 'w >= 0',
+  },
+  { h: 'md5(v)', s: 'sha256(v)', l: 'v.lower()' },
+  { i: 'int(w)', j: 'int(-7 * w)', __filter__: 'b' },
+  { __filter__: 'v is not None', v: null, w: null },
+  { t2: 't', t: null, b2: 'b' },
+  { id: 'id', h: 'md5(v)', __else__: null },
+  { __filter__: '0 < w' },
+  // Every byte from scratch or a form: the room asked for is exactly what is written.
+  {
+    __key_properties__: [],
+    __else__: null,
+    h: 'md5(v)',
+    u: 'v.upper()',
+    v2: 'v',
+    __filter__: 'w >= 0',
+  },
+];
+
+describe('a map applied while rows are encoded (DirectRowMap)', () => {
+  const r = rng(20261203);
+  const rows = Array.from({ length: 800 }, (_, i) => randomRow(r, i + 1));
+
+  it('takes the maps whose expressions all have byte forms, and no other', () => {
+    const encoder = new RowBodyEncoder(COLUMNS, 'copy');
+    for (const def of DIRECT_MAPS) {
+      expect([def, DirectRowMap.of(planned(def).map, encoder, PREFIX)]).toEqual([
+        def,
+        expect.any(DirectRowMap),
+      ]);
+    }
+    for (const def of [
+      { s: 'str(id)' }, // no form
+      { h: 'md5(v)', __filter__: 'len(v) > 3' }, // a filter without one
+      { __else__: null, __key_properties__: [] }, // an empty record: the general path drops it
+    ]) {
+      expect([def, DirectRowMap.of(planned(def).map, encoder, PREFIX)]).toEqual([def, null]);
+    }
+    const deletion = new RowBodyEncoder(
+      [...COLUMNS, { name: '_sdc_deleted_at', type: type('text') }],
+      'raw',
+    );
+    expect(DirectRowMap.of(planned(DIRECT_MAPS[0]).map, deletion, PREFIX)).toBeNull();
+  });
+
+  for (const escaping of ['copy', 'raw'] as const) {
+    it.each(DIRECT_MAPS.map((m) => [JSON.stringify(m), m]))(
+      `writes what the general evaluation writes (${escaping}): %s`,
+      (_, def) => {
+        const general = linesOf(def, rows, escaping, false);
+        expect(linesOf(def, rows, escaping, true)).toEqual(general);
+        // The generated rows reach the direct path's results, not only its hand-offs.
+        expect(general.filter((l) => l.startsWith('{')).length).toBeGreaterThan(100);
+      },
+    );
+  }
+});
