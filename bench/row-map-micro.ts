@@ -150,7 +150,7 @@ const CASES: ReadonlyArray<readonly [string, Record<string, string | null> | nul
   ['unmapped', null],
   ['bench map', NARROW_MAP[STREAM] as Record<string, string | null>],
   ['rename+remove', { created_at: 'ts', ts: null }],
-  ['same', { flag: 'flag' }],
+  ['a map changing nothing', { flag: 'flag' }],
   ['md5(label)', { label_hash: 'md5(label)' }],
   ['label.upper()', { label: 'label.upper()' }],
   ['int(amount * 100)', { cents: 'int(amount * 100)' }],
