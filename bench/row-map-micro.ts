@@ -6,9 +6,14 @@
  * (median and best over the rounds, the cases alternated within each round): what a map adds to a
  * row, which `npm run bench` can only show mixed with the server's work and the machine's noise.
  *
+ * Each map runs in a process of its own, beside the unmapped case: in one process for all, the
+ * calls that differ from map to map (the byte forms) would see every map's kinds and cost more
+ * than in a run, which has one map per stream.
+ *
  * `node dist-bench/bench/row-map-micro.js [rows] [rounds] [only]` (defaults 500000 and 7; `only`:
- * the name of one case besides `unmapped`, for a profile).
+ * the name of one case besides `unmapped`, run in this process, for a profile).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { RecordMapping, outputOf } from '../src/maps/record-mapping';
 import { parseStreamMapsConfig, planStream } from '../src/maps/stream-maps-config';
@@ -160,11 +165,19 @@ const CASES: ReadonlyArray<readonly [string, Record<string, string | null> | nul
 function main(): void {
   const rows = Number(process.argv[2] ?? 500000);
   const rounds = Number(process.argv[3] ?? 7);
-  const data = buildRows(rows);
   const only = process.argv[4];
-  const cases = CASES.filter(
-    ([name]) => only === undefined || name === only || name === 'unmapped',
-  ).map(([name, def]) => [name, caseOf(def)] as const);
+  if (only === undefined) {
+    for (const [name] of CASES.slice(1)) {
+      const out = execFileSync(process.execPath, [__filename, String(rows), String(rounds), name]);
+      process.stdout.write(out.toString('utf8'));
+    }
+    return;
+  }
+  const data = buildRows(rows);
+  const cases = CASES.filter(([name]) => name === only || name === 'unmapped').map(
+    ([name, def]) => [name, caseOf(def)] as const,
+  );
+  if (cases.length < 2) throw new Error(`no case named ${only}`);
   const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   for (let r = 0; r <= rounds; r++) {
     for (const [name, run] of cases) {
