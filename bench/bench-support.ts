@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 /** What every bench part shares: the catalog shape it edits, peak memory, medians. */
 import { readFileSync } from 'node:fs';
 
@@ -49,4 +50,52 @@ export function cpuSeconds(pid: number): { main: number; total: number } | undef
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Each case's CPU ns per row over `rounds` timed rounds (after one warm-up round), the cases
+ * alternating within each round so that the machine's drift spreads over all of them evenly.
+ */
+export function cpuNsPerRow<D>(
+  cases: ReadonlyArray<readonly [string, (data: D) => unknown]>,
+  data: D,
+  rows: number,
+  rounds: number,
+): Map<string, number[]> {
+  const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+  for (let r = 0; r <= rounds; r++) {
+    for (const [name, run] of cases) {
+      const c0 = process.cpuUsage();
+      run(data);
+      const c = process.cpuUsage(c0);
+      if (r > 0) times.get(name)!.push(((c.user + c.system) * 1000) / rows);
+    }
+  }
+  return times;
+}
+
+/**
+ * `row(i)` for each of `rows` rows, writing into `sink`, which is emptied every 1,000 rows as a
+ * writer's flush would (into `hash` when given: a check that two ways write the same bytes);
+ * returns the bytes written.
+ */
+export function runRows(
+  rows: number,
+  sink: { buf: Buffer; pos: number },
+  row: (i: number) => void,
+  hash?: Hash,
+): number {
+  let bytes = 0;
+  for (let i = 0; i < rows; i++) {
+    if (i % 1000 === 0) {
+      hash?.update(sink.buf.subarray(0, sink.pos));
+      bytes += sink.pos;
+      sink.pos = 0;
+    }
+    row(i);
+  }
+  hash?.update(sink.buf.subarray(0, sink.pos));
+  bytes += sink.pos;
+  sink.pos = 0;
+  return bytes;
 }

@@ -14,22 +14,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { RecordTransform } from '../src/maps/record-transform';
 import { RecordView } from '../src/maps/record-view';
 import { parseStreamMapsConfig, planStream } from '../src/maps/stream-maps-config';
-import type { Schema } from '../src/maps/schema-types';
 import { GrowableSink } from '../src/values/byte-sink';
-import { NARROW_MAP } from './tables';
-import { median } from './bench-support';
+import { MAP_CASES, NARROW_SCHEMA } from './tables';
+import { cpuNsPerRow, median, runRows } from './bench-support';
 
 const STREAM = 'public-bench_narrow';
-const SCHEMA: Schema = {
-  type: 'object',
-  properties: {
-    id: { type: ['integer'] },
-    ts: { type: ['null', 'string'], format: 'date-time' },
-    label: { type: ['null', 'string'] },
-    amount: { type: ['null', 'number'] },
-    flag: { type: ['null', 'boolean'] },
-  },
-};
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -66,8 +55,6 @@ function buildBodies(rows: number): Bodies {
 /** Runs a case over every body; with `hash`, every output byte goes into it too (a check). */
 type Run = (bodies: Bodies, hash?: Hash) => number;
 
-const CHUNK = 1000;
-
 /** A case: the map (null: the scan alone) made once, run over every body. */
 function caseOf(def: Record<string, string | null> | null): Run {
   const view = new RecordView();
@@ -80,37 +67,28 @@ function caseOf(def: Record<string, string | null> | null): Run {
     };
   }
   const config = parseStreamMapsConfig({ [STREAM]: def }, {})!;
-  const plan = planStream(config, { streamName: STREAM, schema: SCHEMA, keyProperties: ['id'] });
+  const plan = planStream(config, {
+    streamName: STREAM,
+    schema: NARROW_SCHEMA,
+    keyProperties: ['id'],
+  });
   // The map's own stage, as an output of it runs it first.
   const step = new RecordTransform(plan.outputs[0]!, config.mapConfig);
-  return ({ buf, starts, ends }, hash) => {
-    let bytes = 0;
-    for (let i = 0; i < starts.length; i++) {
-      if (i % CHUNK === 0) {
-        hash?.update(sink.buf.subarray(0, sink.pos));
-        bytes += sink.pos;
-        sink.pos = 0;
-      }
-      view.load(buf, starts[i]!, ends[i]!);
-      if (step.prepare(view)) step.writeBody(sink);
-    }
-    hash?.update(sink.buf.subarray(0, sink.pos));
-    bytes += sink.pos;
-    sink.pos = 0;
-    return bytes;
-  };
+  return ({ buf, starts, ends }, hash) =>
+    runRows(
+      starts.length,
+      sink,
+      (i) => {
+        view.load(buf, starts[i]!, ends[i]!);
+        if (step.prepare(view)) step.writeBody(sink);
+      },
+      hash,
+    );
 }
-
-const BENCH = NARROW_MAP[STREAM] as Record<string, string | null>;
 
 const CASES: ReadonlyArray<readonly [string, Record<string, string | null> | null]> = [
   ['scan only', null],
-  ['bench map', BENCH],
-  ['rename+remove', { created_at: 'ts', ts: null }],
-  ['md5(label)', { label_hash: 'md5(label)' }],
-  ['label.upper()', { label: 'label.upper()' }],
-  ['int(amount * 100)', { cents: 'int(amount * 100)' }],
-  ['__filter__ amount >= 0', { __filter__: 'amount >= 0' }],
+  ...MAP_CASES,
 ];
 
 function main(): void {
@@ -122,18 +100,7 @@ function main(): void {
     ([name, def]) => [name, caseOf(def)] as const,
   );
   if (cases.length === 0) throw new Error(`no case named ${only}`);
-  const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-  let check = 0;
-  // A warm-up round, then the timed ones; the cases alternate so machine noise spreads evenly.
-  for (let r = 0; r <= rounds; r++) {
-    for (const [name, run] of cases) {
-      const c0 = process.cpuUsage();
-      check += run(bodies);
-      const c = process.cpuUsage(c0);
-      const ns = (c.user + c.system) * 1000;
-      if (r > 0) times.get(name)!.push(ns / rows);
-    }
-  }
+  const times = cpuNsPerRow(cases, bodies, rows, rounds);
   for (const [name, run] of cases) {
     const hash = createHash('sha256');
     run(bodies, hash);
@@ -143,7 +110,6 @@ function main(): void {
       `${name.padEnd(24)} ${median(xs).toFixed(0).padStart(6)} ns/row (best ${best.toFixed(0)}) output ${hash.digest('hex').slice(0, 16)}`,
     );
   }
-  if (check === 0) console.log('(no output)');
 }
 
 main();

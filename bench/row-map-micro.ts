@@ -17,25 +17,14 @@ import { execFileSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { RecordMapping, outputOf } from '../src/maps/record-mapping';
 import { parseStreamMapsConfig, planStream } from '../src/maps/stream-maps-config';
-import type { Schema } from '../src/maps/schema-types';
 import type { RecordSink } from '../src/singer/writer';
 import type { ResolvedType } from '../src/types/resolved-type';
 import { GrowableSink, putBytes } from '../src/values/byte-sink';
 import { RowBodyEncoder, type FieldRanges } from '../src/values/row-body-encoder';
-import { median } from './bench-support';
-import { NARROW_MAP } from './tables';
+import { cpuNsPerRow, median, runRows } from './bench-support';
+import { MAP_CASES, NARROW_SCHEMA } from './tables';
 
 const STREAM = 'public-bench_narrow';
-const SCHEMA: Schema = {
-  type: 'object',
-  properties: {
-    id: { type: ['integer'] },
-    ts: { type: ['null', 'string'], format: 'date-time' },
-    label: { type: ['null', 'string'] },
-    amount: { type: ['null', 'number'] },
-    flag: { type: ['null', 'boolean'] },
-  },
-};
 
 const type = (name: string, sqlType = name): ResolvedType => ({
   sqlType,
@@ -98,7 +87,6 @@ class Sink extends GrowableSink implements RecordSink {
   }
 }
 
-const CHUNK = 1000;
 const PREFIX = Buffer.from(`{"type":"RECORD","stream":"${STREAM}","record":{`);
 const SUFFIX = Buffer.from(
   `},"version":1700000000000,"time_extracted":"2026-12-03T00:00:00.000Z"}\n`,
@@ -121,7 +109,11 @@ function caseOf(map: Record<string, string | null> | null): Run {
     };
   } else {
     const config = parseStreamMapsConfig({ [STREAM]: map }, {})!;
-    const plan = planStream(config, { streamName: STREAM, schema: SCHEMA, keyProperties: ['id'] });
+    const plan = planStream(config, {
+      streamName: STREAM,
+      schema: NARROW_SCHEMA,
+      keyProperties: ['id'],
+    });
     const output = outputOf(plan.outputs[0]!, config.mapConfig, []);
     const mapping = new RecordMapping([output], [{ sink, prefix: PREFIX }]);
     const scratch = new GrowableSink(16 * 1024);
@@ -130,36 +122,21 @@ function caseOf(map: Record<string, string | null> | null): Run {
   let rowsBuf: Buffer = Buffer.alloc(0);
   return ({ buf, starts, ends }, hash) => {
     rowsBuf = buf;
-    const rows = starts.length / n;
-    let bytes = 0;
-    for (let r = 0; r < rows; r++) {
-      if (r % CHUNK === 0) {
-        hash?.update(sink.buf.subarray(0, sink.pos));
-        bytes += sink.pos;
-        sink.pos = 0;
-      }
+    const row = (r: number) => {
       for (let c = 0; c < n; c++) {
         fields.starts[c] = starts[r * n + c]!;
         fields.ends[c] = ends[r * n + c]!;
       }
       write();
-    }
-    hash?.update(sink.buf.subarray(0, sink.pos));
-    bytes += sink.pos;
-    sink.pos = 0;
-    return bytes;
+    };
+    return runRows(starts.length / n, sink, row, hash);
   };
 }
 
 const CASES: ReadonlyArray<readonly [string, Record<string, string | null> | null]> = [
   ['unmapped', null],
-  ['bench map', NARROW_MAP[STREAM] as Record<string, string | null>],
-  ['rename+remove', { created_at: 'ts', ts: null }],
+  ...MAP_CASES,
   ['a map changing nothing', { flag: 'flag' }],
-  ['md5(label)', { label_hash: 'md5(label)' }],
-  ['label.upper()', { label: 'label.upper()' }],
-  ['int(amount * 100)', { cents: 'int(amount * 100)' }],
-  ['__filter__ amount >= 0', { __filter__: 'amount >= 0' }],
 ];
 
 function main(): void {
@@ -178,15 +155,7 @@ function main(): void {
     ([name, def]) => [name, caseOf(def)] as const,
   );
   if (cases.length < 2) throw new Error(`no case named ${only}`);
-  const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-  for (let r = 0; r <= rounds; r++) {
-    for (const [name, run] of cases) {
-      const c0 = process.cpuUsage();
-      run(data);
-      const c = process.cpuUsage(c0);
-      if (r > 0) times.get(name)!.push(((c.user + c.system) * 1000) / rows);
-    }
-  }
+  const times = cpuNsPerRow(cases, data, rows, rounds);
   const base = Math.min(...times.get('unmapped')!);
   for (const [name, run] of cases) {
     const hash = createHash('sha256');

@@ -1,3 +1,5 @@
+import type { Schema } from '../src/maps/schema-types';
+
 /**
  * The benchmark's tables, built with generate_series: `narrow` (5 columns) and `wide`
  * (20 columns of every common type family, about 10% NULLs in each nullable column).
@@ -57,5 +59,27 @@ export const NARROW_MAP = {
     created_at: 'ts',
     ts: null,
     __filter__: 'amount >= 0',
+  },
+};
+
+/** The micro benches' maps of narrow: the bench map, a rename and removal, each expression alone. */
+export const MAP_CASES: ReadonlyArray<readonly [string, Record<string, string | null>]> = [
+  ['bench map', NARROW_MAP['public-bench_narrow'] as Record<string, string | null>],
+  ['rename+remove', { created_at: 'ts', ts: null }],
+  ['md5(label)', { label_hash: 'md5(label)' }],
+  ['label.upper()', { label: 'label.upper()' }],
+  ['int(amount * 100)', { cents: 'int(amount * 100)' }],
+  ['__filter__ amount >= 0', { __filter__: 'amount >= 0' }],
+];
+
+/** Narrow's SCHEMA as discovery gives it (what the micro benches plan their maps for). */
+export const NARROW_SCHEMA: Schema = {
+  type: 'object',
+  properties: {
+    id: { type: ['integer'] },
+    ts: { type: ['null', 'string'], format: 'date-time' },
+    label: { type: ['null', 'string'] },
+    amount: { type: ['null', 'number'] },
+    flag: { type: ['null', 'boolean'] },
   },
 };

@@ -7,6 +7,7 @@ import { RecordTransform } from './record-transform';
 import { RecordView } from './record-view';
 import { parseStreamMapsConfig, planStream } from './stream-maps-config';
 import type { StreamSource } from './stream-map';
+import { seededRandom } from './testing/seeded-random';
 
 /** `expr` with its names bound as a record `{"v": …, "w": …}` (entries 0 and 1) binds them. */
 function bound(text: string) {
@@ -163,17 +164,6 @@ const SOURCE: StreamSource = {
   keyProperties: ['id'],
 };
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const CHARS = [
   'a',
   'Z',
@@ -272,7 +262,7 @@ function outputs(map: unknown, bodies: Buffer[], forms: boolean): string[] {
 }
 
 describe('byte forms against the general evaluation', () => {
-  const r = rng(20261203);
+  const r = seededRandom(20261203);
   const bodies = Array.from({ length: 600 }, (_, i) =>
     Buffer.concat([
       Buffer.from(`"id":${i},"v":`),

@@ -9,6 +9,7 @@ import { RecordMapping, type Output } from './record-mapping';
 import { RecordTransform } from './record-transform';
 import type { Schema } from './schema-types';
 import { parseStreamMapsConfig, planStream } from './stream-maps-config';
+import { seededRandom } from './testing/seeded-random';
 
 const type = (name: string): ResolvedType => ({
   sqlType: name,
@@ -68,17 +69,6 @@ class ExactLineSink implements RecordSink {
   appendLines(): boolean {
     throw new Error('not used');
   }
-}
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CHARS = [
@@ -234,7 +224,7 @@ const DIRECT_MAPS: Array<Record<string, unknown>> = [
 ];
 
 describe('a map applied while rows are encoded (DirectRowMap)', () => {
-  const r = rng(20261203);
+  const r = seededRandom(20261203);
   const rows = Array.from({ length: 800 }, (_, i) => randomRow(r, i + 1));
 
   it('takes the maps whose expressions all have byte forms, and no other', () => {

@@ -44,6 +44,7 @@ for expr in json.loads(sys.stdin.read()):
         out.append("error:" + type(e).__name__)
 print(json.dumps(out))
 `;
+import { seededRandom } from '../testing/seeded-random';
 
 type T = 'int' | 'float' | 'dec' | 'str' | 'bool' | 'list' | 'any';
 
@@ -86,17 +87,6 @@ const LITERALS: Record<Exclude<T, 'any' | 'dec'>, string[]> = {
   bool: ['True', 'False'],
   list: ['[]', '[1, 2]', "['x', 'y']", '[None, 1.5]'],
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Generator {
   constructor(private readonly rnd: () => number) {}
@@ -653,7 +643,7 @@ maybe('expressions agree with Python', () => {
   test('random expressions give the same value or exception class as Python', () => {
     const seed = Number(process.env['TAP_POSTGRES_EXPR_SEED'] ?? 20261203);
     const count = Number(process.env['TAP_POSTGRES_EXPR_COUNT'] ?? 600);
-    const gen = new Generator(mulberry32(seed));
+    const gen = new Generator(seededRandom(seed));
     const exprs = Array.from({ length: count }, () => gen.gen('any', 4));
     if (process.env['TAP_POSTGRES_EXPR_DUMP'] !== undefined)
       writeFileSync(process.env['TAP_POSTGRES_EXPR_DUMP'], exprs.join('\n'));
