@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { parseMessages, records, selectStreams } from './support/catalog-helpers';
+import { cleanEnv } from './support/clean-env';
 import { tempFiles } from './support/run-tap';
 import { createTestDatabase, type TestDatabase } from './support/test-db';
 
@@ -24,7 +25,7 @@ describe('the packed tarball', () => {
   const files = tempFiles();
   const prefix = join(files.dir, 'prefix');
   const project = join(files.dir, 'project');
-  const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME };
+  const env = cleanEnv(`${join(prefix, 'bin')}:${process.env.PATH}`);
   let db: TestDatabase;
   let installed: string;
 
@@ -80,7 +81,7 @@ describe('the packed tarball', () => {
   it('runs through npx in a project that installed it', async () => {
     const { stdout } = await run('npx', ['--no-install', 'tap-postgres', '--version'], {
       cwd: project,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      env: cleanEnv(),
     });
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
