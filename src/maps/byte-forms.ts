@@ -29,12 +29,24 @@ export interface ByteForm {
   write(sink: ByteSink, buf: Buffer, start: number, end: number): void;
   /** The most bytes `write` writes for a value of `valueBytes` bytes. */
   maxBytes(valueBytes: number): number;
+  /** Whether it reads numbers only: it then reads a number column's text as sent, the same bytes. */
+  readonly readsNumbers?: boolean;
+  /**
+   * `takes`, `write` and `maxBytes` on a string column's text as sent (no quotes), for forms that
+   * read strings: a text with a backslash (an escape), a quote, a control character or DEL is not
+   * taken, so what is taken is exactly the string its JSON holds.
+   */
+  takesText?(buf: Buffer, start: number, end: number): boolean;
+  writeText?(sink: ByteSink, buf: Buffer, start: number, end: number): void;
+  maxTextBytes?(textBytes: number): number;
 }
 
 /** A filter on one value: TRUE, FALSE, or UNKNOWN to let the general evaluation decide. */
 export interface ByteTest {
   readonly entry: number;
   test(buf: Buffer, start: number, end: number): number;
+  /** As ByteForm's. */
+  readonly readsNumbers?: boolean;
 }
 
 export const FALSE = 0;
@@ -164,6 +176,20 @@ function plainString(b: Uint8Array, start: number, end: number): number {
 }
 
 /**
+ * Whether bytes [start, end) are a text a JSON string holds as it is (see ByteForm.takesText):
+ * 0 no, 1 ASCII, 2 with other characters.
+ */
+function plainText(b: Uint8Array, start: number, end: number): number {
+  let high = 0;
+  for (let p = start; p < end; p++) {
+    const c = b[p]!;
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH || c === 0x7f) return 0;
+    high |= c;
+  }
+  return high < 0x80 ? 1 : 2;
+}
+
+/**
  * `md5(x)` / `sha256(x)` of a string: the hex digest of its UTF-8 bytes, which are the JSON bytes
  * between the quotes when nothing is escaped (and they are valid UTF-8, as the general path's
  * decoding would otherwise replace some).
@@ -184,18 +210,31 @@ class DigestForm implements ByteForm {
   }
 
   write(sink: ByteSink, buf: Buffer, start: number, end: number): void {
+    this.writeText(sink, buf, start + 1, end - 1);
+  }
+
+  takesText(buf: Buffer, start: number, end: number): boolean {
+    const kind = plainText(buf, start, end);
+    return kind === 1 || (kind === 2 && isUtf8(buf.subarray(start, end)));
+  }
+
+  writeText(sink: ByteSink, buf: Buffer, start: number, end: number): void {
     const size = this.algorithm === 'md5' ? 34 : 66;
     if (sink.pos + size > sink.buf.length) sink.reserve(size);
     const out = sink.buf;
     const p = sink.pos;
     out[p] = QUOTE;
     if (this.algorithm === 'md5') {
-      md5HexInto(buf, start + 1, end - 1, out, p + 1, viewOf(out));
+      md5HexInto(buf, start, end, out, p + 1, viewOf(out));
     } else {
-      out.write(nativeHash('sha256', buf.subarray(start + 1, end - 1)), p + 1, 'latin1');
+      out.write(nativeHash('sha256', buf.subarray(start, end)), p + 1, 'latin1');
     }
     out[p + size - 1] = QUOTE;
     sink.pos = p + size;
+  }
+
+  maxTextBytes(): number {
+    return this.maxBytes();
   }
 }
 
@@ -227,6 +266,22 @@ class CaseForm implements ByteForm {
     }
     sink.pos = p;
   }
+
+  takesText(buf: Buffer, start: number, end: number): boolean {
+    return plainText(buf, start, end) === 1;
+  }
+
+  writeText(sink: ByteSink, buf: Buffer, start: number, end: number): void {
+    const n = end - start + 2;
+    if (sink.pos + n > sink.buf.length) sink.reserve(n);
+    sink.buf[sink.pos++] = QUOTE;
+    this.write(sink, buf, start, end);
+    sink.buf[sink.pos++] = QUOTE;
+  }
+
+  maxTextBytes(textBytes: number): number {
+    return textBytes + 2;
+  }
 }
 
 /**
@@ -242,6 +297,7 @@ class IntForm implements ByteForm {
 
   /** The result for the value `takes` took last. */
   private result = 0;
+  readonly readsNumbers = true;
 
   maxBytes(): number {
     return 17; // a sign and 16 digits: below 2^53
@@ -296,6 +352,8 @@ class NoneTest implements ByteTest {
  * with an int exactly, as the integers ±coefficient and k × 10^scale compare here.
  */
 class CompareTest implements ByteTest {
+  readonly readsNumbers = true;
+
   constructor(
     readonly entry: number,
     private readonly op: NumberCmp,

@@ -270,3 +270,41 @@ describe('a map applied while rows are encoded (DirectRowMap)', () => {
     );
   }
 });
+
+describe('a column only forms read is read as sent', () => {
+  /** The columns the encoder wrote while the row was mapped (by index). */
+  function encodedColumns(def: unknown, row: Array<string | null>): number[] {
+    const { map, mapConfig } = planned(def);
+    const output: Output = {
+      alias: 's',
+      steps: [new RecordTransform(map, mapConfig, true)],
+      scratch: [],
+      views: [],
+    };
+    const sink = new ExactLineSink();
+    const mapping = new RecordMapping([output], [{ sink, prefix: PREFIX }]);
+    const encoder = new RowBodyEncoder(COLUMNS, 'copy');
+    const { src, ranges } = layOut([row], 'copy');
+    const put = jest.spyOn(encoder, 'putValue');
+    try {
+      mapping.mapRow(new GrowableSink(8), encoder, src, ranges[0]!, undefined, SUFFIX);
+      expect(sink.lines).toHaveLength(1);
+      return [...new Set(put.mock.calls.map((c) => c[6]))].sort();
+    } finally {
+      put.mockRestore();
+    }
+  }
+  const ROW = ['1', 'label 1', '12.50', '2024-01-01 00:00:01+00', 't'];
+
+  it('a text by md5 and upper, a number by int and a comparison: neither encoded first', () => {
+    // Only the columns the record passes on (id, t, b; w also keeps its place) are encoded.
+    expect(encodedColumns(DIRECT_MAPS[0], ROW)).toEqual([0, 2, 3, 4]);
+    expect(encodedColumns({ id: 'id', h: 'md5(v)', __else__: null }, ROW)).toEqual([0]);
+  });
+
+  it('a column a test reads as JSON (`is None`) is encoded first', () => {
+    expect(encodedColumns({ __filter__: 'v is not None', __else__: null, id: 'id' }, ROW)).toEqual([
+      0, 1,
+    ]);
+  });
+});

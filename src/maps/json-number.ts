@@ -9,7 +9,8 @@ const NINE = 0x39;
 /**
  * Reads a JSON number of up to 15 digits without an exponent into NUMBER: its digits as an
  * integer (exact in a double) and its scale. False for anything else (an exponent, more digits,
- * not a number), which the caller takes its general path for. JSON has no leading zeros to mind.
+ * not a number, a leading zero before a digit), which the caller takes its general path for. It
+ * also reads a number column's text as PostgreSQL sends it, which is the same bytes.
  */
 export function readNumber(b: Uint8Array, start: number, end: number): boolean {
   let p = start;
@@ -31,6 +32,8 @@ export function readNumber(b: Uint8Array, start: number, end: number): boolean {
     }
   }
   if (digits === 0 || digits > 15 || point === end - 1 || point === first) return false;
+  // A leading zero before another digit: not JSON, nor a number PostgreSQL prints (read as text).
+  if (b[first] === ZERO && first + 1 < end && b[first + 1] !== DOT) return false;
   NUMBER.negative = negative;
   NUMBER.coefficient = n;
   NUMBER.scale = point < 0 ? 0 : end - point - 1;

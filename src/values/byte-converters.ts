@@ -67,6 +67,22 @@ export function byteConverterFor(kind: ValueKind, escaped: boolean): ByteConvert
   }
 }
 
+/** What a fast path writes of the texts it takes: a JSON string of the text, a number as is. */
+export const PLAIN_OTHER = 0;
+export const PLAIN_STRING = 1;
+export const PLAIN_NUMBER = 2;
+
+/**
+ * PLAIN_STRING for the string fast paths (the value is the text between quotes, escaped as JSON
+ * needs), PLAIN_NUMBER for the number ones (a number they take is copied as it is), else
+ * PLAIN_OTHER: what a stream map may read from the field's text instead of from its JSON.
+ */
+export function plainKindOf(converter: ByteConverter | undefined): number {
+  if (converter === copyStringBytes || converter === rawStringBytes) return PLAIN_STRING;
+  if (converter === integerBytes || converter === numberBytes) return PLAIN_NUMBER;
+  return PLAIN_OTHER;
+}
+
 /**
  * One-dimensional arrays of integers or numbers printed plainly, `{1,-2,3.5}` → `[1,-2,3.5]`:
  * every element must pass its scalar fast path; NULL, NaN, quotes, nested braces, bounds

@@ -2,6 +2,7 @@ import {
   byteConverterFor,
   copyUnescape,
   numberArrayConverterFor,
+  plainKindOf,
   type ByteConverter,
 } from './byte-converters';
 import type { BodyEntries } from '../maps/body-scanner';
@@ -67,6 +68,14 @@ export class RowBodyEncoder {
 
   get columns(): number {
     return this.keys.length;
+  }
+
+  /**
+   * How column `i`'s fast path writes a text it takes (byte-converters' PLAIN_*): a stream map
+   * that reads the column may then read its field as sent instead of encoding it first.
+   */
+  plainKind(i: number): number {
+    return plainKindOf(this.fast[i]);
   }
 
   /**
