@@ -160,6 +160,19 @@ function planned(map: unknown) {
   return { map: outputs[0]!, mapConfig: config.mapConfig };
 }
 
+/** The map's mapping of rows into one sink, with the byte forms on or off. */
+function mappingOf(mapDef: unknown, forms: boolean) {
+  const { map, mapConfig } = planned(mapDef);
+  const output: Output = {
+    alias: 's',
+    steps: [new RecordTransform(map, mapConfig, forms)],
+    scratch: [],
+    views: [],
+  };
+  const sink = new ExactLineSink();
+  return { sink, mapping: new RecordMapping([output], [{ sink, prefix: PREFIX }]) };
+}
+
 /**
  * Each row's output line (or its error), mapped while encoded (the byte forms on, so the direct
  * path takes the rows it can) or through the general evaluation alone.
@@ -170,15 +183,7 @@ function linesOf(
   escaping: FieldEscaping,
   forms: boolean,
 ): string[] {
-  const { map, mapConfig } = planned(mapDef);
-  const output: Output = {
-    alias: 's',
-    steps: [new RecordTransform(map, mapConfig, forms)],
-    scratch: [],
-    views: [],
-  };
-  const sink = new ExactLineSink();
-  const mapping = new RecordMapping([output], [{ sink, prefix: PREFIX }]);
+  const { sink, mapping } = mappingOf(mapDef, forms);
   const encoder = new RowBodyEncoder(COLUMNS, escaping);
   const scratch = new GrowableSink(8);
   const { src, ranges } = layOut(rows, escaping);
@@ -274,15 +279,7 @@ describe('a map applied while rows are encoded (DirectRowMap)', () => {
 describe('a column only forms read is read as sent', () => {
   /** The columns the encoder wrote while the row was mapped (by index). */
   function encodedColumns(def: unknown, row: Array<string | null>): number[] {
-    const { map, mapConfig } = planned(def);
-    const output: Output = {
-      alias: 's',
-      steps: [new RecordTransform(map, mapConfig, true)],
-      scratch: [],
-      views: [],
-    };
-    const sink = new ExactLineSink();
-    const mapping = new RecordMapping([output], [{ sink, prefix: PREFIX }]);
+    const { sink, mapping } = mappingOf(def, true);
     const encoder = new RowBodyEncoder(COLUMNS, 'copy');
     const { src, ranges } = layOut([row], 'copy');
     const put = jest.spyOn(encoder, 'putValue');
