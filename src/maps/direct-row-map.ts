@@ -29,10 +29,11 @@ export const GENERAL = -1;
  * rename, drop, filter on a number). The general path encodes the whole source record, then copies
  * it piece by piece into the output record; here each column the output passes on is encoded
  * straight into its place in the output line, and only the columns that expressions read are
- * encoded first, into scratch, for their forms to read. What a mapped row costs beyond an unmapped
- * one fell to about 40% of the general path's (docs/performance.md). A row one of whose values a
- * form does not take goes to the general path whole (`GENERAL`), so unusual values and errors keep
- * that one implementation.
+ * encoded first, into scratch, for their forms to read (unless the forms read their text as
+ * PostgreSQL sent it: a string's for hashes and case, a number's for int and comparisons). What a
+ * mapped row costs beyond an unmapped one fell to about 40% of the general path's
+ * (docs/performance.md). A row one of whose values a form does not take goes to the general path
+ * whole (`GENERAL`), so unusual values and errors keep that one implementation.
  */
 export class DirectRowMap {
   private readonly scratch = new GrowableSink(1024);
