@@ -27,16 +27,23 @@ export interface ByteForm {
   readonly entry: number;
   takes(buf: Buffer, start: number, end: number): boolean;
   write(sink: ByteSink, buf: Buffer, start: number, end: number): void;
-  /** The most bytes `write` writes for a value of `valueBytes` bytes. */
-  maxBytes(valueBytes: number): number;
-  /** Whether it reads numbers only: it then reads a number column's text as sent, the same bytes. */
-  readonly readsNumbers?: boolean;
   /**
-   * `takes`, `write` and `maxBytes` on a string column's text as sent (no quotes), for forms that
-   * read strings: a text with a backslash (an escape), a quote, a control character or DEL is not
-   * taken, so what is taken is exactly the string its JSON holds.
+   * The most bytes `write` writes for a value of `valueBytes` bytes: a constant, or the size plus
+   * a constant (DirectRowMap works it out once per map from two sizes, and checks a third).
    */
-  takesText?(buf: Buffer, start: number, end: number): boolean;
+  maxBytes(valueBytes: number): number;
+  /**
+   * For forms that read numbers only, `takes` on a number read already (as json-number's NUMBER):
+   * they then read a number column's text as sent, which is the same bytes as its JSON, read once
+   * for all its forms. `write` follows it as it follows `takes`.
+   */
+  takesNumber?(negative: boolean, coefficient: number, scale: number): boolean;
+  /**
+   * For forms that read strings: the texts as sent (no quotes) whose `textKind` they take, TEXT_ASCII
+   * or TEXT_UTF8 (also valid UTF-8 beyond ASCII). `writeText` and `maxTextBytes` are then `write`
+   * and `maxBytes` on such a text, which is exactly the string its JSON holds.
+   */
+  readonly textNeeds?: number;
   writeText?(sink: ByteSink, buf: Buffer, start: number, end: number): void;
   maxTextBytes?(textBytes: number): number;
 }
@@ -45,9 +52,14 @@ export interface ByteForm {
 export interface ByteTest {
   readonly entry: number;
   test(buf: Buffer, start: number, end: number): number;
-  /** As ByteForm's. */
-  readonly readsNumbers?: boolean;
+  /** As ByteForm's `takesNumber`: `test` on a number read already. */
+  testNumber?(negative: boolean, coefficient: number, scale: number): number;
 }
+
+/** ByteForm.textNeeds: ASCII only. */
+export const TEXT_ASCII = 1;
+/** ByteForm.textNeeds: ASCII, or valid UTF-8 beyond it (isUtf8). */
+export const TEXT_UTF8 = 2;
 
 export const FALSE = 0;
 export const TRUE = 1;
@@ -176,10 +188,11 @@ function plainString(b: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * Whether bytes [start, end) are a text a JSON string holds as it is (see ByteForm.takesText):
- * 0 no, 1 ASCII, 2 with other characters.
+ * Whether bytes [start, end) are a text a JSON string holds as it is (a string column's text as
+ * PostgreSQL sends it, see ByteForm.textNeeds): 0 no (a backslash, which is an escape, a quote, a
+ * control character or DEL), TEXT_ASCII, or 2 with other bytes (TEXT_UTF8 when they are valid).
  */
-function plainText(b: Uint8Array, start: number, end: number): number {
+export function textKind(b: Uint8Array, start: number, end: number): number {
   let high = 0;
   for (let p = start; p < end; p++) {
     const c = b[p]!;
@@ -213,10 +226,7 @@ class DigestForm implements ByteForm {
     this.writeText(sink, buf, start + 1, end - 1);
   }
 
-  takesText(buf: Buffer, start: number, end: number): boolean {
-    const kind = plainText(buf, start, end);
-    return kind === 1 || (kind === 2 && isUtf8(buf.subarray(start, end)));
-  }
+  readonly textNeeds = TEXT_UTF8;
 
   writeText(sink: ByteSink, buf: Buffer, start: number, end: number): void {
     const size = this.algorithm === 'md5' ? 34 : 66;
@@ -267,9 +277,7 @@ class CaseForm implements ByteForm {
     sink.pos = p;
   }
 
-  takesText(buf: Buffer, start: number, end: number): boolean {
-    return plainText(buf, start, end) === 1;
-  }
+  readonly textNeeds = TEXT_ASCII;
 
   writeText(sink: ByteSink, buf: Buffer, start: number, end: number): void {
     const n = end - start + 2;
@@ -297,15 +305,19 @@ class IntForm implements ByteForm {
 
   /** The result for the value `takes` took last. */
   private result = 0;
-  readonly readsNumbers = true;
 
   maxBytes(): number {
     return 17; // a sign and 16 digits: below 2^53
   }
 
   takes(buf: Buffer, start: number, end: number): boolean {
-    if (!readNumber(buf, start, end)) return false;
-    const { negative, coefficient, scale } = NUMBER;
+    return (
+      readNumber(buf, start, end) &&
+      this.takesNumber(NUMBER.negative, NUMBER.coefficient, NUMBER.scale)
+    );
+  }
+
+  takesNumber(negative: boolean, coefficient: number, scale: number): boolean {
     const product = coefficient * this.factor;
     if (product > MAX_SAFE || product < -MAX_SAFE) return false;
     const d = POW10[scale]!;
@@ -352,8 +364,6 @@ class NoneTest implements ByteTest {
  * with an int exactly, as the integers ±coefficient and k × 10^scale compare here.
  */
 class CompareTest implements ByteTest {
-  readonly readsNumbers = true;
-
   constructor(
     readonly entry: number,
     private readonly op: NumberCmp,
@@ -362,7 +372,10 @@ class CompareTest implements ByteTest {
 
   test(buf: Buffer, start: number, end: number): number {
     if (!readNumber(buf, start, end)) return UNKNOWN;
-    const { negative, coefficient, scale } = NUMBER;
+    return this.testNumber(NUMBER.negative, NUMBER.coefficient, NUMBER.scale);
+  }
+
+  testNumber(negative: boolean, coefficient: number, scale: number): number {
     const k = this.literal * POW10[scale]!;
     if (k > MAX_SAFE || k < -MAX_SAFE) return UNKNOWN;
     const x = negative ? -coefficient : coefficient;

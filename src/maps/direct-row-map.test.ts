@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { RuntimeError } from '../errors';
 import type { RecordSink } from '../singer/writer';
 import type { ResolvedType } from '../types/resolved-type';
 import { GrowableSink } from '../values/byte-sink';
 import { NULL_FIELD, RowBodyEncoder, type FieldEscaping } from '../values/row-body-encoder';
 import { copyEscape } from '../values/testing/conversion-cases';
-import { DirectRowMap, WRITTEN } from './direct-row-map';
+import { DirectRowMap, GENERAL, WRITTEN } from './direct-row-map';
 import { RecordMapping, type Output } from './record-mapping';
 import { RecordTransform } from './record-transform';
 import type { Schema } from './schema-types';
@@ -71,24 +72,10 @@ class ExactLineSink implements RecordSink {
   }
 }
 
-const CHARS = [
-  'a',
-  'Z',
-  'q',
-  ' ',
-  '@',
-  '.',
-  '7',
-  '_',
-  '\\',
-  '"',
-  '\t',
-  '\n',
-  'é',
-  '€',
-  '😀',
-  '\u0001',
-];
+/** Characters beyond ASCII, of 2, 3 and 4 UTF-8 bytes. */
+const WIDE = ['é', '€', '😀'];
+
+const CHARS = ['a', 'Z', 'q', ' ', '@', '.', '7', '_', '\\', '"', '\t', '\n', ...WIDE, '\u0001'];
 
 /** One generated row's texts, as PostgreSQL prints them (null: SQL NULL). */
 function randomRow(r: () => number, id: number): Array<string | null> {
@@ -96,9 +83,11 @@ function randomRow(r: () => number, id: number): Array<string | null> {
   const text = () => {
     if (r() < 0.1) return null;
     const n = pick([0, 1, 5, 13, 40, 55, 56, 80]);
-    const ascii = r() < 0.7;
+    const k = r();
+    // ASCII without escapes, other text without escapes (which forms still read as sent), any.
+    const chars = k < 0.6 ? CHARS.slice(0, 8) : k < 0.8 ? CHARS.slice(0, 8).concat(WIDE) : CHARS;
     let s = '';
-    for (let i = 0; i < n; i++) s += ascii ? pick(CHARS.slice(0, 8)) : pick(CHARS);
+    for (let i = 0; i < n; i++) s += pick(chars);
     return s;
   };
   const digits = (n: number) =>
@@ -303,5 +292,41 @@ describe('a column only forms read is read as sent', () => {
     expect(encodedColumns({ __filter__: 'v is not None', __else__: null, id: 'id' }, ROW)).toEqual([
       0, 1,
     ]);
+  });
+});
+
+describe('a text read as sent that is not valid UTF-8', () => {
+  // A SQL_ASCII database sends its bytes unconverted; the general path reads them as UTF-8 with
+  // U+FFFD for what is not, and hashes that.
+  it.each([
+    ['a lone byte 0xff', Buffer.from([0x61, 0xff, 0x62])],
+    ['a cut 2-byte sequence', Buffer.from([0x61, 0xc3])],
+  ])('%s goes the general way', (_, text) => {
+    const fields = [Buffer.from('1'), text, Buffer.from('12.50')];
+    const src = Buffer.concat(fields.flatMap((f) => [f, Buffer.from('\t')]));
+    const starts = new Int32Array(COLUMNS.length).fill(NULL_FIELD);
+    const ends = new Int32Array(COLUMNS.length);
+    let at = 0;
+    fields.forEach((f, i) => {
+      starts[i] = at;
+      ends[i] = at + f.length;
+      at += f.length + 1;
+    });
+    const lineOf = (forms: boolean) => {
+      const { sink, mapping } = mappingOf({ id: 'id', h: 'md5(v)', __else__: null }, forms);
+      const encoder = new RowBodyEncoder(COLUMNS, 'copy');
+      mapping.mapRow(new GrowableSink(8), encoder, src, { starts, ends }, undefined, SUFFIX);
+      return sink.lines;
+    };
+    const write = jest.spyOn(DirectRowMap.prototype, 'write');
+    try {
+      const direct = lineOf(true);
+      expect(write.mock.results.map((r) => r.value as number)).toEqual([GENERAL]);
+      expect(direct).toEqual(lineOf(false));
+      const decoded = text.toString('utf8');
+      expect(direct[0]).toContain(createHash('md5').update(decoded).digest('hex'));
+    } finally {
+      write.mockRestore();
+    }
   });
 });

@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import type { RecordSink } from '../singer/writer';
 import { PLAIN_NUMBER, PLAIN_STRING } from '../values/byte-converters';
 import { GrowableSink } from '../values/byte-sink';
 import { NULL_FIELD, type FieldRanges, type RowBodyEncoder } from '../values/row-body-encoder';
-import { FALSE, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
+import { FALSE, TEXT_ASCII, textKind, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
 import { copyInto, viewOf } from './byte-copy';
+import { NUMBER, readNumber } from './json-number';
 import { mapPlan } from './map-plan';
 import type { StreamMap } from './stream-map';
 
@@ -40,6 +42,10 @@ export class DirectRowMap {
   /** Per column read from its JSON by a form or the filter, its value's range in `scratch`. */
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
+  /** Per column read as a number, the number (as json-number's NUMBER). */
+  private readonly negative: Uint8Array;
+  private readonly coefficient: Float64Array;
+  private readonly scale: Int32Array;
   private readonly keysView: DataView;
   /**
    * The last buffers written to, read from scratch and ended with, and their DataViews: the same
@@ -66,18 +72,31 @@ export class DirectRowMap {
     private readonly copies: Int32Array,
     /** Per output property: its form, or null (a copy). */
     private readonly forms: ReadonlyArray<ByteForm | null>,
+    /**
+     * Per output property with a form, the most bytes it writes: roomPerByte[j] times the bytes
+     * of the value it reads (as it reads it) plus a constant, all of which are in `fixedRoom`
+     * with the keys'.
+     */
+    private readonly roomPerByte: Uint8Array,
+    private readonly fixedRoom: number,
     /** The columns encoded into scratch first, and which those are. */
     private readonly read: Int32Array,
     private readonly isRead: Uint8Array,
     /** The columns read as sent (FROM_TEXT, FROM_NUMBER), and how each column is read. */
     private readonly asSent: Int32Array,
     private readonly from: Uint8Array,
+    /** Per column read as text: the textKind its forms take (the strictest of their textNeeds). */
+    private readonly textNeeds: Uint8Array,
     private readonly filter: ByteTest | null,
-    /** Every op's form, in the map's order. */
-    private readonly checks: readonly ByteForm[],
+    /** The forms whose `takes` runs per row: those reading JSON, and those reading numbers. */
+    private readonly jsonChecks: readonly ByteForm[],
+    private readonly numberChecks: readonly ByteForm[],
   ) {
     this.starts = new Int32Array(encoder.columns);
     this.ends = new Int32Array(encoder.columns);
+    this.negative = new Uint8Array(encoder.columns);
+    this.coefficient = new Float64Array(encoder.columns);
+    this.scale = new Int32Array(encoder.columns);
     this.keysView = viewOf(keys);
   }
 
@@ -98,20 +117,40 @@ export class DirectRowMap {
     for (const f of checks) isRead[f.entry] = 1;
     const test = plan.filterTest;
     if (test) isRead[test.entry] = 1;
-    // A column read only by forms that can read its text as sent is not encoded first: about
-    // 0.05 µs a column of the bench map (encoding it into scratch, and scanning it again).
+    // A column read only by forms that can read it as sent is not encoded first, and is read once
+    // for all of them: per row, an encoding into scratch and a scan of it (0.05 µs a column of the
+    // bench map), and a scan or number read per form, which were each a call besides.
     const from = new Uint8Array(names.length);
+    const textNeeds = new Uint8Array(names.length);
     for (let c = 0; c < names.length; c++) {
       if (isRead[c] !== 1) continue;
       const readers = checks.filter((f) => f.entry === c);
       const kind = encoder.plainKind(c);
       const filtered = test !== null && test.entry === c;
-      if (kind === PLAIN_NUMBER && readers.every((f) => f.readsNumbers)) {
-        if (!filtered || test.readsNumbers) from[c] = FROM_NUMBER;
-      } else if (kind === PLAIN_STRING && !filtered && readers.every((f) => f.takesText)) {
+      if (kind === PLAIN_NUMBER && readers.every((f) => f.takesNumber !== undefined)) {
+        if (!filtered || test.testNumber !== undefined) from[c] = FROM_NUMBER;
+      } else if (kind === PLAIN_STRING && !filtered && readers.every((f) => f.textNeeds)) {
         from[c] = FROM_TEXT;
+        textNeeds[c] = Math.min(...readers.map((f) => f.textNeeds!));
       }
       if (from[c] !== FROM_JSON) isRead[c] = 0;
+    }
+    const forms = plan.out.map(([, v]) => (v.result >= 0 ? checks[v.result]! : null));
+    const roomPerByte = new Uint8Array(forms.length);
+    let formsRoom = 0;
+    for (let j = 0; j < forms.length; j++) {
+      const f = forms[j];
+      if (!f) continue;
+      const maxBytes = (n: number) =>
+        from[f.entry] === FROM_TEXT ? f.maxTextBytes!(n) : f.maxBytes(n);
+      const fixed = maxBytes(0);
+      const perByte = maxBytes(1) - fixed;
+      // Not a constant nor the size plus one: the general path, which asks per value.
+      if ((perByte !== 0 && perByte !== 1) || maxBytes(1000) !== fixed + perByte * 1000) {
+        return null;
+      }
+      roomPerByte[j] = perByte;
+      formsRoom += fixed;
     }
     const read = Int32Array.from(names.keys()).filter((c) => isRead[c] === 1);
     const asSent = Int32Array.from(names.keys()).filter((c) => from[c] !== FROM_JSON);
@@ -121,18 +160,23 @@ export class DirectRowMap {
     keys[0] = Buffer.concat([prefix, keys[0]!]);
     const keyStarts = new Int32Array(keys.length + 1);
     keys.forEach((k, j) => (keyStarts[j + 1] = keyStarts[j]! + k.length));
+    const allKeys = Buffer.concat(keys);
     return new DirectRowMap(
       encoder,
-      Buffer.concat(keys),
+      allKeys,
       keyStarts,
       Int32Array.from(plan.out, ([, v]) => v.copy),
-      plan.out.map(([, v]) => (v.result >= 0 ? checks[v.result]! : null)),
+      forms,
+      roomPerByte,
+      allKeys.length + formsRoom,
       read,
       isRead,
       asSent,
       from,
+      textNeeds,
       plan.filterTest,
-      checks,
+      checks.filter((f) => from[f.entry] === FROM_JSON),
+      checks.filter((f) => from[f.entry] === FROM_NUMBER),
     );
   }
 
@@ -159,29 +203,51 @@ export class DirectRowMap {
     }
     const buf = sc.buf;
     const from = this.from;
-    // No form reading a column as sent takes null (nor its JSON): the general path gives the row.
+    // The columns read as sent, once for all their forms. None of those takes null (nor a value
+    // they would read from its JSON): the general path gives the row.
     const asSent = this.asSent;
-    for (let k = 0; k < asSent.length; k++) if (fs[asSent[k]!] === NULL_FIELD) return GENERAL;
+    const negative = this.negative;
+    const coefficient = this.coefficient;
+    const scale = this.scale;
+    for (let k = 0; k < asSent.length; k++) {
+      const c = asSent[k]!;
+      const s = fs[c]!;
+      const e = fe[c]!;
+      if (s === NULL_FIELD) return GENERAL;
+      if (from[c] === FROM_TEXT) {
+        const kind = textKind(src, s, e);
+        if (kind !== TEXT_ASCII) {
+          if (kind === 0 || this.textNeeds[c] === TEXT_ASCII) return GENERAL;
+          if (!isUtf8(src.subarray(s, e))) return GENERAL;
+        }
+      } else {
+        if (!readNumber(src, s, e)) return GENERAL;
+        negative[c] = NUMBER.negative ? 1 : 0;
+        coefficient[c] = NUMBER.coefficient;
+        scale[c] = NUMBER.scale;
+      }
+    }
     const t = this.filter;
     if (t !== null) {
       const c = t.entry;
       const r =
-        from[c] === FROM_JSON ? t.test(buf, starts[c]!, ends[c]!) : t.test(src, fs[c]!, fe[c]!);
+        from[c] === FROM_JSON
+          ? t.test(buf, starts[c]!, ends[c]!)
+          : t.testNumber!(negative[c] === 1, coefficient[c]!, scale[c]!);
       if (r === FALSE) return LEFT_OUT;
       if (r === UNKNOWN) return GENERAL;
     }
-    const checks = this.checks;
-    for (let k = 0; k < checks.length; k++) {
-      const f = checks[k]!;
+    const jsonChecks = this.jsonChecks;
+    for (let k = 0; k < jsonChecks.length; k++) {
+      const f = jsonChecks[k]!;
       const c = f.entry;
-      const how = from[c];
-      const taken =
-        how === FROM_JSON
-          ? f.takes(buf, starts[c]!, ends[c]!)
-          : how === FROM_TEXT
-            ? f.takesText!(src, fs[c]!, fe[c]!)
-            : f.takes(src, fs[c]!, fe[c]!);
-      if (!taken) return GENERAL;
+      if (!f.takes(buf, starts[c]!, ends[c]!)) return GENERAL;
+    }
+    const numberChecks = this.numberChecks;
+    for (let k = 0; k < numberChecks.length; k++) {
+      const f = numberChecks[k]!;
+      const c = f.entry;
+      if (!f.takesNumber!(negative[c] === 1, coefficient[c]!, scale[c]!)) return GENERAL;
     }
     const copies = this.copies;
     const forms = this.forms;
@@ -190,19 +256,14 @@ export class DirectRowMap {
     // a column encoded here on the string path makes room for the rest itself.
     const keys = this.keys;
     const keyStarts = this.keyStarts;
-    let room = keys.length + suffix.length;
+    const roomPerByte = this.roomPerByte;
+    let room = this.fixedRoom + suffix.length;
     for (let j = 0; j < copies.length; j++) {
       const c = copies[j]!;
       if (c < 0) {
-        const f = forms[j]!;
-        const e = f.entry;
-        const how = from[e];
-        room +=
-          how === FROM_JSON
-            ? f.maxBytes(ends[e]! - starts[e]!)
-            : how === FROM_TEXT
-              ? f.maxTextBytes!(fe[e]! - fs[e]!)
-              : f.maxBytes(fe[e]! - fs[e]!);
+        if (roomPerByte[j] === 0) continue;
+        const e = forms[j]!.entry;
+        room += from[e] === FROM_JSON ? ends[e]! - starts[e]! : fe[e]! - fs[e]!;
       } else room += isRead[c] === 1 ? ends[c]! - starts[c]! : enc.valueRoom(fields, c);
     }
     w.lineStart = w.pos;
