@@ -108,6 +108,35 @@ describe('byte forms', () => {
     expect(formed(text, json)).toBe(out);
   });
 
+  it('int(v * k) truncates exactly, near every multiple and up to 2^53', () => {
+    const r = seededRandom(20261204);
+    let taken = 0;
+    const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+    for (let i = 0; i < 20000; i++) {
+      const digits = 1 + Math.floor(r() * 15);
+      let d = String(1 + Math.floor(r() * 9));
+      // Runs of nines and zeros put the value next to a multiple of the scale's power of ten.
+      const fill = r() < 0.5 ? (r() < 0.5 ? '9' : '0') : '';
+      while (d.length < digits) d += fill || String(Math.floor(r() * 10));
+      const scale = Math.floor(r() * (digits + 1));
+      const json = `${r() < 0.3 ? '-' : ''}${scale === digits ? '0' : d.slice(0, digits - scale)}${scale ? `.${d.slice(digits - scale)}` : ''}`;
+      const k = [1, 3, 7, 100, 1000, -100, 1000000][Math.floor(r() * 7)]!;
+      const out = formed(`int(v * ${k})`, json);
+      const m = BigInt(d) * BigInt(k) * (json.startsWith('-') ? -1n : 1n);
+      // BigInt division truncates toward zero, as Python's int of a Decimal.
+      const exact = m / 10n ** BigInt(scale);
+      if (out === null) {
+        // Refused only when the product passes 2^53, or the text has more than 15 digits.
+        const many = json.replace(/[^0-9]/g, '').length > 15;
+        expect([json, k, m > MAX || m < -MAX || many]).toEqual([json, k, true]);
+        continue;
+      }
+      taken++;
+      expect([json, k, out]).toEqual([json, k, String(exact)]);
+    }
+    expect(taken).toBeGreaterThan(15000);
+  });
+
   it.each([
     ['md5(v)', '"a\\"b"'], // escaped: the general path decodes it
     ['md5(v)', '12'],

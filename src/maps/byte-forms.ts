@@ -320,10 +320,10 @@ class IntForm implements ByteForm {
   takesNumber(negative: boolean, coefficient: number, scale: number): boolean {
     const product = coefficient * this.factor;
     if (product > MAX_SAFE || product < -MAX_SAFE) return false;
-    const d = POW10[scale]!;
-    // `%` of doubles is exact, so the difference is an exact multiple of d.
-    const magnitude = Math.abs(product);
-    const q = (magnitude - (magnitude % d)) / d;
+    // The floor of the rounded quotient is the exact one: for an integer m below 2^53 and d = 10^k,
+    // m / d is at least 1/d below the next integer, more than half a unit in its last place. (`%`
+    // of doubles, exact too, is a call into C: it was a third of what this map form cost.)
+    const q = Math.floor(Math.abs(product) / POW10[scale]!);
     this.result = negative !== product < 0 && q !== 0 ? -q : q;
     return true;
   }
