@@ -310,10 +310,10 @@ async function benchMaps(
   for (let i = 0; i < REPEAT; i++) {
     const a = await runTap(['--config', single, '--catalog', cat], { devNull: true });
     const b = await runTap(['--config', mapped, '--catalog', cat], { devNull: true });
-    // The same map without the map worker nor the digest thread: all of it on the main thread.
+    // The same map without the map worker: every record mapped on the main thread.
     const c = await runTap(['--config', mapped, '--catalog', cat], {
       devNull: true,
-      env: { TAP_POSTGRES_MAP_WORKER: 'off', TAP_POSTGRES_DIGEST_THREAD: 'off' },
+      env: { TAP_POSTGRES_MAP_WORKER: 'off' },
     });
     for (const m of [a, b, c])
       if (m.records !== n) throw new Error(`bench_narrow: ${m.records} records, expected ${n}`);

@@ -5,7 +5,6 @@ import type { ResolvedType } from '../types/resolved-type';
 import { GrowableSink } from '../values/byte-sink';
 import { NULL_FIELD, RowBodyEncoder, type FieldEscaping } from '../values/row-body-encoder';
 import { copyEscape } from '../values/testing/conversion-cases';
-import { DigestQueue } from './digests/digest-queue';
 import { DirectRowMap, GENERAL, WRITTEN } from './direct-row-map';
 import { RecordMapping, type Output } from './record-mapping';
 import { RecordTransform } from './record-transform';
@@ -53,8 +52,6 @@ class ExactLineSink implements RecordSink {
   lineStart = 0;
   /** Every line written, whole. */
   readonly lines: string[] = [];
-  /** Where each line is: its bytes may change until written (an md5 made elsewhere). */
-  readonly held: Array<readonly [Buffer, number, number]> = [];
 
   reserve(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
@@ -67,7 +64,6 @@ class ExactLineSink implements RecordSink {
 
   recordEnd(): boolean {
     this.lines.push(this.buf.toString('utf8', this.lineStart, this.pos));
-    this.held.push([this.buf, this.lineStart, this.pos]);
     return false;
   }
 
@@ -154,7 +150,7 @@ function planned(map: unknown) {
 }
 
 /** The map's mapping of rows into one sink, with the byte forms on or off. */
-function mappingOf(mapDef: unknown, forms: boolean, digests?: DigestQueue) {
+function mappingOf(mapDef: unknown, forms: boolean) {
   const { map, mapConfig } = planned(mapDef);
   const output: Output = {
     alias: 's',
@@ -163,10 +159,7 @@ function mappingOf(mapDef: unknown, forms: boolean, digests?: DigestQueue) {
     views: [],
   };
   const sink = new ExactLineSink();
-  return {
-    sink,
-    mapping: new RecordMapping([output], [{ sink, prefix: PREFIX }], digests && (() => digests)),
-  };
+  return { sink, mapping: new RecordMapping([output], [{ sink, prefix: PREFIX }]) };
 }
 
 /**
@@ -178,10 +171,8 @@ function linesOf(
   rows: Array<Array<string | null>>,
   escaping: FieldEscaping,
   forms: boolean,
-  /** Where md5s are made; the lines are read once it has settled (as the writer writes them). */
-  digests?: DigestQueue,
 ): string[] {
-  const { sink, mapping } = mappingOf(mapDef, forms, digests);
+  const { sink, mapping } = mappingOf(mapDef, forms);
   const encoder = new RowBodyEncoder(COLUMNS, escaping);
   const scratch = new GrowableSink(8);
   const { src, ranges } = layOut(rows, escaping);
@@ -190,18 +181,13 @@ function linesOf(
     const before = sink.lines.length;
     try {
       mapping.mapRow(scratch, encoder, src, fields, undefined, SUFFIX);
-      out.push(sink.lines.length === before ? '(left out)' : `line ${before}`);
+      out.push(sink.lines.length === before ? '(left out)' : sink.lines[before]!);
     } catch (e) {
       if (!(e instanceof RuntimeError)) throw e;
       out.push(`error: ${e.message}`);
     }
   }
-  digests?.settle();
-  const line = (k: number) => {
-    const [buf, start, end] = sink.held[k]!;
-    return buf.toString('utf8', start, end);
-  };
-  return out.map((o) => (o.startsWith('line ') ? line(Number(o.slice(5))) : o));
+  return out;
 }
 
 /** Maps whose every expression has a byte form (the direct path takes them). */
@@ -277,44 +263,6 @@ describe('a map applied while rows are encoded (DirectRowMap)', () => {
       },
     );
   }
-});
-
-describe('md5s made on the digest thread', () => {
-  const r = seededRandom(20261205);
-  const rows = Array.from({ length: 800 }, (_, i) => randomRow(r, i));
-  let digests: DigestQueue;
-  beforeAll(() => (digests = new DigestQueue({ waitMs: 30_000 })));
-  afterAll(() => digests.stop());
-
-  const withMd5 = DIRECT_MAPS.filter((m) => Object.values(m).some((v) => /md5/.test(String(v))));
-  for (const escaping of ['copy', 'raw'] as const) {
-    it.each(withMd5.map((m) => [JSON.stringify(m), m]))(
-      `give the lines the general evaluation writes, once settled (${escaping}): %s`,
-      (_, def) => {
-        const before = digests.messages;
-        const general = linesOf(def, rows, escaping, false);
-        expect(linesOf(def, rows, escaping, true, digests)).toEqual(general);
-        // Many rows' md5 went to the thread (not those left out, nor null, escaped or long texts).
-        expect(digests.messages - before).toBeGreaterThan(100);
-      },
-    );
-  }
-
-  it('leave a hole the writer must not write before it settles', () => {
-    const q = new DigestQueue({ thread: false });
-    const def = { id: 'id', h: 'md5(v)', __else__: null };
-    const { sink, mapping } = mappingOf(def, true, q);
-    const encoder = new RowBodyEncoder(COLUMNS, 'copy');
-    const { src, ranges } = layOut([['1', 'label 1', '1', null, null]], 'copy');
-    mapping.mapRow(new GrowableSink(8), encoder, src, ranges[0]!, undefined, SUFFIX);
-    const [buf, start, end] = sink.held[0]!;
-    const want = createHash('md5').update('label 1').digest('hex');
-    expect(buf.toString('utf8', start, end)).not.toContain(want);
-    q.settle();
-    expect(buf.toString('utf8', start, end)).toBe(
-      `${PREFIX.toString()}"id":1,"h":"${want}"${SUFFIX.toString()}`,
-    );
-  });
 });
 
 describe('a column only forms read is read as sent', () => {

@@ -6,12 +6,10 @@ import { NULL_FIELD, type FieldRanges, type RowBodyEncoder } from '../values/row
 import { FALSE, TEXT_ASCII, textKind, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
 import { copyInto, viewOf } from './byte-copy';
 import { NUMBER, readNumber } from './json-number';
-import { DigestQueue } from './digests/digest-queue';
 import { mapPlan } from './map-plan';
 import type { StreamMap } from './stream-map';
 
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
-const QUOTE = 0x22;
 
 /** Where the forms read a column: its JSON, encoded into scratch first. */
 const FROM_JSON = 0;
@@ -49,9 +47,6 @@ export class DirectRowMap {
   private readonly coefficient: Float64Array;
   private readonly scale: Int32Array;
   private readonly keysView: DataView;
-  /** The line's md5 holes: where each starts (from the line's start), and its message. */
-  private readonly holeAt: Int32Array;
-  private readonly holeMessage: Int32Array;
   /**
    * The last buffers written to, read from scratch and ended with, and their DataViews: the same
    * for long stretches of records, so not looked up per record (`viewOf`'s search of its cache
@@ -96,14 +91,7 @@ export class DirectRowMap {
     /** The forms whose `takes` runs per row: those reading JSON, and those reading numbers. */
     private readonly jsonChecks: readonly ByteForm[],
     private readonly numberChecks: readonly ByteForm[],
-    /** Where the md5s marked in `elsewhere` (per output property) are made, or null: here. */
-    private readonly digests: DigestQueue | null,
-    private readonly elsewhere: Uint8Array,
   ) {
-    let n = 0;
-    for (const e of elsewhere) n += e;
-    this.holeAt = new Int32Array(n);
-    this.holeMessage = new Int32Array(n);
     this.starts = new Int32Array(encoder.columns);
     this.ends = new Int32Array(encoder.columns);
     this.negative = new Uint8Array(encoder.columns);
@@ -112,17 +100,8 @@ export class DirectRowMap {
     this.keysView = viewOf(keys);
   }
 
-  /**
-   * The direct form of `map` for rows `encoder` writes, or null when the map has none. `digests`:
-   * where its `md5`s may be made (called only when it has one), for lines whose buffered bytes
-   * wait for the queue's `settle` before they are written.
-   */
-  static of(
-    map: StreamMap,
-    encoder: RowBodyEncoder,
-    prefix: Buffer,
-    digests?: () => DigestQueue,
-  ): DirectRowMap | null {
+  /** The direct form of `map` for rows `encoder` writes, or null when the map has none. */
+  static of(map: StreamMap, encoder: RowBodyEncoder, prefix: Buffer): DirectRowMap | null {
     const names = encoder.names;
     // A deletion passes every filter and its failed expressions give null (RecordTransform):
     // the general path knows that rule.
@@ -182,8 +161,6 @@ export class DirectRowMap {
     const keyStarts = new Int32Array(keys.length + 1);
     keys.forEach((k, j) => (keyStarts[j + 1] = keyStarts[j]! + k.length));
     const allKeys = Buffer.concat(keys);
-    const elsewhere = Uint8Array.from(forms, (f) => (f?.md5 === true ? 1 : 0));
-    const queue = digests && elsewhere.includes(1) ? digests() : null;
     return new DirectRowMap(
       encoder,
       allKeys,
@@ -200,8 +177,6 @@ export class DirectRowMap {
       plan.filterTest,
       checks.filter((f) => from[f.entry] === FROM_JSON),
       checks.filter((f) => from[f.entry] === FROM_NUMBER),
-      queue,
-      queue ? elsewhere : new Uint8Array(forms.length),
     );
   }
 
@@ -291,11 +266,6 @@ export class DirectRowMap {
         room += from[e] === FROM_JSON ? ends[e]! - starts[e]! : fe[e]! - fs[e]!;
       } else room += isRead[c] === 1 ? ends[c]! - starts[c]! : enc.valueRoom(fields, c);
     }
-    const digests = this.digests;
-    const elsewhere = this.elsewhere;
-    // Every message posted for earlier lines has its hole: the queue may fill them to make room.
-    if (digests !== null) digests.reserve(this.holeAt.length);
-    let holes = 0;
     w.lineStart = w.pos;
     if (w.pos + room > w.buf.length) w.reserve(room);
     let out = w.buf;
@@ -318,20 +288,6 @@ export class DirectRowMap {
         const f = forms[j]!;
         const e = f.entry;
         const how = from[e];
-        if (elsewhere[j] === 1) {
-          const text = how === FROM_TEXT ? src : buf;
-          const ms = how === FROM_TEXT ? fs[e]! : starts[e]! + 1;
-          const me = how === FROM_TEXT ? fe[e]! : ends[e]! - 1;
-          if (DigestQueue.takes(me - ms)) {
-            // `"` and the 32 digits' place (the room counted the form's 34 bytes), and `"`.
-            out[p] = QUOTE;
-            this.holeAt[holes] = p + 1 - w.lineStart;
-            this.holeMessage[holes++] = digests!.post(text, ms, me);
-            out[p + 33] = QUOTE;
-            p += 34;
-            continue;
-          }
-        }
         w.pos = p;
         if (how === FROM_JSON) f.write(w, buf, starts[e]!, ends[e]!);
         else if (how === FROM_TEXT) f.writeText!(w, src, fs[e]!, fe[e]!);
@@ -355,10 +311,6 @@ export class DirectRowMap {
       this.suffixView = viewOf(suffix);
     }
     w.pos = copyInto(this.suffixView, suffix, 0, suffix.length, to, out, p);
-    // The line is complete, in the buffer it stays in until it is written.
-    for (let h = 0; h < holes; h++) {
-      digests!.hole(out, w.lineStart + this.holeAt[h]!, this.holeMessage[h]!);
-    }
     return WRITTEN;
   }
 }

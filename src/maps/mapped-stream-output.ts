@@ -7,7 +7,6 @@ import {
 } from '../singer/writer';
 import { GrowableSink, putBytes } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
-import type { DigestQueue } from './digests/digest-queue';
 import { RecordMapping, type Output } from './record-mapping';
 import type { MapWorker } from './worker/map-worker-client';
 import type { MapWorkerUse } from './worker/map-worker-choice';
@@ -33,8 +32,6 @@ export interface StreamOffload {
   readonly use: MapWorkerUse | null;
   /** Whether a parallel copy's range workers map their own lines (`threadMapping`). */
   readonly rangeWorkers: boolean;
-  /** The run's digest queue, started on the first call; absent: md5s are made on this thread. */
-  digests?(): DigestQueue;
 }
 
 /**
@@ -80,20 +77,12 @@ export class MappedStreamOutput extends StreamOutput {
     this.sourcePrefix = sinks ? OBJECT_START : Buffer.from(recordPrefix(stream));
     if (sinks) this.suffixBytes = Buffer.from('}\n');
     this.outputs = makeOutputs();
-    const digests = offload?.digests?.bind(offload);
     this.mapping = new RecordMapping(
       this.outputs,
       this.outputs.map((o, i) => ({
         sink: sinks ? sinks[i]! : writer,
         prefix: sinks ? OBJECT_START : Buffer.from(recordPrefix(o.alias)),
       })),
-      // RECORD lines only (batch files are handed on as they fill): the writer fills the holes.
-      digests &&
-        (() => {
-          const queue = digests();
-          writer.addBarrier(queue);
-          return queue;
-        }),
     );
   }
 

@@ -5,7 +5,6 @@ import type { PyValue } from './expression';
 import type { RecordStep } from './record-step';
 import { putRange } from './byte-copy';
 import { RecordTransform } from './record-transform';
-import type { DigestQueue } from './digests/digest-queue';
 import { DirectRowMap, LEFT_OUT, WRITTEN } from './direct-row-map';
 import { RecordView } from './record-view';
 import type { StreamMap } from './stream-map';
@@ -59,8 +58,6 @@ export class RecordMapping {
     readonly outputs: readonly Output[],
     /** Per output, in `outputs` order. */
     private readonly targets: readonly OutputTarget[],
-    /** Where a direct map's md5s may be made (the writer then fills their holes before writing). */
-    private readonly digests?: () => DigestQueue,
   ) {}
 
   /**
@@ -130,7 +127,7 @@ export class RecordMapping {
     const steps = this.outputs[0]!.steps;
     const t = steps[0];
     return steps.length === 1 && t instanceof RecordTransform && t.byteForms
-      ? DirectRowMap.of(t.map, encoder, this.targets[0]!.prefix, this.digests)
+      ? DirectRowMap.of(t.map, encoder, this.targets[0]!.prefix)
       : null;
   }
 

@@ -12,7 +12,6 @@ import type { SelectedStream } from '../catalog/stream-selection';
 import { columnsNeeded, narrowSelected } from './column-needs';
 import { MappedStreamOutput, type StreamOffload } from './mapped-stream-output';
 import { outputOf, type Output } from './record-mapping';
-import { DigestQueue } from './digests/digest-queue';
 import { MapWorker } from './worker/map-worker-client';
 import type { MapWorkerUse } from './worker/map-worker-choice';
 import type { MappedStreamSetup } from './worker/protocol';
@@ -30,8 +29,6 @@ export interface MapOffloadSettings {
   readonly worker: MapWorkerUse | null;
   /** Whether a parallel copy's range workers apply the maps to their own lines. */
   readonly rangeWorkers: boolean;
-  /** Whether the md5s of rows mapped on the main thread are made on a thread of their own. */
-  readonly digestThread?: boolean;
 }
 
 /**
@@ -43,7 +40,6 @@ export class StreamMapper implements RecordMapper {
   /** Output names of the mapped streams begun so far (ACTIVATE_VERSION). */
   private readonly names = new Map<string, readonly string[]>();
   private worker: MapWorker | undefined;
-  private digests: DigestQueue | undefined;
 
   constructor(
     private readonly config: StreamMapsConfig,
@@ -60,15 +56,8 @@ export class StreamMapper implements RecordMapper {
     return this.worker?.records ?? 0;
   }
 
-  /** What the digest queue did, if one was started: md5s posted, and made on the main thread. */
-  get digestCounts(): { readonly messages: number; readonly hashedHere: number } | undefined {
-    return this.digests && { messages: this.digests.messages, hashedHere: this.digests.hashedHere };
-  }
-
   /** Stops the map worker, if one was started (the run's end). */
   async close(): Promise<void> {
-    this.digests?.stop();
-    this.digests = undefined;
     await this.worker?.stop();
     this.worker = undefined;
   }
@@ -196,7 +185,7 @@ export class StreamMapper implements RecordMapper {
 
   private streamOffload(start: StreamStart): StreamOffload | undefined {
     const o = this.offload;
-    if (!o || (o.worker === null && !o.rangeWorkers && !o.digestThread)) return undefined;
+    if (!o || (o.worker === null && !o.rangeWorkers)) return undefined;
     const setup: MappedStreamSetup = {
       streamMaps: this.config.source.streamMaps,
       streamMapConfig: this.config.source.streamMapConfig,
@@ -210,7 +199,6 @@ export class StreamMapper implements RecordMapper {
       setup,
       use: o.worker,
       rangeWorkers: o.rangeWorkers,
-      ...(o.digestThread ? { digests: () => (this.digests ??= new DigestQueue()) } : {}),
     };
   }
 

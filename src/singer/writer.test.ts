@@ -178,33 +178,6 @@ describe('SingerWriter', () => {
   });
 });
 
-describe('SingerWriter write barriers', () => {
-  it('settles every barrier before it writes buffered lines, so what they fill goes out', async () => {
-    const c = collect();
-    const w = new SingerWriter(c.out);
-    const s = w.beginStream(start);
-    // A line with a hole, as a stream map leaves one for a digest made on another thread.
-    s.record('"id":0');
-    const buf = w.buf;
-    const at = buf.indexOf('"id":0') + 5;
-    const settled: number[] = [];
-    const barrier = {
-      settle: () => {
-        settled.push(c.writes());
-        buf[at] = 0x37;
-      },
-    };
-    w.addBarrier(barrier);
-    w.addBarrier(barrier);
-    await w.flush();
-    expect(JSON.parse(c.text().split('\n')[1]!).record).toEqual({ id: 7 });
-    // Once per flush, before its first write.
-    expect(settled).toEqual([0]);
-    await w.flush();
-    expect(settled).toEqual([0]);
-  });
-});
-
 describe('SingerWriter state listener (--state-out)', () => {
   it('hears the last STATE of a chunk only once stdout has taken the chunk', async () => {
     const c = collect();

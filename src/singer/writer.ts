@@ -51,14 +51,6 @@ export interface RecordMapper {
 }
 
 /**
- * Work on lines already buffered that must be done before any is written: a stream map's md5
- * digits, made on another thread into holes its lines leave (src/maps/digests/).
- */
-export interface WriteBarrier {
-  settle(): void;
-}
-
-/**
  * Lines another thread is still making (a stream map's records on the map worker), held in their
  * place among the writer's lines: whatever is written after them goes out after them.
  */
@@ -117,7 +109,6 @@ export class SingerWriter implements RecordSink {
   private readonly onStateWritten: StateWrittenListener | undefined;
   private readonly batcher: Batcher | undefined;
   private readonly mapper: RecordMapper | undefined;
-  private readonly barriers: WriteBarrier[] = [];
 
   constructor(
     private readonly out: Writable,
@@ -161,11 +152,6 @@ export class SingerWriter implements RecordSink {
     let c = this.counters.get(stream);
     if (!c) this.counters.set(stream, (c = { n: 0 }));
     return c;
-  }
-
-  /** `b.settle()` runs before every write of buffered lines (once per barrier however often added). */
-  addBarrier(b: WriteBarrier): void {
-    if (!this.barriers.includes(b)) this.barriers.push(b);
   }
 
   /** The sink a batched output of `stream` writes to; undefined without batch mode. */
@@ -330,7 +316,6 @@ export class SingerWriter implements RecordSink {
     if (this.batcher && !(await this.batcher.settle(wait || full))) return;
     this.seal();
     if (this.parts.length === 0) return;
-    for (const b of this.barriers) b.settle();
     const taken = this.parts;
     const releases = this.releases;
     this.parts = [];

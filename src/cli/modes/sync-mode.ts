@@ -3,7 +3,6 @@ import { loadConfig } from '../../config/load-config';
 import { connect } from '../../db/connect';
 import { connectFirst } from '../../db/first-connection';
 import { withSshTunnel } from '../../db/ssh-tunnel';
-import type { HostPort } from '../../config/hosts';
 import type { TapConfig } from '../../config/tap-config';
 import type { Logger } from '../../log/logger';
 import type { LiveArea } from '../../progress/live-area';
@@ -13,9 +12,7 @@ import { availableParallelism } from 'node:os';
 import { slotWaitTiming } from '../../replication/slot-creation-wait';
 import { assertStateFileWritable, stateFileWriter } from '../../singer/state-file';
 import { flatteningStep } from '../../maps/flatten-step';
-import { digestThreadUse } from '../../maps/digests/digest-thread-choice';
-import type { FlatteningOptions } from '../../maps/flattening';
-import { StreamMapper, type MapOffloadSettings } from '../../maps/stream-mapper';
+import { StreamMapper } from '../../maps/stream-mapper';
 import { mapWorkerUse } from '../../maps/worker/map-worker-choice';
 import { parseStreamMapsConfig } from '../../maps/stream-maps-config';
 import { SingerWriter } from '../../singer/writer';
@@ -72,7 +69,11 @@ async function syncWith(
             config.streamMaps ?? parseStreamMapsConfig({}, undefined)!,
             config.flattening ? [flatteningStep(config.flattening)] : [],
             config.emitActivateVersion,
-            mapOffload(io.env, config.hosts, config.flattening),
+            {
+              flattening: config.flattening,
+              worker: mapWorkerUse(io.env, config.hosts, availableParallelism()),
+              rangeWorkers: io.env.TAP_POSTGRES_MAP_WORKER !== 'off',
+            },
           )
         : undefined;
     const writer = new SingerWriter(io.stdout, serializeState, {
@@ -106,31 +107,10 @@ async function syncWith(
       progress.close();
       if (maps?.offloadedRecords)
         log.info(`stream maps: ${maps.offloadedRecords} records mapped on the map worker thread`);
-      const digests = maps?.digestCounts;
-      if (digests)
-        log.info(
-          `stream maps: ${digests.messages - digests.hashedHere} md5s made on the digest thread, ${digests.hashedHere} on the main thread`,
-        );
       await maps?.close();
     }
     return 0;
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-/** Where a run's stream maps may work off the main thread, for this machine and server. */
-function mapOffload(
-  env: NodeJS.ProcessEnv,
-  hosts: readonly HostPort[],
-  flattening: FlatteningOptions | null,
-): MapOffloadSettings {
-  const cores = availableParallelism();
-  const worker = mapWorkerUse(env, hosts, cores);
-  return {
-    flattening,
-    worker,
-    rangeWorkers: env.TAP_POSTGRES_MAP_WORKER !== 'off',
-    digestThread: digestThreadUse(env, cores, worker),
-  };
 }
