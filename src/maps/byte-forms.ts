@@ -190,7 +190,8 @@ function plainString(b: Uint8Array, start: number, end: number): number {
 /**
  * Whether bytes [start, end) are a text a JSON string holds as it is (a string column's text as
  * PostgreSQL sends it, see ByteForm.textNeeds): 0 no (a backslash, which is an escape, a quote, a
- * control character or DEL), TEXT_ASCII, or 2 with other bytes (TEXT_UTF8 when they are valid).
+ * control character or DEL), TEXT_ASCII, or TEXT_UTF8 with other bytes (which may not be valid
+ * UTF-8: the caller checks with isUtf8 when a form takes them).
  */
 export function textKind(b: Uint8Array, start: number, end: number): number {
   let high = 0;
@@ -199,7 +200,7 @@ export function textKind(b: Uint8Array, start: number, end: number): number {
     if (c < 0x20 || c === QUOTE || c === BACKSLASH || c === 0x7f) return 0;
     high |= c;
   }
-  return high < 0x80 ? 1 : 2;
+  return high < 0x80 ? TEXT_ASCII : TEXT_UTF8;
 }
 
 /**

@@ -13,7 +13,7 @@ const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 /** Where the forms read a column: its JSON, encoded into scratch first. */
 const FROM_JSON = 0;
-/** A string column's text as sent (ByteForm.takesText). */
+/** A string column's text as sent (ByteForm.textNeeds). */
 const FROM_TEXT = 1;
 /** A number column's text as sent: the same bytes as its JSON. */
 const FROM_NUMBER = 2;
