@@ -76,24 +76,26 @@ export function cpuNsPerRow<D>(
 
 /**
  * `row(i)` for each of `rows` rows, writing into `sink`, which is emptied every 1,000 rows as a
- * writer's flush would (into `hash` when given: a check that two ways write the same bytes);
- * returns the bytes written.
+ * writer's flush would (into `hash` when given: a check that two ways write the same bytes), after
+ * its `settle` as a writer settles its barriers; returns the bytes written.
  */
 export function runRows(
   rows: number,
-  sink: { buf: Buffer; pos: number },
+  sink: { buf: Buffer; pos: number; settle?(): void },
   row: (i: number) => void,
   hash?: Hash,
 ): number {
   let bytes = 0;
   for (let i = 0; i < rows; i++) {
     if (i % 1000 === 0) {
+      sink.settle?.();
       hash?.update(sink.buf.subarray(0, sink.pos));
       bytes += sink.pos;
       sink.pos = 0;
     }
     row(i);
   }
+  sink.settle?.();
   hash?.update(sink.buf.subarray(0, sink.pos));
   bytes += sink.pos;
   sink.pos = 0;

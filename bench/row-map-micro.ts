@@ -15,6 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
+import { Md5Lanes } from '../src/maps/digests/md5-lanes';
 import { RecordMapping, outputOf } from '../src/maps/record-mapping';
 import { parseStreamMapsConfig, planStream } from '../src/maps/stream-maps-config';
 import type { RecordSink } from '../src/singer/writer';
@@ -79,6 +80,11 @@ function buildRows(rows: number): Rows {
 /** A writer's stand-in: one growing buffer, emptied every CHUNK rows into the check's hash. */
 class Sink extends GrowableSink implements RecordSink {
   lineStart = 0;
+  /** The md5 lanes of the map writing here (a writer's barrier). */
+  lanes: Md5Lanes | null = null;
+  settle(): void {
+    this.lanes?.settle();
+  }
   recordEnd(): boolean {
     return false;
   }
@@ -115,7 +121,8 @@ function caseOf(map: Record<string, string | null> | null): Run {
       keyProperties: ['id'],
     });
     const output = outputOf(plan.outputs[0]!, config.mapConfig, []);
-    const mapping = new RecordMapping([output], [{ sink, prefix: PREFIX }]);
+    sink.lanes = Md5Lanes.create();
+    const mapping = new RecordMapping([output], [{ sink, prefix: PREFIX }], sink.lanes);
     const scratch = new GrowableSink(16 * 1024);
     write = () => void mapping.mapRow(scratch, encoder, rowsBuf, fields, undefined, SUFFIX);
   }

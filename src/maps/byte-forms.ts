@@ -46,6 +46,12 @@ export interface ByteForm {
   readonly textNeeds?: number;
   writeText?(sink: ByteSink, buf: Buffer, start: number, end: number): void;
   maxTextBytes?(textBytes: number): number;
+  /**
+   * True for `md5` of a string: `write` is a quote, the 32 hex digits of the MD5 of the string's
+   * UTF-8 bytes (the JSON's between its quotes, or the text as sent) and a quote, which a caller
+   * may make another way (src/maps/digests/).
+   */
+  readonly md5?: boolean;
 }
 
 /** A filter on one value: TRUE, FALSE, or UNKNOWN to let the general evaluation decide. */
@@ -209,10 +215,14 @@ export function textKind(b: Uint8Array, start: number, end: number): number {
  * decoding would otherwise replace some).
  */
 class DigestForm implements ByteForm {
+  readonly md5: boolean;
+
   constructor(
     readonly entry: number,
     private readonly algorithm: 'md5' | 'sha256',
-  ) {}
+  ) {
+    this.md5 = algorithm === 'md5';
+  }
 
   maxBytes(): number {
     return this.algorithm === 'md5' ? 34 : 66;

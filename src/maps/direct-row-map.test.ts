@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { RuntimeError } from '../errors';
-import type { RecordSink } from '../singer/writer';
+import { Writable } from 'node:stream';
+import { SingerWriter, type RecordSink } from '../singer/writer';
 import type { ResolvedType } from '../types/resolved-type';
 import { GrowableSink } from '../values/byte-sink';
 import { NULL_FIELD, RowBodyEncoder, type FieldEscaping } from '../values/row-body-encoder';
 import { copyEscape } from '../values/testing/conversion-cases';
+import { Md5Lanes } from './digests/md5-lanes';
 import { DirectRowMap, GENERAL, WRITTEN } from './direct-row-map';
 import { RecordMapping, type Output } from './record-mapping';
 import { RecordTransform } from './record-transform';
@@ -262,6 +264,66 @@ describe('a map applied while rows are encoded (DirectRowMap)', () => {
         }
       },
     );
+  }
+});
+
+describe('md5s made four at a time into the lines of a Singer writer (Md5Lanes)', () => {
+  const r = seededRandom(20261204);
+  const rows = Array.from({ length: 800 }, (_, i) => randomRow(r, i + 1));
+  const withMd5 = DIRECT_MAPS.filter((m) => JSON.stringify(m).includes('md5('));
+
+  /**
+   * The records the writer writes, mapped with lanes: flushed whenever it is full (`flushes`), or
+   * only at the end, its lines then spread over several buffers. Each write is copied as it is
+   * made, as stdout copies it (a hole filled after its line was written would show).
+   */
+  async function writtenLines(def: unknown, escaping: FieldEscaping, flushes: boolean) {
+    const lanes = Md5Lanes.create()!;
+    const chunks: Buffer[] = [];
+    const out = new Writable({
+      write: (chunk: Buffer, _enc, done) => (chunks.push(Buffer.from(chunk)), done()),
+    });
+    const writer = new SingerWriter(out, JSON.stringify, { chunkBytes: 1000 });
+    writer.addBarrier(lanes);
+    const { map, mapConfig } = planned(def);
+    const output: Output = {
+      alias: 's',
+      steps: [new RecordTransform(map, mapConfig, true)],
+      scratch: [],
+      views: [],
+    };
+    const mapping = new RecordMapping([output], [{ sink: writer, prefix: PREFIX }], lanes);
+    const encoder = new RowBodyEncoder(COLUMNS, escaping);
+    const scratch = new GrowableSink(8);
+    const { src, ranges } = layOut(rows, escaping);
+    for (const fields of ranges) {
+      try {
+        const full = mapping.mapRow(scratch, encoder, src, fields, undefined, SUFFIX);
+        if (full && flushes) await writer.flush();
+      } catch (e) {
+        // A row the general evaluation fails on (the run would stop here) writes nothing.
+        if (!(e instanceof RuntimeError)) throw e;
+      }
+    }
+    await writer.flush();
+    return { lines: Buffer.concat(chunks).toString('utf8').split('\n').slice(0, -1), lanes };
+  }
+
+  for (const escaping of ['copy', 'raw'] as const) {
+    for (const flushes of [true, false]) {
+      it.each(withMd5.map((m) => [JSON.stringify(m), m]))(
+        `writes what the general evaluation writes (${escaping}, ${flushes ? 'flushed when full' : 'flushed at the end'}): %s`,
+        async (_, def) => {
+          const general = linesOf(def, rows, escaping, false)
+            .filter((l) => l.startsWith('{'))
+            .map((l) => l.slice(0, -1));
+          const { lines, lanes } = await writtenLines(def, escaping, flushes);
+          expect(lines).toEqual(general);
+          // The lanes made many of the digests (texts of up to 55 bytes the direct path took).
+          expect(lanes.hashed).toBeGreaterThan(100);
+        },
+      );
+    }
   }
 });
 

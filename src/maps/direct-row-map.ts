@@ -6,10 +6,12 @@ import { NULL_FIELD, type FieldRanges, type RowBodyEncoder } from '../values/row
 import { FALSE, TEXT_ASCII, textKind, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
 import { copyInto, viewOf } from './byte-copy';
 import { NUMBER, readNumber } from './json-number';
+import { MAX_LANE_MESSAGE, type Md5Lanes } from './digests/md5-lanes';
 import { mapPlan } from './map-plan';
 import type { StreamMap } from './stream-map';
 
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+const QUOTE = 0x22;
 
 /** Where the forms read a column: its JSON, encoded into scratch first. */
 const FROM_JSON = 0;
@@ -91,6 +93,9 @@ export class DirectRowMap {
     /** The forms whose `takes` runs per row: those reading JSON, and those reading numbers. */
     private readonly jsonChecks: readonly ByteForm[],
     private readonly numberChecks: readonly ByteForm[],
+    /** Where the md5s marked in `laned` (per output property) are made, or null: each as written. */
+    private readonly lanes: Md5Lanes | null,
+    private readonly laned: Uint8Array,
   ) {
     this.starts = new Int32Array(encoder.columns);
     this.ends = new Int32Array(encoder.columns);
@@ -100,8 +105,17 @@ export class DirectRowMap {
     this.keysView = viewOf(keys);
   }
 
-  /** The direct form of `map` for rows `encoder` writes, or null when the map has none. */
-  static of(map: StreamMap, encoder: RowBodyEncoder, prefix: Buffer): DirectRowMap | null {
+  /**
+   * The direct form of `map` for rows `encoder` writes, or null when the map has none. With
+   * `lanes`, its md5s of short texts are left as holes those lanes fill: for a sink that settles
+   * them before its bytes are written or moved (SingerWriter.addBarrier).
+   */
+  static of(
+    map: StreamMap,
+    encoder: RowBodyEncoder,
+    prefix: Buffer,
+    lanes: Md5Lanes | null = null,
+  ): DirectRowMap | null {
     const names = encoder.names;
     // A deletion passes every filter and its failed expressions give null (RecordTransform):
     // the general path knows that rule.
@@ -177,6 +191,8 @@ export class DirectRowMap {
       plan.filterTest,
       checks.filter((f) => from[f.entry] === FROM_JSON),
       checks.filter((f) => from[f.entry] === FROM_NUMBER),
+      lanes,
+      Uint8Array.from(forms, (f) => (lanes !== null && f?.md5 === true ? 1 : 0)),
     );
   }
 
@@ -281,6 +297,7 @@ export class DirectRowMap {
       this.scratchView = viewOf(buf);
     }
     const scratchView = this.scratchView;
+    const laned = this.laned;
     for (let j = 0; j < copies.length; j++) {
       p = copyInto(keysView, keys, keyStarts[j]!, keyStarts[j + 1]!, to, out, p);
       const c = copies[j]!;
@@ -288,6 +305,20 @@ export class DirectRowMap {
         const f = forms[j]!;
         const e = f.entry;
         const how = from[e];
+        if (laned[j] === 1) {
+          // The text is the string's JSON between its quotes (`takes` found no escape), or as sent.
+          const text = how === FROM_TEXT ? src : buf;
+          const ms = how === FROM_TEXT ? fs[e]! : starts[e]! + 1;
+          const me = how === FROM_TEXT ? fe[e]! : ends[e]! - 1;
+          if (me - ms <= MAX_LANE_MESSAGE) {
+            // The form's 34 bytes, which the line's room counted: the digits come later.
+            out[p] = QUOTE;
+            this.lanes!.put(text, ms, me, to, p + 1);
+            out[p + 33] = QUOTE;
+            p += 34;
+            continue;
+          }
+        }
         w.pos = p;
         if (how === FROM_JSON) f.write(w, buf, starts[e]!, ends[e]!);
         else if (how === FROM_TEXT) f.writeText!(w, src, fs[e]!, fe[e]!);

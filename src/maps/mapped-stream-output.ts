@@ -7,12 +7,26 @@ import {
 } from '../singer/writer';
 import { GrowableSink, putBytes } from '../values/byte-sink';
 import type { FieldRanges, RowBodyEncoder } from '../values/row-body-encoder';
+import { Md5Lanes } from './digests/md5-lanes';
 import { RecordMapping, type Output } from './record-mapping';
 import type { MapWorker } from './worker/map-worker-client';
 import type { MapWorkerUse } from './worker/map-worker-choice';
 import { OffloadedLines } from './worker/offloaded-lines';
 import { RecordIndex } from './worker/record-index';
 import type { MappedStreamSetup } from './worker/protocol';
+
+/** Each writer's md5 lanes, which it settles before it writes (null: none on this host). */
+const LANES = new WeakMap<SingerWriter, Md5Lanes | null>();
+
+function writerLanes(writer: SingerWriter): Md5Lanes | null {
+  let lanes = LANES.get(writer);
+  if (lanes === undefined) {
+    lanes = Md5Lanes.create();
+    if (lanes) writer.addBarrier(lanes);
+    LANES.set(writer, lanes);
+  }
+  return lanes;
+}
 
 /** A record object's start in a batch file line (the line is the record alone). */
 const OBJECT_START = Buffer.from('{');
@@ -83,6 +97,9 @@ export class MappedStreamOutput extends StreamOutput {
         sink: sinks ? sinks[i]! : writer,
         prefix: sinks ? OBJECT_START : Buffer.from(recordPrefix(o.alias)),
       })),
+      // RECORD lines: the writer fills the holes before it writes them. (Batch files are handed
+      // on as they fill.)
+      sinks ? null : writerLanes(writer),
     );
   }
 

@@ -5,6 +5,7 @@ import type { PyValue } from './expression';
 import type { RecordStep } from './record-step';
 import { putRange } from './byte-copy';
 import { RecordTransform } from './record-transform';
+import type { Md5Lanes } from './digests/md5-lanes';
 import { DirectRowMap, LEFT_OUT, WRITTEN } from './direct-row-map';
 import { RecordView } from './record-view';
 import type { StreamMap } from './stream-map';
@@ -58,6 +59,8 @@ export class RecordMapping {
     readonly outputs: readonly Output[],
     /** Per output, in `outputs` order. */
     private readonly targets: readonly OutputTarget[],
+    /** Where a direct map's md5s are made, for a first target that settles them (DirectRowMap.of). */
+    private readonly lanes: Md5Lanes | null = null,
   ) {}
 
   /**
@@ -127,7 +130,7 @@ export class RecordMapping {
     const steps = this.outputs[0]!.steps;
     const t = steps[0];
     return steps.length === 1 && t instanceof RecordTransform && t.byteForms
-      ? DirectRowMap.of(t.map, encoder, this.targets[0]!.prefix)
+      ? DirectRowMap.of(t.map, encoder, this.targets[0]!.prefix, this.lanes)
       : null;
   }
 

@@ -178,6 +178,63 @@ describe('SingerWriter', () => {
   });
 });
 
+describe('SingerWriter write barriers', () => {
+  /** A barrier that writes `digit` into `buf[at]` when it settles, as md5 lanes fill their holes. */
+  const hole = (buf: Buffer, at: number, digit: string) => ({
+    settle: () => void (buf[at] = digit.charCodeAt(0)),
+  });
+
+  /** A record line `{"id":0}` written into the writer as bytes; where its `0` is. */
+  function recordLine(w: SingerWriter): number {
+    w.beginStream(start);
+    w.lineStart = w.pos;
+    const line = Buffer.from('{"type":"RECORD","stream":"public-t","record":{"id":0}}\n');
+    w.reserve(line.length);
+    line.copy(w.buf, w.pos);
+    const at = w.pos + line.indexOf('0}');
+    w.pos += line.length;
+    w.recordEnd();
+    return at;
+  }
+
+  it('settles every barrier before it writes buffered lines, so what they fill goes out', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out);
+    const at = recordLine(w);
+    const writesAtSettle: number[] = [];
+    const barrier = hole(w.buf, at, '7');
+    const counted = { settle: () => (writesAtSettle.push(c.writes()), barrier.settle()) };
+    w.addBarrier(counted);
+    w.addBarrier(counted);
+    await w.flush();
+    expect(JSON.parse(c.text().split('\n')[1]!).record).toEqual({ id: 7 });
+    // Once per flush (however often added), before its first write; not for an empty flush.
+    expect(writesAtSettle).toEqual([0]);
+    await w.flush();
+    expect(writesAtSettle).toEqual([0]);
+  });
+
+  it('settles them before it moves an unfinished line to a new buffer', async () => {
+    const c = collect();
+    const w = new SingerWriter(c.out);
+    w.beginStream(start);
+    // An unfinished line with a hole, then more room than its buffer has: the line moves.
+    w.lineStart = w.pos;
+    const head = Buffer.from('{"type":"RECORD","stream":"public-t","record":{"id":0');
+    w.reserve(head.length);
+    head.copy(w.buf, w.pos);
+    const old = w.buf;
+    w.addBarrier(hole(old, w.pos + head.length - 1, '8'));
+    w.pos += head.length;
+    w.reserve(old.length * 2);
+    expect(w.buf).not.toBe(old);
+    w.pos += w.buf.write('}}\n', w.pos);
+    w.recordEnd();
+    await w.flush();
+    expect(JSON.parse(c.text().split('\n')[1]!).record).toEqual({ id: 8 });
+  });
+});
+
 describe('SingerWriter state listener (--state-out)', () => {
   it('hears the last STATE of a chunk only once stdout has taken the chunk', async () => {
     const c = collect();

@@ -51,6 +51,14 @@ export interface RecordMapper {
 }
 
 /**
+ * Work on lines already buffered that must be done before any of their bytes is written or moved:
+ * a stream map's md5 digits, made four at a time into holes its lines leave (src/maps/digests/).
+ */
+export interface WriteBarrier {
+  settle(): void;
+}
+
+/**
  * Lines another thread is still making (a stream map's records on the map worker), held in their
  * place among the writer's lines: whatever is written after them goes out after them.
  */
@@ -109,6 +117,7 @@ export class SingerWriter implements RecordSink {
   private readonly onStateWritten: StateWrittenListener | undefined;
   private readonly batcher: Batcher | undefined;
   private readonly mapper: RecordMapper | undefined;
+  private readonly barriers: WriteBarrier[] = [];
 
   constructor(
     private readonly out: Writable,
@@ -152,6 +161,15 @@ export class SingerWriter implements RecordSink {
     let c = this.counters.get(stream);
     if (!c) this.counters.set(stream, (c = { n: 0 }));
     return c;
+  }
+
+  /** `b.settle()` runs before buffered lines are written or moved (once however often added). */
+  addBarrier(b: WriteBarrier): void {
+    if (!this.barriers.includes(b)) this.barriers.push(b);
+  }
+
+  private settleBarriers(): void {
+    for (const b of this.barriers) b.settle();
   }
 
   /** The sink a batched output of `stream` writes to; undefined without batch mode. */
@@ -218,6 +236,8 @@ export class SingerWriter implements RecordSink {
   /** ByteSink: room for `bytes` more at `pos` (a fresh buffer when this one is full). */
   reserve(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
+    // The unfinished line may have holes: filled before its bytes are copied.
+    this.settleBarriers();
     // The unfinished line moves to the new buffer: every part then holds whole lines, which the
     // output gate relies on (src/cli/output-gate.ts) and lets flush write parts one by one.
     const old = this.buf;
@@ -316,6 +336,7 @@ export class SingerWriter implements RecordSink {
     if (this.batcher && !(await this.batcher.settle(wait || full))) return;
     this.seal();
     if (this.parts.length === 0) return;
+    this.settleBarriers();
     const taken = this.parts;
     const releases = this.releases;
     this.parts = [];

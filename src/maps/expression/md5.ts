@@ -42,13 +42,7 @@ export function md5HexInto(
   W[14] = n * 8;
   W[15] = 0;
   md5Block();
-  const pairs = HEX_PAIRS;
-  for (let k = 0, p = at; k < 4; k++, p += 8) {
-    const w = DIGEST[k]!;
-    // The word's bytes in memory order (little-endian), each as its two digits.
-    dstView.setInt32(p, (pairs[w & 255]! << 16) | pairs[(w >>> 8) & 255]!);
-    dstView.setInt32(p + 4, (pairs[(w >>> 16) & 255]! << 16) | pairs[w >>> 24]!);
-  }
+  for (let k = 0; k < 4; k++) putHexWord(dstView, at + 8 * k, DIGEST[k]!);
 }
 
 /** Each byte's two hex digits as a big-endian 16-bit value (high nibble's digit first). */
@@ -56,6 +50,13 @@ const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, x) => {
   const d = '0123456789abcdef';
   return (d.charCodeAt(x >> 4) << 8) | d.charCodeAt(x & 15);
 });
+
+/** The 8 hex digits of digest word `w` at `p` of the buffer `view` views: its bytes in memory order (little-endian). */
+export function putHexWord(view: DataView, p: number, w: number): void {
+  const pairs = HEX_PAIRS;
+  view.setInt32(p, (pairs[w & 255]! << 16) | pairs[(w >>> 8) & 255]!);
+  view.setInt32(p + 4, (pairs[(w >>> 16) & 255]! << 16) | pairs[w >>> 24]!);
+}
 
 /** The last digest md5Block made, as four little-endian words. */
 const DIGEST = new Int32Array(4);
