@@ -101,9 +101,9 @@ describe('stream maps on the map worker', () => {
     expect(lastState(msgs)?.bookmarks['public-events']?.replication_key_value).toBe(ROWS);
   });
 
-  it("FULL_TABLE with a map applied while encoding: md5s made four at a time are PostgreSQL's", async () => {
+  it("FULL_TABLE with a map applied while encoding: md5s made several at a time are PostgreSQL's", async () => {
     // Values every expression takes (no NULL), so the main thread maps while encoding; the md5s
-    // of names of up to 55 bytes with no quote are made four at a time into holes in the lines.
+    // of names of up to 55 bytes with no quote are made several at a time into holes in the lines.
     await f.db.query(`
       CREATE TABLE plain (id int PRIMARY KEY, name text NOT NULL, amount numeric(12,2) NOT NULL,
                           at timestamptz NOT NULL);

@@ -267,7 +267,7 @@ describe('a map applied while rows are encoded (DirectRowMap)', () => {
   }
 });
 
-describe('md5s made four at a time into the lines of a Singer writer (Md5Lanes)', () => {
+describe('md5s made several at a time into the lines of a Singer writer (Md5Lanes)', () => {
   const r = seededRandom(20261204);
   const rows = Array.from({ length: 800 }, (_, i) => randomRow(r, i + 1));
   const withMd5 = DIRECT_MAPS.filter((m) => JSON.stringify(m).includes('md5('));

@@ -52,7 +52,7 @@ export interface RecordMapper {
 
 /**
  * Work on lines already buffered that must be done before any of their bytes is written or moved:
- * a stream map's md5 digits, made four at a time into holes its lines leave (src/maps/digests/).
+ * a stream map's md5 digits, made several at a time into holes its lines leave (src/maps/digests/).
  */
 export interface WriteBarrier {
   settle(): void;

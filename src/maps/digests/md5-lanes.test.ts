@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { MAX_LANE_MESSAGE, Md5Lanes } from './md5-lanes';
+import { LANES } from './md5-simd-wat';
 
 const reference = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 const viewOf = (b: Buffer) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -51,17 +52,17 @@ describe('Md5Lanes', () => {
     outs.forEach((o, k) => expect(o.toString('latin1')).toBe(want[k]!.toString('latin1')));
   });
 
-  it('leaves a hole as it is until four are pending or settle runs', () => {
+  it('leaves a hole as it is until all lanes are pending or settle runs', () => {
     const l = lanes!;
-    const out = Buffer.alloc(4 * 32, 0x2e);
+    const out = Buffer.alloc(LANES * 32, 0x2e);
     const v = viewOf(out);
     const msg = Buffer.from('label 1');
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < LANES - 1; k++) {
       l.put(msg, 0, msg.length, v, 32 * k);
-      expect(out.toString('latin1')).toBe('.'.repeat(128));
+      expect(out.toString('latin1')).toBe('.'.repeat(32 * LANES));
     }
-    l.put(msg, 0, msg.length, v, 96);
-    expect(out.toString('latin1')).toBe(reference(msg).repeat(4));
+    l.put(msg, 0, msg.length, v, 32 * (LANES - 1));
+    expect(out.toString('latin1')).toBe(reference(msg).repeat(LANES));
     const before = l.hashed;
     l.settle(); // nothing pending: nothing written, nothing counted
     expect(l.hashed).toBe(before);
@@ -69,17 +70,12 @@ describe('Md5Lanes', () => {
 
   it('gives the same digests for messages whose blocks follow longer ones (no stale bytes)', () => {
     const l = lanes!;
-    const out = Buffer.alloc(8 * 32);
+    const out = Buffer.alloc(2 * LANES * 32);
     const v = viewOf(out);
     const long = Buffer.alloc(MAX_LANE_MESSAGE, 0xff);
-    for (let k = 0; k < 4; k++) l.put(long, 0, long.length, v, 32 * k);
-    const short = [
-      Buffer.from(''),
-      Buffer.from('a'),
-      Buffer.from('abc'),
-      Buffer.from('x'.repeat(54)),
-    ];
-    short.forEach((s, k) => l.put(s, 0, s.length, v, 128 + 32 * k));
-    expect(out.toString('latin1', 128)).toBe(short.map(reference).join(''));
+    for (let k = 0; k < LANES; k++) l.put(long, 0, long.length, v, 32 * k);
+    const short = Array.from({ length: LANES }, (_, k) => Buffer.from('abc'.repeat(k * 2 + 1)));
+    short.forEach((s, k) => l.put(s, 0, s.length, v, 32 * (LANES + k)));
+    expect(out.toString('latin1', 32 * LANES)).toBe(short.map(reference).join(''));
   });
 });

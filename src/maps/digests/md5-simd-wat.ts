@@ -1,0 +1,117 @@
+/**
+ * The WebAssembly text of the module md5-lanes.ts uses: its `hash` makes LANES single-block MD5s
+ * at once, in groups of four, one message in each 32-bit lane of 128-bit SIMD vectors. MD5's 64
+ * steps each wait on the step before, so one scalar MD5 leaves most of the core idle; a group of
+ * four fills each vector instruction, and two groups, their steps interleaved, fill the time one
+ * group's steps wait (about 100 ns a block in the tap's unrolled JavaScript; 37 ns with one group,
+ * 21 ns with two, in a loop). Generated rather than written out: RFC 1321's constants and schedule
+ * are computed here.
+ *
+ * Memory (one 64 KiB page, exported as `memory`), byte offsets:
+ * - BLOCKS_AT: the LANES blocks, lane l's at 64 l, as MD5 reads them (message, 0x80, zeroes, the
+ *   bit length as a 64-bit little-endian number in the last 8 bytes);
+ * - WORDS_AT: each group's 16 words transposed, word k of group g's four lanes at 256 g + 16 k;
+ * - DIGESTS_AT: the digests, word k (A, B, C, D) of lane i of group g at 64 g + 16 k + 4 i,
+ *   little-endian as MD5's output bytes are.
+ *
+ * md5-simd-wasm.ts holds the assembled module (`npm run wasm` writes it again).
+ */
+
+/** RFC 1321's T[i], as signed 32-bit integers. */
+const K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0);
+/** Each round's four rotations. */
+const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+/** The message word step i adds. */
+const wordOf = (i: number): number =>
+  i < 16 ? i : i < 32 ? (5 * i + 1) % 16 : i < 48 ? (3 * i + 5) % 16 : (7 * i) % 16;
+const INITIAL = [0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476];
+
+/** Groups of four lanes, their steps interleaved: one group's steps wait on each other. */
+export const GROUPS = 2;
+export const LANES = 4 * GROUPS;
+export const BLOCKS_AT = 0;
+export const WORDS_AT = 64 * LANES;
+export const DIGESTS_AT = 2 * 64 * LANES;
+
+const splat = (x: number) => `(v128.const i32x4 ${x} ${x} ${x} ${x})`;
+const get = (x: string) => `(local.get $${x})`;
+
+/** The round function of step i on the state's b, c, d (bitselect(x, y, m) is (x & m) | (y & ~m)). */
+function roundFunction(i: number, b: string, c: string, d: string): string {
+  if (i < 16) return `(v128.bitselect ${get(c)} ${get(d)} ${get(b)})`;
+  if (i < 32) return `(v128.bitselect ${get(b)} ${get(c)} ${get(d)})`;
+  if (i < 48) return `(v128.xor ${get(b)} (v128.xor ${get(c)} ${get(d)}))`;
+  return `(v128.xor ${get(c)} (v128.or ${get(b)} (v128.not ${get(d)})))`;
+}
+
+export function md5SimdWat(): string {
+  const groups = Array.from({ length: GROUPS }, (_, g) => g);
+  const state = (g: number) => ['a', 'b', 'c', 'd'].map((n) => `${n}${g}`);
+  const out: string[] = [
+    '(module',
+    '  (memory (export "memory") 1)',
+    '  (func (export "hash")',
+    ...groups.map(
+      (g) => `    ${[...state(g), `v${g}`].map((n) => `(local $${n} v128)`).join(' ')}`,
+    ),
+    '    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)',
+    '    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)',
+  ];
+  // Transposed four words at a time: rows r_l are words 4q..4q+3 of lane l; interleaving pairs
+  // of rows by 32 and then by 64 bits gives word 4q+j of every lane of the group.
+  const low32 = '0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23';
+  const high32 = '8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31';
+  const low64 = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23';
+  const high64 = '8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31';
+  for (const g of groups) {
+    for (let q = 0; q < 4; q++) {
+      for (let l = 0; l < 4; l++) {
+        const at = BLOCKS_AT + 64 * (4 * g + l) + 16 * q;
+        out.push(`    (local.set $r${l} (v128.load offset=${at} (i32.const 0)))`);
+      }
+      out.push(`    (local.set $t0 (i8x16.shuffle ${low32} ${get('r0')} ${get('r1')}))`);
+      out.push(`    (local.set $t1 (i8x16.shuffle ${high32} ${get('r0')} ${get('r1')}))`);
+      out.push(`    (local.set $t2 (i8x16.shuffle ${low32} ${get('r2')} ${get('r3')}))`);
+      out.push(`    (local.set $t3 (i8x16.shuffle ${high32} ${get('r2')} ${get('r3')}))`);
+      const at = WORDS_AT + 256 * g + 64 * q;
+      const store = (o: number, mask: string, x: string, y: string) =>
+        out.push(
+          `    (v128.store offset=${o} (i32.const 0) (i8x16.shuffle ${mask} ${get(x)} ${get(y)}))`,
+        );
+      store(at, low64, 't0', 't2');
+      store(at + 16, high64, 't0', 't2');
+      store(at + 32, low64, 't1', 't3');
+      store(at + 48, high64, 't1', 't3');
+    }
+  }
+  for (const g of groups) {
+    state(g).forEach((n, k) => out.push(`    (local.set $${n} ${splat(INITIAL[k]!)})`));
+  }
+  const regs = groups.map(state);
+  for (let i = 0; i < 64; i++) {
+    const s = S[(i >> 4) * 4 + (i & 3)]!;
+    for (const g of groups) {
+      const [a, b, c, d] = regs[g] as [string, string, string, string];
+      const m = `(v128.load offset=${WORDS_AT + 256 * g + 16 * wordOf(i)} (i32.const 0))`;
+      const v = `v${g}`;
+      // As the scalar MD5: the word, the constant and the oldest state word first, the round's
+      // function (which waits on the newest) last.
+      out.push(
+        `    (local.set $${v} (i32x4.add (i32x4.add (i32x4.add ${m} ${splat(K[i]!)}) ${get(a)}) ${roundFunction(i, b, c, d)}))`,
+      );
+      out.push(
+        `    (local.set $${a} (i32x4.add ${get(b)} (v128.or (i32x4.shl ${get(v)} (i32.const ${s})) (i32x4.shr_u ${get(v)} (i32.const ${32 - s})))))`,
+      );
+      regs[g] = [d, a, b, c];
+    }
+  }
+  for (const g of groups) {
+    state(g).forEach((n, k) =>
+      out.push(
+        `    (v128.store offset=${DIGESTS_AT + 64 * g + 16 * k} (i32.const 0) (i32x4.add ${get(n)} ${splat(INITIAL[k]!)}))`,
+      ),
+    );
+  }
+  out.push('  )', ')');
+  return `${out.join('\n')}\n`;
+}
