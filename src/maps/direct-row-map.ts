@@ -60,6 +60,8 @@ export class DirectRowMap {
   private scratchView: DataView = EMPTY_VIEW;
   private suffix: Buffer | null = null;
   private suffixView: DataView = EMPTY_VIEW;
+  private srcBuf: Buffer | null = null;
+  private srcView: DataView = EMPTY_VIEW;
 
   private constructor(
     private readonly encoder: RowBodyEncoder,
@@ -311,9 +313,14 @@ export class DirectRowMap {
           const ms = how === FROM_TEXT ? fs[e]! : starts[e]! + 1;
           const me = how === FROM_TEXT ? fe[e]! : ends[e]! - 1;
           if (me - ms <= MAX_LANE_MESSAGE) {
+            if (src !== this.srcBuf) {
+              this.srcBuf = src;
+              this.srcView = viewOf(src);
+            }
             // The form's 34 bytes, which the line's room counted: the digits come later.
             out[p] = QUOTE;
-            this.lanes!.put(text, ms, me, to, p + 1);
+            const textView = how === FROM_TEXT ? this.srcView : scratchView;
+            this.lanes!.put(text, textView, ms, me, to, p + 1);
             out[p + 33] = QUOTE;
             p += 34;
             continue;
