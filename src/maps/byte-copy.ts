@@ -73,3 +73,28 @@ function copyBytes(src: Uint8Array, s: number, end: number, out: Uint8Array, p: 
   while (s < end) out[p++] = src[s++]!;
   return p;
 }
+
+/**
+ * From this size a native copy (`set`, about 21 ns whatever the size) is cheaper than DataViews
+ * (30 ns at 64 bytes, 36 at 71), and below it dearer (about 9 ns at 13 bytes); measured in a loop,
+ * each size in a process of its own.
+ */
+const NATIVE_FROM = 40;
+
+/**
+ * All of `src` (`from` its DataView) into `out` at `p` (`to` its DataView), where there is room
+ * already; returns the end. For whole pieces a record repeats, such as a RECORD line's prefix and
+ * end (60 to 100 bytes).
+ */
+export function copyWhole(
+  from: DataView,
+  src: Uint8Array,
+  to: DataView,
+  out: Uint8Array,
+  p: number,
+): number {
+  const n = src.length;
+  if (n < NATIVE_FROM) return copyInto(from, src, 0, n, to, out, p);
+  out.set(src, p);
+  return p + n;
+}

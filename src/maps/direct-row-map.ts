@@ -4,7 +4,7 @@ import { PLAIN_NUMBER, PLAIN_STRING } from '../values/byte-converters';
 import { GrowableSink } from '../values/byte-sink';
 import { NULL_FIELD, type FieldRanges, type RowBodyEncoder } from '../values/row-body-encoder';
 import { FALSE, TEXT_ASCII, textKind, UNKNOWN, type ByteForm, type ByteTest } from './byte-forms';
-import { copyInto, viewOf } from './byte-copy';
+import { copyInto, copyWhole, viewOf } from './byte-copy';
 import { NUMBER, readNumber } from './json-number';
 import { MAX_LANE_MESSAGE, type Md5Lanes } from './digests/md5-lanes';
 import { mapPlan } from './map-plan';
@@ -49,6 +49,9 @@ export class DirectRowMap {
   private readonly coefficient: Float64Array;
   private readonly scale: Int32Array;
   private readonly keysView: DataView;
+  /** The line's start with the first key (the RECORD prefix): `keys`' first piece. */
+  private readonly firstKey: Buffer;
+  private readonly firstKeyView: DataView;
   /**
    * The last buffers written to, read from scratch and ended with, and their DataViews: the same
    * for long stretches of records, so not looked up per record (`viewOf`'s search of its cache
@@ -105,6 +108,8 @@ export class DirectRowMap {
     this.coefficient = new Float64Array(encoder.columns);
     this.scale = new Int32Array(encoder.columns);
     this.keysView = viewOf(keys);
+    this.firstKey = keys.subarray(0, keyStarts[1]);
+    this.firstKeyView = viewOf(this.firstKey);
   }
 
   /**
@@ -301,7 +306,10 @@ export class DirectRowMap {
     const scratchView = this.scratchView;
     const laned = this.laned;
     for (let j = 0; j < copies.length; j++) {
-      p = copyInto(keysView, keys, keyStarts[j]!, keyStarts[j + 1]!, to, out, p);
+      p =
+        j === 0
+          ? copyWhole(this.firstKeyView, this.firstKey, to, out, p)
+          : copyInto(keysView, keys, keyStarts[j]!, keyStarts[j + 1]!, to, out, p);
       const c = copies[j]!;
       if (c < 0) {
         const f = forms[j]!;
@@ -348,7 +356,7 @@ export class DirectRowMap {
       this.suffix = suffix;
       this.suffixView = viewOf(suffix);
     }
-    w.pos = copyInto(this.suffixView, suffix, 0, suffix.length, to, out, p);
+    w.pos = copyWhole(this.suffixView, suffix, to, out, p);
     return WRITTEN;
   }
 }
