@@ -108,6 +108,38 @@ describe('byte forms', () => {
     expect(formed(text, json)).toBe(out);
   });
 
+  it('upper() and lower() of a text as sent: every ASCII byte, at every length and offset', () => {
+    const r = seededRandom(20261205);
+    // The texts it is given: ASCII that a JSON string holds as it is (textKind TEXT_ASCII).
+    const ascii = Array.from({ length: 0x5f }, (_, i) => String.fromCharCode(0x20 + i)).filter(
+      (c) => c !== '"' && c !== '\\',
+    );
+    for (const [text, change] of [
+      ['v.upper()', (s: string) => s.toUpperCase()],
+      ['v.lower()', (s: string) => s.toLowerCase()],
+    ] as const) {
+      const form = formOf(text)!;
+      for (let i = 0; i < 3000; i++) {
+        const n = i < 40 ? i % 20 : Math.floor(r() * 40);
+        let s = '';
+        for (let k = 0; k < n; k++) s += ascii[Math.floor(r() * ascii.length)]!;
+        // At an odd offset of a buffer with bytes around the text, into a sink at another one.
+        const at = 1 + Math.floor(r() * 5);
+        const buf = Buffer.from(`${'\t'.repeat(at)}${s}\t\t\t\t`);
+        const sink = new GrowableSink(64);
+        sink.pos = Math.floor(r() * 7);
+        const before = sink.pos;
+        form.writeText!(sink, buf, at, at + n);
+        expect(sink.pos - before).toBe(form.maxTextBytes!(n));
+        expect([text, s, sink.buf.toString('latin1', before, sink.pos)]).toEqual([
+          text,
+          s,
+          `"${change(s)}"`,
+        ]);
+      }
+    }
+  });
+
   it('int(v * k) truncates exactly, near every multiple and up to 2^53', () => {
     const r = seededRandom(20261204);
     let taken = 0;
