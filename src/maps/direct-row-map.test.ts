@@ -151,17 +151,24 @@ function planned(map: unknown) {
   return { map: outputs[0]!, mapConfig: config.mapConfig };
 }
 
-/** The map's mapping of rows into one sink, with the byte forms on or off. */
-function mappingOf(mapDef: unknown, forms: boolean) {
+/** The map's one output, its transform with the byte forms on or off. */
+function outputOf(mapDef: unknown, forms: boolean): Output {
   const { map, mapConfig } = planned(mapDef);
-  const output: Output = {
+  return {
     alias: 's',
     steps: [new RecordTransform(map, mapConfig, forms)],
     scratch: [],
     views: [],
   };
+}
+
+/** The map's mapping of rows into one sink, with the byte forms on or off. */
+function mappingOf(mapDef: unknown, forms: boolean) {
   const sink = new ExactLineSink();
-  return { sink, mapping: new RecordMapping([output], [{ sink, prefix: PREFIX }]) };
+  return {
+    sink,
+    mapping: new RecordMapping([outputOf(mapDef, forms)], [{ sink, prefix: PREFIX }]),
+  };
 }
 
 /**
@@ -285,13 +292,7 @@ describe('md5s made several at a time into the lines of a Singer writer (Md5Lane
     });
     const writer = new SingerWriter(out, JSON.stringify, { chunkBytes: 1000 });
     writer.addBarrier(lanes);
-    const { map, mapConfig } = planned(def);
-    const output: Output = {
-      alias: 's',
-      steps: [new RecordTransform(map, mapConfig, true)],
-      scratch: [],
-      views: [],
-    };
+    const output = outputOf(def, true);
     const mapping = new RecordMapping([output], [{ sink: writer, prefix: PREFIX }], lanes);
     const encoder = new RowBodyEncoder(COLUMNS, escaping);
     const scratch = new GrowableSink(8);

@@ -1,20 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { seededRandom } from '../testing/seeded-random';
 import { MAX_LANE_MESSAGE, Md5Lanes } from './md5-lanes';
 import { LANES } from './md5-simd-wat';
 
 const reference = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 const viewOf = (b: Buffer) => new DataView(b.buffer, b.byteOffset, b.byteLength);
-
-/** A deterministic generator, so a failure names an input that can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Md5Lanes', () => {
   const lanes = Md5Lanes.create();
@@ -25,7 +15,7 @@ describe('Md5Lanes', () => {
 
   it('writes each message digest into its hole, for every length and any number pending', () => {
     const l = lanes!;
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     // Holes spread over three buffers, at odd offsets, between bytes that must stay as they are.
     const outs = [
       Buffer.alloc(40 * 1000, 0x2e),
