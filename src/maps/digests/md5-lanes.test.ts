@@ -13,6 +13,19 @@ describe('Md5Lanes', () => {
     expect(lanes).not.toBeNull();
   });
 
+  it('is null, not an error, where there is no WebAssembly (node --jitless)', () => {
+    const wasm = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly')!;
+    delete (globalThis as { WebAssembly?: unknown }).WebAssembly;
+    try {
+      jest.isolateModules(() => {
+        const fresh = jest.requireActual<typeof import('./md5-lanes')>('./md5-lanes');
+        expect(fresh.Md5Lanes.create()).toBeNull();
+      });
+    } finally {
+      Object.defineProperty(globalThis, 'WebAssembly', wasm);
+    }
+  });
+
   it('writes each message digest into its hole, for every length and any number pending', () => {
     const l = lanes!;
     const rand = seededRandom(7);

@@ -43,7 +43,10 @@ export class Md5Lanes implements WriteBarrier {
     this.digests = new Int32Array(memory.buffer, DIGESTS_AT, LANES * 4);
   }
 
-  /** New lanes, or null where WebAssembly SIMD is not available (a host without it, a big-endian one). */
+  /**
+   * New lanes, or null where WebAssembly SIMD is not available (a host without it, a big-endian
+   * one, `node --jitless`): the map then hashes each text as it meets it.
+   */
   static create(): Md5Lanes | null {
     const wasm = compiled();
     if (!wasm) return null;
@@ -115,6 +118,8 @@ function compiled(): WebAssembly.Module | null {
   if (simdModule !== undefined) return simdModule;
   const little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
   const bytes = Buffer.from(MD5_SIMD_WASM, 'base64');
-  simdModule = little && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  // `node --jitless` has no WebAssembly at all.
+  const wasm = typeof WebAssembly === 'object' && little && WebAssembly.validate(bytes);
+  simdModule = wasm ? new WebAssembly.Module(bytes) : null;
   return simdModule;
 }
