@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { RuntimeError } from '../errors';
 import { Writable } from 'node:stream';
+import { RuntimeError } from '../errors';
 import { SingerWriter, type RecordSink } from '../singer/writer';
 import type { ResolvedType } from '../types/resolved-type';
 import { GrowableSink } from '../values/byte-sink';
@@ -152,7 +152,7 @@ function planned(map: unknown) {
 }
 
 /** The map's one output, its transform with the byte forms on or off. */
-function outputOf(mapDef: unknown, forms: boolean): Output {
+function testOutput(mapDef: unknown, forms: boolean): Output {
   const { map, mapConfig } = planned(mapDef);
   return {
     alias: 's',
@@ -167,7 +167,7 @@ function mappingOf(mapDef: unknown, forms: boolean) {
   const sink = new ExactLineSink();
   return {
     sink,
-    mapping: new RecordMapping([outputOf(mapDef, forms)], [{ sink, prefix: PREFIX }]),
+    mapping: new RecordMapping([testOutput(mapDef, forms)], [{ sink, prefix: PREFIX }]),
   };
 }
 
@@ -292,7 +292,7 @@ describe('md5s made several at a time into the lines of a Singer writer (Md5Lane
     });
     const writer = new SingerWriter(out, JSON.stringify, { chunkBytes: 1000 });
     writer.addBarrier(lanes);
-    const output = outputOf(def, true);
+    const output = testOutput(def, true);
     const mapping = new RecordMapping([output], [{ sink: writer, prefix: PREFIX }], lanes);
     const encoder = new RowBodyEncoder(COLUMNS, escaping);
     const scratch = new GrowableSink(8);
