@@ -1,3 +1,4 @@
+import { viewOf } from './byte-copy';
 import { createHash } from 'node:crypto';
 import { RuntimeError } from '../errors';
 import { GrowableSink } from '../values/byte-sink';
@@ -136,6 +137,13 @@ describe('byte forms', () => {
           s,
           `"${change(s)}"`,
         ]);
+        // The same through putText, four bytes at a time, between bytes it must leave alone.
+        const out = Buffer.alloc(64, 0xff);
+        const end = form.putText!(viewOf(buf), buf, at, at + n, viewOf(out), out, before);
+        expect(end - before).toBe(form.maxTextBytes!(n));
+        expect([text, s, out.toString('latin1', before, end)]).toEqual([text, s, `"${change(s)}"`]);
+        expect(out.subarray(0, before).every((b) => b === 0xff)).toBe(true);
+        expect(out.subarray(end).every((b) => b === 0xff)).toBe(true);
       }
     }
   });

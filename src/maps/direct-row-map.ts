@@ -334,6 +334,14 @@ export class DirectRowMap {
             continue;
           }
         }
+        if (how === FROM_TEXT && f.putText !== undefined) {
+          if (src !== this.srcBuf) {
+            this.srcBuf = src;
+            this.srcView = viewOf(src);
+          }
+          p = f.putText(this.srcView, src, fs[e]!, fe[e]!, to, out, p);
+          continue;
+        }
         w.pos = p;
         if (how === FROM_JSON) f.write(w, buf, starts[e]!, ends[e]!);
         else if (how === FROM_TEXT) f.writeText!(w, src, fs[e]!, fe[e]!);

@@ -4,6 +4,7 @@ import { pyEquals, pyFromJson, pyRepr, pyToJson, pyTypeName } from './expression
 import { putRange } from './byte-copy';
 import { putJson } from './put-json';
 import { decodeValue } from './record-view';
+import { seededRandom } from './testing/seeded-random';
 
 describe('the fast paths agree with the expression module', () => {
   it('decodeValue is pyFromJson', () => {
@@ -95,6 +96,24 @@ describe('the byte-level fast paths, case by case', () => {
     const edges = [0n, 1n, 9n, 10n, 99n, 100n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n];
     const more = [10n ** 15n - 1n, 10n ** 15n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n, 10n ** 40n];
     for (const n of [...edges, ...more].flatMap((n) => [n, -n])) {
+      const sink = new GrowableSink(4);
+      putJson(sink, n);
+      expect(sink.text()).toBe(n.toString());
+    }
+  });
+
+  it('putJson writes every digit count, and the 8-digit split of large ints, exactly', () => {
+    const cases: bigint[] = [];
+    for (let k = 0n; k <= 16n; k++) cases.push(10n ** k - 1n, 10n ** k, 10n ** k + 1n);
+    // Just below a multiple of 10^8, where the high part's division is closest to rounding up.
+    for (let k = 1n; k < 90_000_000n; k = k * 3n + 7n) cases.push(k * 10n ** 8n - 1n, k * 10n ** 8n);
+    cases.push(2n ** 53n - 1n, 90_071_992n * 10n ** 8n - 1n);
+    const random = seededRandom(53);
+    for (let i = 0; i < 20000; i++) {
+      const digits = 1 + Math.floor(random() * 16);
+      cases.push(BigInt(Math.floor(random() * 10 ** digits)));
+    }
+    for (const n of cases.filter((n) => n <= 2n ** 53n - 1n).flatMap((n) => [n, -n])) {
       const sink = new GrowableSink(4);
       putJson(sink, n);
       expect(sink.text()).toBe(n.toString());
