@@ -165,7 +165,7 @@ export class MappedStreamOutput extends StreamOutput {
     let job = this.job;
     // The common case first: the open job takes the record as the one before.
     if (!(job && this.takes(job, body, indexed)))
-      job = this.offload && this.offloadJob(this.offload, body, indexed);
+      job = this.offload?.use ? this.offloadJob(this.offload, body, indexed) : undefined;
     if (job) {
       // The whole source line, as an unmapped stream would write it: the worker maps it.
       this.count.n++;
