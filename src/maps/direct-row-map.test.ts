@@ -224,6 +224,10 @@ const DIRECT_MAPS: Array<Record<string, unknown>> = [
     v2: 'v',
     __filter__: 'w >= 0',
   },
+  // No copy encoded (whose room is ample): the text a form reads as sent has exactly its room.
+  { __key_properties__: [], __else__: null, u: 'v.upper()', h: 'md5(v)' },
+  // The same for a value copied from its JSON, which the filter had encoded first.
+  { __key_properties__: [], __else__: null, v2: 'v', __filter__: 'v is not None' },
 ];
 
 describe('a map applied while rows are encoded (DirectRowMap)', () => {
