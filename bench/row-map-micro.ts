@@ -11,7 +11,9 @@
  * than in a run, which has one map per stream.
  *
  * `node dist-bench/bench/row-map-micro.js [rows] [rounds] [only]` (defaults 500000 and 7; `only`:
- * the name of one case besides `unmapped`, run in this process, for a profile).
+ * the name of one case besides `unmapped`, run in this process, for a profile). With a fourth
+ * argument `count`, the case `only` (which may be `unmapped`) alone runs `rounds` times, untimed,
+ * for bench/row-map-instructions.ts to count its instructions.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
@@ -158,6 +160,13 @@ function main(): void {
     return;
   }
   const data = buildRows(rows);
+  if (process.argv[5] === 'count') {
+    const found = CASES.find(([name]) => name === only);
+    if (!found) throw new Error(`no case named ${only}`);
+    const run = caseOf(found[1]);
+    for (let r = 0; r < rounds; r++) run(data);
+    return;
+  }
   const cases = CASES.filter(([name]) => name === only || name === 'unmapped').map(
     ([name, def]) => [name, caseOf(def)] as const,
   );

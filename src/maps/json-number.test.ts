@@ -43,12 +43,15 @@ describe('readNumber', () => {
     for (let i = 0; i < 20000; i++) {
       const n = 1 + Math.floor(random() * 17);
       let digits = Array.from({ length: n }, digit).join('');
-      if (digits.length > 1 && random() < 0.8) digits = String(1 + Math.floor(random() * 9)) + digits.slice(1);
+      if (digits.length > 1 && random() < 0.8)
+        digits = String(1 + Math.floor(random() * 9)) + digits.slice(1);
       const at = Math.floor(random() * (n + 1));
       const text = `${random() < 0.3 ? '-' : ''}${at > 0 && at < n && random() < 0.6 ? `${digits.slice(0, at)}.${digits.slice(at)}` : digits}`;
       const point = text.indexOf('.');
       const whole = text.replace('-', '').replace('.', '');
-      const valid = whole.length <= 15 && !(whole.length > 1 && whole[0] === '0' && point !== (text[0] === '-' ? 2 : 1));
+      const valid =
+        whole.length <= 15 &&
+        !(whole.length > 1 && whole[0] === '0' && point !== (text[0] === '-' ? 2 : 1));
       const got = read(text);
       if (!valid) {
         expect(got).toBeNull();

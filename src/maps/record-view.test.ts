@@ -106,7 +106,8 @@ describe('the byte-level fast paths, case by case', () => {
     const cases: bigint[] = [];
     for (let k = 0n; k <= 16n; k++) cases.push(10n ** k - 1n, 10n ** k, 10n ** k + 1n);
     // Just below a multiple of 10^8, where the high part's division is closest to rounding up.
-    for (let k = 1n; k < 90_000_000n; k = k * 3n + 7n) cases.push(k * 10n ** 8n - 1n, k * 10n ** 8n);
+    for (let k = 1n; k < 90_000_000n; k = k * 3n + 7n)
+      cases.push(k * 10n ** 8n - 1n, k * 10n ** 8n);
     cases.push(2n ** 53n - 1n, 90_071_992n * 10n ** 8n - 1n);
     const random = seededRandom(53);
     for (let i = 0; i < 20000; i++) {
