@@ -322,6 +322,12 @@ export class DirectRowMap {
     }
     const scratchView = this.scratchView;
     const laned = this.laned;
+    // The source's view, for the forms that read a text as sent a word at a time.
+    if (src !== this.srcBuf) {
+      this.srcBuf = src;
+      this.srcView = viewOf(src);
+    }
+    const srcView = this.srcView;
     for (let j = 0; j < copies.length; j++) {
       p =
         j === 0
@@ -338,13 +344,9 @@ export class DirectRowMap {
           const ms = how === FROM_TEXT ? fs[e]! : starts[e]! + 1;
           const me = how === FROM_TEXT ? fe[e]! : ends[e]! - 1;
           if (me - ms <= MAX_LANE_MESSAGE) {
-            if (src !== this.srcBuf) {
-              this.srcBuf = src;
-              this.srcView = viewOf(src);
-            }
             // The form's 34 bytes, which the line's room counted: the digits come later.
             out[p] = QUOTE;
-            const textView = how === FROM_TEXT ? this.srcView : scratchView;
+            const textView = how === FROM_TEXT ? srcView : scratchView;
             this.lanes!.put(text, textView, ms, me, to, p + 1);
             out[p + 33] = QUOTE;
             p += 34;
@@ -352,11 +354,7 @@ export class DirectRowMap {
           }
         }
         if (how === FROM_TEXT && f.putText !== undefined) {
-          if (src !== this.srcBuf) {
-            this.srcBuf = src;
-            this.srcView = viewOf(src);
-          }
-          p = f.putText(this.srcView, src, fs[e]!, fe[e]!, to, out, p);
+          p = f.putText(srcView, src, fs[e]!, fe[e]!, to, out, p);
           continue;
         }
         w.pos = p;
