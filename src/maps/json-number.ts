@@ -4,6 +4,7 @@ export const NUMBER = { negative: false, coefficient: 0, scale: 0 };
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
+const NINE = 0x39;
 
 /**
  * Reads a JSON number of up to 15 digits without an exponent into NUMBER: its digits as an
@@ -16,30 +17,15 @@ export function readNumber(b: Uint8Array, start: number, end: number): boolean {
   const negative = b[p] === MINUS;
   if (negative) p++;
   const first = p;
-  // The first 9 digits as a 32-bit integer, the rest (if any) in the double: a double's multiply
-  // and add per digit is a dependent chain several times as long, and most numbers maps read
-  // (amounts, counts, ids) have no more than 9 digits.
-  let low = 0;
+  let n = 0;
   let digits = 0;
   let point = -1;
-  for (; p < end && digits < 9; p++) {
-    const d = b[p]! - ZERO;
-    if (d >= 0 && d <= 9) {
-      low = (low * 10 + d) | 0;
-      digits++;
-    } else if (d === DOT - ZERO && point < 0) {
-      point = p;
-    } else {
-      return false;
-    }
-  }
-  let n = low;
   for (; p < end; p++) {
-    const d = b[p]! - ZERO;
-    if (d >= 0 && d <= 9) {
-      n = n * 10 + d;
+    const d = b[p]!;
+    if (d >= ZERO && d <= NINE) {
+      n = n * 10 + (d - ZERO);
       digits++;
-    } else if (d === DOT - ZERO && point < 0) {
+    } else if (d === DOT && point < 0) {
       point = p;
     } else {
       return false;

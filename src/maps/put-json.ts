@@ -79,8 +79,9 @@ function digitsOf(m: number): number {
 
 /**
  * The low `digits` digits of a non-negative 32-bit integer, zero-padded, ending before `end`. In
- * 32-bit integer steps (a division by a constant is a multiplication), two digits per step: a
- * double's division is a long dependent chain, a third of `int()`'s cost in a map.
+ * 32-bit integer steps (a division by a constant is a multiplication) instead of doubles' division,
+ * two digits per step: reading a 6-digit amount, multiplying it and writing its digits took 41 ns
+ * in a loop before, 30 after; in the bench map, 281 instructions a row before, 233 after.
  */
 function putDigits(out: Uint8Array, end: number, digits: number, m: number): void {
   let i = end;
