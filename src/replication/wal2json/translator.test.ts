@@ -35,6 +35,13 @@ const RELATION: PgoutputMessage = {
   ],
 };
 
+/** The table as a change written under REPLICA IDENTITY FULL shows it. */
+const RELATION_FULL: PgoutputMessage = {
+  ...RELATION,
+  replicaIdentity: 'f',
+  columns: RELATION.columns.map((c) => ({ ...c, isKey: true, flags: 1 })),
+};
+
 const col = (name: string, typeOid: number, value: string) =>
   `{"name":"${name}","type":"t${typeOid}","typeoid":${typeOid},"value":${value}}`;
 const change = (action: string, table: string, parts: string) =>
@@ -107,7 +114,7 @@ describe('Wal2jsonTranslator', () => {
         ),
       ],
       [
-        RELATION,
+        RELATION_FULL,
         {
           tag: 'update',
           relationId: 16384,
@@ -124,7 +131,32 @@ describe('Wal2jsonTranslator', () => {
     [
       'Delete with REPLICA IDENTITY FULL: the old row',
       [change('D', 't', `"identity":[${ID1},${col('n', 1700, 'null')},${col('big', 25, '"b"')}]`)],
-      [RELATION, { tag: 'delete', relationId: 16384, old: [text('1'), NULL, text('b')] }],
+      [RELATION_FULL, { tag: 'delete', relationId: 16384, old: [text('1'), NULL, text('b')] }],
+    ],
+    [
+      // The session's catalog says the primary key; the change was written while the identity
+      // was an index on `n`: its Relation says so, and the next change's restores the key.
+      'Changes written under other replica identities than the session starts with',
+      [
+        change('D', 't', `"identity":[${col('n', 1700, '5')}]`),
+        change('D', 't', `"identity":[${col('n', 1700, '6')}]`),
+        change('D', 't', `"identity":[${ID1}]`),
+      ],
+      [
+        {
+          ...RELATION,
+          replicaIdentity: 'i',
+          columns: RELATION.columns.map((c) => ({
+            ...c,
+            isKey: c.name === 'n',
+            flags: c.name === 'n' ? 1 : 0,
+          })),
+        },
+        { tag: 'delete', relationId: 16384, key: [NULL, text('5'), NULL] },
+        { tag: 'delete', relationId: 16384, key: [NULL, text('6'), NULL] },
+        { ...RELATION, replicaIdentity: 'i' },
+        { tag: 'delete', relationId: 16384, key: [text('1'), NULL, NULL] },
+      ],
     ],
     [
       'Truncate',

@@ -205,6 +205,13 @@ export class Wal2jsonTranslator {
         state.announced = false;
       }
     }
+    if (m.action !== 'I' && m.identity) {
+      const next = withIdentity(state.layout, m.identity);
+      if (next !== state.layout) {
+        state.layout = next;
+        state.announced = false;
+      }
+    }
     if (!state.announced) out.push(this.announce(state));
     const layout = state.layout;
     const relationId = layout.relationId;
@@ -329,6 +336,34 @@ function reconcile(
   }
   for (const s of shown) if (!known.has(s.name)) columns.push(fromMessage(s, false));
   return { ...layout, columns };
+}
+
+/**
+ * The layout under the replica identity a change was written with: the same object when the
+ * layout already says so. The layout's identity is the catalog's when the session started, but a
+ * change still in the WAL from before an ALTER TABLE … REPLICA IDENTITY shows the columns of its
+ * own time in `identity` (wal2json reads them through the historic catalog, as pgoutput does for
+ * its Relation): every column under FULL, else the key's.
+ */
+function withIdentity(layout: TableLayout, identity: readonly Wal2jsonColumn[]): TableLayout {
+  const names = new Set(identity.map((c) => c.name));
+  const full = layout.columns.every((c) => names.has(c.name));
+  if (full) {
+    if (layout.replicaIdentity === 'f' || layout.columns.every((c) => c.isKey)) return layout;
+    return {
+      ...layout,
+      replicaIdentity: 'f',
+      columns: layout.columns.map((c) => ({ ...c, isKey: true })),
+    };
+  }
+  if (layout.replicaIdentity !== 'f' && layout.columns.every((c) => c.isKey === names.has(c.name)))
+    return layout;
+  // 'i' stands for any identity of some columns: the stream loop only tells FULL from the rest.
+  return {
+    ...layout,
+    replicaIdentity: 'i',
+    columns: layout.columns.map((c) => ({ ...c, isKey: names.has(c.name) })),
+  };
 }
 
 function fromMessage(c: Wal2jsonColumn, isKey: boolean): LayoutColumn {

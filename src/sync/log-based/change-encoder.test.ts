@@ -141,9 +141,79 @@ describe('ChangeEncoder', () => {
       newTuple: t('1', 's', 'b'),
     })[0]!;
     expect(dropped.layoutId).not.toBe(first.layoutId);
-    expect(dropped.texts).toEqual(['1', 'b']);
+    expect(dropped.kind === 'change' && dropped.texts).toEqual(['1', 'b']);
     expect(e.layout(dropped.layoutId).columns.map((c) => c.name)).toEqual(['id', 'body']);
     expect(e.layout(first.layoutId).columns.map((c) => c.name)).toEqual(['id', 'body', 'amount']);
+  });
+
+  describe('a replica identity that leaves out the stream key (changed since, or between runs)', () => {
+    // REPLICA IDENTITY USING INDEX on `uid`: the server marks uid as the key, and an UPDATE that
+    // changes `id` carries no old tuple at all, a DELETE only `uid`.
+    const byUid: RelationMessage = {
+      ...relation,
+      replicaIdentity: 'i',
+      columns: ['id', 'uid', 'body'].map((name) => ({
+        name,
+        isKey: name === 'uid',
+        flags: name === 'uid' ? 1 : 0,
+        typeOid: 25,
+        typmod: -1,
+      })),
+    };
+    const rel = 4_000_000_000;
+    const changes = {
+      insert: { tag: 'insert' as const, relationId: rel, newTuple: t('2', 'u', 'b') },
+      update: { tag: 'update' as const, relationId: rel, newTuple: t('10002', 'u', 'b') },
+      delete: { tag: 'delete' as const, relationId: rel, key: t(null, 'u', null) },
+    };
+
+    it.each([
+      ['update', changes.update],
+      ['delete', changes.delete],
+    ] as const)('an %s becomes a key-lost entry', (_, change) => {
+      const e = new ChangeEncoder([target]);
+      e.relation(byUid);
+      const [out, more] = e.decode(change);
+      expect(out).toEqual({ kind: 'key-lost', layoutId: expect.any(Number) });
+      expect(more).toBeUndefined();
+      expect(e.layout(out!.layoutId).keyNotInWal).toEqual(['id']);
+    });
+
+    it('an insert carries its whole row', () => {
+      const e = new ChangeEncoder([target]);
+      e.relation(byUid);
+      expect(e.decode(changes.insert)).toEqual([expect.objectContaining({ kind: 'change' })]);
+    });
+
+    it.each([
+      [
+        'the identity includes the key',
+        { ...byUid, columns: byUid.columns.map((c) => ({ ...c, isKey: c.name !== 'body' })) },
+      ],
+      ['REPLICA IDENTITY FULL', { ...byUid, replicaIdentity: 'f' as const }],
+      [
+        'no identity column (a partitioned table published through its root)',
+        {
+          ...byUid,
+          replicaIdentity: 'd' as const,
+          columns: byUid.columns.map((c) => ({ ...c, isKey: false, flags: 0 })),
+        },
+      ],
+    ])('%s: an update is a change', (_, rel) => {
+      const e = new ChangeEncoder([target]);
+      e.relation(rel);
+      expect(e.decode(changes.update)).toEqual([expect.objectContaining({ kind: 'change' })]);
+    });
+
+    it('the same columns under another identity are another layout', () => {
+      const e = new ChangeEncoder([target]);
+      e.relation({ ...byUid, replicaIdentity: 'f' });
+      const [full] = e.decode(changes.update);
+      e.relation(byUid);
+      const [lost] = e.decode(changes.update);
+      expect(lost!.layoutId).not.toBe(full!.layoutId);
+      expect(lost!.kind).toBe('key-lost');
+    });
   });
 
   it('maps a TRUNCATE to the selected tables only', () => {

@@ -73,6 +73,12 @@ export interface RelationLayout {
   readonly keyIndex: readonly number[];
   /** The stream's key properties: their positions in `columns` and in the Relation's tuples. */
   readonly streamKey: readonly { readonly column: number; readonly sourceIndex: number }[];
+  /**
+   * The stream's key properties the replica identity of this shape leaves out (none under FULL).
+   * The Relation tells the identity the table had when the server wrote the change, which may not
+   * be today's: an UPDATE then carries no old key when its key changed, and a DELETE no key.
+   */
+  readonly keyNotInWal: readonly string[];
 }
 
 /**
@@ -90,6 +96,15 @@ export interface BufferedChange {
   readonly key: readonly (string | null)[] | null;
 }
 
+/**
+ * An UPDATE or DELETE of a shape whose replica identity left out some of the stream's key: the
+ * target cannot be told which row it changed or removed, so the stream is copied again.
+ */
+export interface BufferedKeyLost {
+  readonly kind: 'key-lost';
+  readonly layoutId: number;
+}
+
 /** A TRUNCATE of the selected tables behind `layoutIds`. */
 export interface BufferedTruncate {
   readonly kind: 'truncate';
@@ -98,7 +113,7 @@ export interface BufferedTruncate {
   readonly partial?: boolean;
 }
 
-export type BufferedEntry = BufferedChange | BufferedTruncate;
+export type BufferedEntry = BufferedChange | BufferedKeyLost | BufferedTruncate;
 
 const targetKey = (schema: string, table: string) => JSON.stringify([schema, table]);
 
@@ -115,7 +130,8 @@ const sameLayout = (a: RelationLayout, b: Omit<RelationLayout, 'id'>): boolean =
       c.typmod === d.typmod
     );
   }) &&
-  a.keyIndex.join() === b.keyIndex.join();
+  a.keyIndex.join() === b.keyIndex.join() &&
+  a.keyNotInWal.join() === b.keyNotInWal.join();
 
 /**
  * Turns pgoutput changes into buffered changes of the selected streams. Relation messages are
@@ -163,6 +179,13 @@ export class ChangeEncoder {
       streamKey.length === target.keyProperties.length;
     const keyIndex = byStreamKey ? streamKey.map((k) => k.sourceIndex) : identity;
     const keyNames = keyIndex.map((i) => msg.columns[i]!.name);
+    // No identity column at all, other than under FULL: a partitioned table published through its
+    // root without a key of its own, whose partitions carry the identity (checked at start).
+    const identityNames = new Set(identity.map((i) => msg.columns[i]!.name));
+    const keyNotInWal =
+      msg.replicaIdentity === 'f' || identityNames.size === 0
+        ? []
+        : target.keyProperties.filter((k) => !identityNames.has(k));
     const next = {
       target,
       relationOid: msg.relationId,
@@ -170,6 +193,7 @@ export class ChangeEncoder {
       keyNames,
       keyIndex,
       streamKey,
+      keyNotInWal,
     };
     const before = this.current.get(msg.relationId);
     // The server repeats a Relation (each session, and a decoder may send one per change): only
@@ -191,8 +215,10 @@ export class ChangeEncoder {
    * update that moved its row to another key comes as two: the removal of the old key, then the
    * row under its new key.
    */
-  decode(change: InsertMessage | UpdateMessage | DeleteMessage): BufferedChange[] {
-    const out: BufferedChange[] = [];
+  decode(
+    change: InsertMessage | UpdateMessage | DeleteMessage,
+  ): (BufferedChange | BufferedKeyLost)[] {
+    const out: (BufferedChange | BufferedKeyLost)[] = [];
     this.decodeInto(change, (c) => out.push(c));
     return out;
   }
@@ -200,10 +226,15 @@ export class ChangeEncoder {
   /** `decode` without an array per change: a backlog decodes millions of them. */
   decodeInto(
     change: InsertMessage | UpdateMessage | DeleteMessage,
-    sink: (c: BufferedChange) => void,
+    sink: (c: BufferedChange | BufferedKeyLost) => void,
   ): void {
     const layout = this.current.get(change.relationId);
     if (!layout) return;
+    if (change.tag !== 'insert' && layout.keyNotInWal.length > 0) {
+      // The row itself is of no use: the stream is copied again, or already has the change.
+      sink({ kind: 'key-lost', layoutId: layout.id });
+      return;
+    }
     const row = this.row(layout, change);
     if (change.tag === 'update') {
       const removal = this.oldKeyRemoval(layout, change.old ?? change.key, change.newTuple);

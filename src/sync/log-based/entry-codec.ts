@@ -6,12 +6,14 @@ import type { BufferedEntry } from './change-encoder';
  * - change: tag 0 (1 when deleted), layout id u32, texts (u16 count, each i32 byte length or -1
  *   for null, then UTF-8), missing positions (u16 count, u16 each), key texts (u16 count, 0xffff
  *   when there is no key);
- * - truncate: tag 2 (3 when of some partitions only), u16 count, u32 layout id each.
+ * - truncate: tag 2 (3 when of some partitions only), u16 count, u32 layout id each;
+ * - key lost: tag 4, layout id u32.
  */
 const TAG_CHANGE = 0;
 const TAG_DELETE = 1;
 const TAG_TRUNCATE = 2;
 const TAG_PARTIAL_TRUNCATE = 3;
+const TAG_KEY_LOST = 4;
 const NO_KEY = 0xffff;
 
 /** Appends entries to a reusable chunk; full chunks go to `sink`. */
@@ -30,7 +32,7 @@ export class EntryWriter {
     // Worst case per string: 3 UTF-8 bytes per UTF-16 unit, plus its length.
     let bound = 4 + 1 + 4 + 2;
     if (e.kind === 'truncate') bound += 4 * e.layoutIds.length;
-    else {
+    else if (e.kind === 'change') {
       for (const t of e.texts) bound += 4 + (t === null ? 0 : 3 * t.length);
       bound += 2 + 2 * e.missing.length + 2;
       for (const t of e.key ?? []) bound += 4 + (t === null ? 0 : 3 * t.length);
@@ -46,6 +48,10 @@ export class EntryWriter {
         this.buf.writeUInt32LE(id, this.len);
         this.len += 4;
       }
+    } else if (e.kind === 'key-lost') {
+      this.buf.writeUInt8(TAG_KEY_LOST, this.len++);
+      this.buf.writeUInt32LE(e.layoutId, this.len);
+      this.len += 4;
     } else {
       this.buf.writeUInt8(e.deleted ? TAG_DELETE : TAG_CHANGE, this.len++);
       this.buf.writeUInt32LE(e.layoutId, this.len);
@@ -118,6 +124,7 @@ export function decodeEntry(buf: Buffer, start: number): BufferedEntry {
   }
   const layoutId = buf.readUInt32LE(p);
   p += 4;
+  if (tag === TAG_KEY_LOST) return { kind: 'key-lost', layoutId };
   const texts = (count: number): (string | null)[] => {
     const out: (string | null)[] = [];
     for (let i = 0; i < count; i++) {

@@ -5,7 +5,7 @@ import { WalReader } from '../../replication/wal-reader';
 import { statusIntervalMs } from '../../replication/status-interval';
 import { pgEpochMicrosToRfc3339 } from '../../values';
 import type { SyncContext } from '../sync-context';
-import { ChangeEncoder, logStreamTarget, type BufferedChange } from './change-encoder';
+import { ChangeEncoder, logStreamTarget, type BufferedEntry } from './change-encoder';
 import { saveBookmark, streamId, type LogStream } from './log-stream';
 import type { LogOffset } from './offset';
 import { StreamShape } from './stream-shape';
@@ -96,7 +96,7 @@ export async function streamChanges(
   await reader.start(offset.startPosition());
   await offset.confirmCommitted(reader);
 
-  const append = (c: BufferedChange) => buffer.append(c);
+  const append = (c: BufferedEntry) => buffer.append(c);
   /** Returns whether a STATE was written (the interval may hold it back). */
   const checkpoint = async (now = false) => {
     for (const s of streams) saveBookmark(ctx, offset, s);

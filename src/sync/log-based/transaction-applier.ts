@@ -115,6 +115,14 @@ export class TransactionApplier {
     const layout = this.encoder.layout(e.layoutId);
     const s = this.streamOf(e.layoutId);
     if (this.offset.covers(streamId(s), end)) return 0; // already covered by the copy or the state
+    if (e.kind === 'key-lost') {
+      const st = s.sc.stream;
+      this.copyAgain(
+        s,
+        `an UPDATE or DELETE committed at ${formatLsn(end)} was written while the replica identity of ${st.schemaName}.${st.tableName} left out key properties ${layout.keyNotInWal.join(', ')}, so the row it changed or removed is not known`,
+      );
+      return 0;
+    }
     if (this.relationIdsAreOids && s.identity && layout.relationOid !== s.identity.oid) {
       this.copyAgain(
         s,

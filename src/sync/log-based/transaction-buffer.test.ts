@@ -21,6 +21,8 @@ describe('entry codec', () => {
     const entries: BufferedEntry[] = [
       ...Array.from({ length: 200 }, (_, i) => change(i)),
       { kind: 'truncate', layoutIds: [1, 4_000_000_000] },
+      { kind: 'key-lost', layoutId: 4_000_000_001 },
+      change(200),
       { ...(change(3) as object), texts: ['x'.repeat(1000)] } as BufferedEntry,
     ];
     for (const e of entries) w.write(e);

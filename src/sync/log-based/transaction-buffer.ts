@@ -8,6 +8,7 @@ import { EntryWriter, readEntries } from './entry-codec';
 /** Rough bytes an entry takes on the heap: strings are UTF-16, arrays and objects have headers. */
 function heapBytes(e: BufferedEntry): number {
   if (e.kind === 'truncate') return 64 + 8 * e.layoutIds.length;
+  if (e.kind === 'key-lost') return 48;
   let n = 96 + 8 * e.missing.length;
   for (const t of e.texts) n += 16 + (t === null ? 0 : 2 * t.length);
   for (const t of e.key ?? []) n += 16 + (t === null ? 0 : 2 * t.length);
