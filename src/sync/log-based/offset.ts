@@ -114,13 +114,6 @@ export class LogOffset {
     return this.frozen.has(id) || compareLsn(end, this.position(id)) <= 0;
   }
 
-  /** Whether any stream still needs changes past `lsn`. */
-  anyBefore(lsn: Lsn): boolean {
-    for (const [id, p] of this.positions)
-      if (!this.frozen.has(id) && compareLsn(lsn, p) > 0) return true;
-    return false;
-  }
-
   /**
    * Every stream has seen everything up to `lsn` (a commit's end, or a keepalive's walEnd once
    * all before it is processed): positions move together.

@@ -13,6 +13,7 @@ import { columnOrigin, liveColumn } from './table-identity';
 import { TransactionApplier } from './transaction-applier';
 import { TransactionBuffer } from './transaction-buffer';
 import { currentColumnTypes, TypeLookup } from './type-lookup';
+import { Idleness } from './idleness';
 import { Heartbeat, logSlotRetention } from './wal-hygiene';
 
 /**
@@ -107,14 +108,14 @@ export async function streamChanges(
     return written;
   };
   const started = Date.now();
-  let lastActivity = Date.now();
+  const idleness = new Idleness(endAt, config.logicalPollTotalSeconds * 1000, started);
   let lastYield = Date.now();
   let inTx = false;
   let count = 0;
   try {
     for (;;) {
       if (Date.now() - started > config.maxRunSeconds * 1000) break;
-      if (!inTx && Date.now() - lastActivity > config.logicalPollTotalSeconds * 1000) break;
+      if (!inTx && idleness.idle(Date.now())) break;
       if (!inTx) {
         // A signal's handler runs in the event loop's poll phase, which a backlog served from the
         // reader's queue never reaches (each await resolves as a microtask, and stdout writes to a
@@ -134,18 +135,14 @@ export async function streamChanges(
       if (e === null) break;
       if (e.kind === 'keepalive') {
         if (inTx) continue;
-        // A walsender still working through the WAL written before the run (other tables' changes)
-        // is catching up, not idle.
-        if (compareLsn(e.walEnd, endAt) < 0 && offset.anyBefore(e.walEnd)) {
-          lastActivity = Date.now();
-        }
+        idleness.keepalive(e.walEnd, Date.now());
         // Everything the walsender decoded up to walEnd has been sent and processed: with no
         // relevant change the bookmarks still move, so the next run's acknowledgement frees WAL.
         offset.advance(e.walEnd);
         if (config.breakAtEndLsn && compareLsn(e.walEnd, endAt) >= 0) break;
         continue;
       }
-      lastActivity = Date.now();
+      idleness.active(Date.now());
       for (const msg of decode(e.payload, e.lsn)) {
         switch (msg.tag) {
           case 'begin':
@@ -177,7 +174,7 @@ export async function streamChanges(
             // on_emit confirms what a printed STATE covers, never a position only held in memory;
             // the run's last transaction is confirmed, so its STATE is printed now.
             const written = await checkpoint(last && config.ackMode === 'on_emit');
-            lastActivity = Date.now(); // time blocked on a slow consumer is not idleness
+            idleness.active(Date.now()); // time blocked on a slow consumer is not idleness
             if (written && config.ackMode === 'on_emit')
               await offset.confirm(reader, offset.least());
             if (last) return count;
