@@ -28,7 +28,7 @@ it('a run whose walsender first reads far below the state position waits for it 
     await pin.query(`BEGIN; INSERT INTO pin VALUES (1)`);
     await f.db.query(`INSERT INTO junk SELECT generate_series(1, 3000000)`);
     // The state of a run that read up to here (nothing of the stream's in between).
-    const [{ lsn }] = await f.db.query<{ lsn: string }>(
+    const [{ lsn } = { lsn: '' }] = await f.db.query<{ lsn: string }>(
       `SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`,
     );
     const state = structuredClone(lastState(first.msgs)) as NonNullable<Message['value']>;

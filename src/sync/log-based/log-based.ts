@@ -15,6 +15,7 @@ import type { SyncContext } from '../sync-context';
 import { saveBookmark, streamFacts, streamId, type LogStream } from './log-stream';
 import { bookmarkLsn, LogOffset } from './offset';
 import { assertLogBasedReady } from './readiness';
+import { copyPoint } from './copy-point';
 import { copyStreams } from './snapshot';
 import { logBasedSchema } from './stream-shape';
 import { streamChanges } from './stream';
@@ -58,8 +59,9 @@ function planStream(
  *   that snapshot, and streaming starts at the slot's consistent point: no gap, no overlap.
  * - A stream added later, or whose table is not the one its bookmark was taken from (created
  *   again, partitions changed, a column's type changed, an unfinished copy by another tap): its
- *   table is copied after noting the current WAL position, which becomes its bookmark, under a
- *   new version: changes committed during the copy may come twice (at-least-once), none is lost.
+ *   table is copied after noting the current WAL position, which becomes its bookmark, and once
+ *   every transaction open then has ended (copy-point.ts), under a new version: changes committed
+ *   during the copy may come twice (at-least-once), none is lost.
  * - A stream whose table changes mid-run in a way its changes cannot carry is copied again after
  *   the stream ends, the same way.
  */
@@ -121,12 +123,15 @@ export async function syncLogBased(
       );
       try {
         offset.slotCreated(snap.consistentPoint);
-        count += await copyStreams(ctx, offset, needCopy, snap.snapshotName, snap.consistentPoint);
+        count += await copyStreams(ctx, offset, needCopy, {
+          snapshotName: snap.snapshotName,
+          at: snap.consistentPoint,
+        });
       } finally {
         await snap.close();
       }
     } else {
-      count += await copyStreams(ctx, offset, needCopy, null, await currentWalLsn(ctx.client));
+      count += await copyStreams(ctx, offset, needCopy, await copyPoint(ctx.client));
     }
   }
   if (ctx.testMode) return count;
@@ -208,7 +213,7 @@ async function copyAgain(
       identities.get(identityKey(sc.stream.schemaName, sc.stream.tableName)),
     ),
   );
-  const count = await copyStreams(ctx, offset, again, null, await currentWalLsn(ctx.client));
+  const count = await copyStreams(ctx, offset, again, await copyPoint(ctx.client));
   for (const s of again) saveBookmark(ctx, offset, s);
   ctx.emitState();
   await ctx.writer.flush();

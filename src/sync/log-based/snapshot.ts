@@ -1,36 +1,53 @@
 import { Client } from 'pg';
 import { clientConfig } from '../../db/connect';
+import { exportSnapshot } from '../../db/shared-snapshot';
 import { copyRowBytes } from '../../db/copy-reader';
 import { selectColumns } from '../../db/quote';
-import { exportSnapshot } from '../../db/shared-snapshot';
 import type { Lsn } from '../../replication/lsn';
 import { beginInSnapshot } from '../../replication/slot';
 import { copyInRanges, planParallelCopy } from '../full-table-parallel';
 import { recordEncoder } from '../record-encoder';
 import type { SyncContext } from '../sync-context';
+import { waitForCopyPoint, type CopyPoint } from './copy-point';
 import { saveBookmark, type LogStream } from './log-stream';
 import type { LogOffset } from './offset';
 
+/** The new slot's exported snapshot and consistent point. */
+export interface SlotSnapshot {
+  readonly snapshotName: string;
+  readonly at: Lsn;
+}
+
 /**
- * Copies tables inside the slot's snapshot (or, for a table added later, a fresh one), each
- * through `COPY` and the byte-level encoder as FULL_TABLE does, or, for a large table with
- * `snapshot_parallelism` > 1, in CTID ranges over several connections importing that snapshot.
+ * Copies tables inside the slot's snapshot (or, for a table added later, a fresh one taken after
+ * `CopyPoint`'s transactions are done: copy-point.ts), each through `COPY` and the byte-level
+ * encoder as FULL_TABLE does, or, for a large table with `snapshot_parallelism` > 1, in CTID ranges
+ * over several connections importing that snapshot.
  */
 export async function copyStreams(
   ctx: SyncContext,
   offset: LogOffset,
   streams: readonly LogStream[],
-  snapshotName: string | null,
-  at: Lsn,
+  from: SlotSnapshot | CopyPoint,
 ): Promise<number> {
   const reader = new Client(clientConfig(ctx.config));
   reader.on('error', () => {});
   await reader.connect();
   let count = 0;
+  const at = from.at;
   try {
-    let snapshot = snapshotName;
-    if (snapshot) await beginInSnapshot(reader, snapshot);
-    else snapshot = await exportSnapshot(reader);
+    let snapshot: string;
+    if ('snapshotName' in from) {
+      snapshot = from.snapshotName;
+      await beginInSnapshot(reader, snapshot);
+    } else {
+      await waitForCopyPoint(
+        from,
+        `copying ${streams.map((s) => s.sc.stream.tapStreamId).join(', ')}`,
+        { client: ctx.client, log: ctx.log, timing: ctx.slotWait },
+      );
+      snapshot = await exportSnapshot(reader);
+    }
     for (const s of streams) {
       const st = s.sc.stream;
       // The copy's records may go to batch files; the changes that follow never do.
