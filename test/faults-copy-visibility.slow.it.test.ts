@@ -64,13 +64,29 @@ it('a stream copied while a committed transaction waits for a synchronous standb
     }
 
     await f.select({ 'public-t': {}, 'public-u': {} });
-    const tap = startTap(f.args(lastState(first.msgs)), {
-      TAP_POSTGRES_SLOT_WAIT_REPORT_SECONDS: '1',
-    });
+    const waiting = async (tap: ReturnType<typeof startTap>) => {
+      for (let i = 0; i < 100 && !/copying public-u: waiting/.test(tap.stderr()); i += 1) {
+        await sleep(50);
+      }
+    };
+    const env = { TAP_POSTGRES_SLOT_WAIT_REPORT_SECONDS: '1' };
+    // SIGTERM ends the wait: a final STATE without a bookmark for u, which the next run copies.
+    const stopped = startTap(f.args(lastState(first.msgs)), env);
+    await waiting(stopped);
+    const t0 = Date.now();
+    stopped.child.kill('SIGTERM');
+    expect((await stopped.exited).code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(stopped.stderr()).toMatch(/SIGTERM received/);
+    expect(stopped.messages.filter((m) => m.stream === 'public-u' && m.type === 'RECORD')).toEqual(
+      [],
+    );
+    const resumeFrom = lastState(stopped.messages) ?? lastState(first.msgs);
+    expect(resumeFrom!.bookmarks['public-u']?.lsn ?? null).toBeNull();
+
+    const tap = startTap(f.args(resumeFrom), env);
     // The copy of u waits for the transaction, and says so; then the standby is given up on.
-    for (let i = 0; i < 100 && !/copying public-u: waiting/.test(tap.stderr()); i += 1) {
-      await sleep(50);
-    }
+    await waiting(tap);
     await admin.query(`ALTER SYSTEM RESET synchronous_standby_names`);
     await admin.query(`SELECT pg_reload_conf()`);
     await late;

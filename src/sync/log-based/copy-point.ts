@@ -90,13 +90,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function waitForCopyPoint(
   point: CopyPoint,
   what: string,
-  report: { readonly client: Queryable; readonly log: Logger; readonly timing: SlotWaitTiming },
+  report: {
+    readonly client: Queryable;
+    readonly log: Logger;
+    readonly timing: SlotWaitTiming;
+    /** Throws to end the wait (SIGTERM): a long-open transaction may hold it for hours. */
+    readonly stop: () => void;
+  },
 ): Promise<void> {
   if (point.running.length === 0) return;
   const started = Date.now();
   let nextReport = started + report.timing.firstMs;
   let waiting: readonly string[] = point.running;
   for (let pause = 10; ; pause = Math.min(pause * 2, 500)) {
+    report.stop();
     const held = new Set(await heldXids(report.client));
     waiting = waiting.filter((x) => held.has(x));
     if (waiting.length === 0) return;

@@ -44,7 +44,12 @@ export async function copyStreams(
       await waitForCopyPoint(
         from,
         `copying ${streams.map((s) => s.sc.stream.tapStreamId).join(', ')}`,
-        { client: ctx.client, log: ctx.log, timing: ctx.slotWait },
+        {
+          client: ctx.client,
+          log: ctx.log,
+          timing: ctx.slotWait,
+          stop: () => ctx.throwIfInterrupted(), // SIGTERM: no bookmark yet, copied next run
+        },
       );
       snapshot = await exportSnapshot(reader);
     }
