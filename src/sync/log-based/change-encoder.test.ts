@@ -205,6 +205,18 @@ describe('ChangeEncoder', () => {
       expect(e.decode(changes.update)).toEqual([expect.objectContaining({ kind: 'change' })]);
     });
 
+    it.each([
+      ['update', { ...changes.update, old: t('2', 'u', 'b') }],
+      ['delete', { tag: 'delete' as const, relationId: rel, old: t('2', 'u', 'b') }],
+    ] as const)(
+      'an %s with the whole old row is a change: the old row has the key',
+      (_, change) => {
+        const e = new ChangeEncoder([target]);
+        e.relation(byUid);
+        expect(e.decode(change).map((c) => c.kind)).not.toContain('key-lost');
+      },
+    );
+
     it('the same columns under another identity are another layout', () => {
       const e = new ChangeEncoder([target]);
       e.relation({ ...byUid, replicaIdentity: 'f' });

@@ -230,7 +230,9 @@ export class ChangeEncoder {
   ): void {
     const layout = this.current.get(change.relationId);
     if (!layout) return;
-    if (change.tag !== 'insert' && layout.keyNotInWal.length > 0) {
+    // A whole old row ('O') has the key whatever the Relation says: a partitioned table published
+    // through its root describes the root's identity, while a FULL partition sends its old rows.
+    if (change.tag !== 'insert' && !change.old && layout.keyNotInWal.length > 0) {
       // The row itself is of no use: the stream is copied again, or already has the change.
       sink({ kind: 'key-lost', layoutId: layout.id });
       return;
