@@ -105,17 +105,22 @@ function describeTransaction(t: OpenTransaction): string {
   return parts.join(', ');
 }
 
+/** The first few transactions described, the rest counted: `pid 12, database 'x', …; and 2 more`. */
+export function describeTransactions(open: readonly OpenTransaction[]): string {
+  const named = open.slice(0, NAMED).map(describeTransaction);
+  if (open.length > NAMED) named.push(`and ${open.length - NAMED} more`);
+  return named.join('; ');
+}
+
 export function slotWaitMessage(
   slotName: string,
   waitedMs: number,
   open: readonly OpenTransaction[],
 ): string {
   const n = open.length;
-  const named = open.slice(0, NAMED).map(describeTransaction);
-  if (n > NAMED) named.push(`and ${n - NAMED} more`);
   return (
     `creating replication slot '${slotName}': waiting for ${n} open transaction${n === 1 ? '' : 's'} ` +
-    `to finish (${named.join('; ')}); waited ${Math.round(waitedMs / 1000)} s so far, and slot ` +
+    `to finish (${describeTransactions(open)}); waited ${Math.round(waitedMs / 1000)} s so far, and slot ` +
     `creation cannot complete before ${n === 1 ? 'it ends' : 'they end'}`
   );
 }

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../discovery/catalog-query';
 import type { Logger } from '../../log/logger';
 import { currentWalLsn } from '../../replication/slot';
-import type { SlotWaitTiming } from '../../replication/slot-creation-wait';
+import { describeTransactions, type SlotWaitTiming } from '../../replication/slot-creation-wait';
 import type { Lsn } from '../../replication/lsn';
 
 /**
@@ -58,26 +58,21 @@ SELECT l.pid::text AS pid, coalesce(a.datname, p.database) AS database,
    AND l.transactionid::text = ANY ($1::text[])`;
 
 async function describeHolders(client: Queryable, xids: readonly string[]): Promise<string> {
+  // The tap's connections read every value as text.
   const r = await client.query<{
     pid: string | null;
     database: string | null;
     state: string | null;
     open_s: string | null;
   }>(HOLDERS_SQL, [xids]);
-  const named = r.rows
-    .slice(0, 3)
-    .map((h) =>
-      [
-        h.pid === null ? h.state : `pid ${h.pid}`,
-        h.database === null ? null : `database '${h.database}'`,
-        h.open_s === null ? null : `open for ${h.open_s} s`,
-        h.pid !== null ? h.state : null,
-      ]
-        .filter((p) => p !== null)
-        .join(', '),
-    );
-  if (r.rows.length > 3) named.push(`and ${r.rows.length - 3} more`);
-  return named.join('; ');
+  return describeTransactions(
+    r.rows.map((h) => ({
+      pid: h.pid === null ? null : Number(h.pid),
+      database: h.database,
+      state: h.state,
+      openSeconds: h.open_s === null ? null : Number(h.open_s),
+    })),
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
