@@ -15,6 +15,7 @@
  * argument `count`, the case `only` (which may be `unmapped`) alone runs `rounds` times, untimed,
  * for bench/row-map-instructions.ts to count its instructions.
  */
+import { setFlagsFromString } from 'node:v8';
 import { execFileSync } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { Md5Lanes } from '../src/maps/digests/md5-lanes';
@@ -26,6 +27,9 @@ import { GrowableSink, putBytes } from '../src/values/byte-sink';
 import { RowBodyEncoder, type FieldRanges } from '../src/values/row-body-encoder';
 import { cpuNsPerRow, median, runRows } from './bench-support';
 import { MAP_CASES, NARROW_SCHEMA } from './tables';
+
+// The tap's own V8 setting (bin/tap-postgres.js): it changes what V8 inlines, and so the counts.
+setFlagsFromString('--optimize-for-size');
 
 const STREAM = 'public-bench_narrow';
 

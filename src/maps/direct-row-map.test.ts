@@ -211,6 +211,8 @@ const DIRECT_MAPS: Array<Record<string, unknown>> = [
   },
   { h: 'md5(v)', s: 'sha256(v)', l: 'v.lower()' },
   { i: 'int(w)', j: 'int(-7 * w)', __filter__: 'b' },
+  // The point moved past, onto and short of the digits; negatives that truncate to zero.
+  { m: 'int(w * 1000)', d: 'int(10 * w)', u: 'int(w * 1000000000)', __filter__: 'w < 0' },
   { __filter__: 'v is not None', v: null, w: null },
   { t2: 't', t: null, b2: 'b' },
   { id: 'id', h: 'md5(v)', __else__: null },

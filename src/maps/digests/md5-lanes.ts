@@ -1,6 +1,5 @@
 import type { WriteBarrier } from '../../singer/writer';
-import { putHexWord } from '../expression/md5';
-import { BLOCKS_AT, DIGESTS_AT, LANES } from './md5-simd-wat';
+import { BLOCKS_AT, HEX_AT, LANES } from './md5-simd-wat';
 import { MD5_SIMD_WASM } from './md5-simd-wasm';
 
 /** The longest message that fits one block with MD5's padding. */
@@ -17,9 +16,14 @@ export const MAX_LANE_MESSAGE = 55;
  * (SingerWriter.addBarrier); a hole's bytes must stay where they are until then.
  */
 export class Md5Lanes implements WriteBarrier {
-  /** The module's memory: its blocks, then its digests. */
+  /** The module's memory: its blocks, then its digests' hex digits. */
   private readonly memory: Uint8Array;
-  private readonly digests: Int32Array;
+  /**
+   * The digits, eight to a double: moved as doubles, half the moves of 32-bit words, and exactly,
+   * since only a NaN's bits may change in a move, and eight ASCII digits are never one (the top
+   * byte, below 0x80, leaves the exponent short of all ones).
+   */
+  private readonly hex: Float64Array;
   /**
    * The blocks are made here and copied into the module's memory in one call when hashed: arrays
    * over a WebAssembly memory, which may grow and move, cost V8 a check on every access (a
@@ -40,7 +44,7 @@ export class Md5Lanes implements WriteBarrier {
     memory: WebAssembly.Memory,
   ) {
     this.memory = new Uint8Array(memory.buffer);
-    this.digests = new Int32Array(memory.buffer, DIGESTS_AT, LANES * 4);
+    this.hex = new Float64Array(memory.buffer, HEX_AT, LANES * 4);
   }
 
   /**
@@ -103,14 +107,14 @@ export class Md5Lanes implements WriteBarrier {
     // Lanes past n hash what they last held: their digests are not read.
     this.memory.set(this.bytes, BLOCKS_AT);
     this.run();
-    const digests = this.digests;
+    const hex = this.hex;
     const holes = this.holes;
     for (let lane = 0; lane < n; lane++) {
       const hole = holes[lane]!;
       const p = this.holeAt[lane]!;
-      // Lane i of group g: word k at 16 g + 4 k + i.
-      const d = 16 * (lane >> 2) + (lane & 3);
-      for (let k = 0; k < 4; k++) putHexWord(hole, p + 8 * k, digests[d + 4 * k]!);
+      const w = 4 * lane;
+      // Little-endian both ways: the bytes land in the order the module stored them.
+      for (let k = 0; k < 4; k++) hole.setFloat64(p + 8 * k, hex[w + k]!, true);
     }
     // A settle before all lanes are taken is a writer's barrier (its buffers may be let go next):
     // the lanes keep no view of them. When all are taken, the next messages overwrite each one.

@@ -11,8 +11,10 @@
  * - BLOCKS_AT: the LANES blocks, lane l's at 64 l, as MD5 reads them (message, 0x80, zeroes, the
  *   bit length as a 64-bit little-endian number in the last 8 bytes);
  * - WORDS_AT: each group's 16 words transposed, word k of group g's four lanes at 256 g + 16 k;
- * - DIGESTS_AT: the digests, word k (A, B, C, D) of lane i of group g at 64 g + 16 k + 4 i,
- *   little-endian as MD5's output bytes are.
+ * - HEX_AT: each lane's digest as 32 lower-case hex digits (ASCII), lane l's at 32 l. Made here
+ *   rather than in JavaScript, where each byte took a table lookup and a share of a store: the
+ *   settling of a message fell from about 365 instructions to 170 (bench/row-map-instructions),
+ *   the bench's map from about 335 ns a row over an unmapped one to 300 (bench/row-map-micro).
  *
  * md5-simd-wasm.ts holds the assembled module (`npm run wasm` writes it again).
  */
@@ -31,7 +33,7 @@ export const GROUPS = 2;
 export const LANES = 4 * GROUPS;
 export const BLOCKS_AT = 0;
 export const WORDS_AT = 64 * LANES;
-export const DIGESTS_AT = 2 * 64 * LANES;
+export const HEX_AT = 2 * 64 * LANES;
 
 const splat = (x: number) => `(v128.const i32x4 ${x} ${x} ${x} ${x})`;
 const get = (x: string) => `(local.get $${x})`;
@@ -63,16 +65,20 @@ export function md5SimdWat(): string {
   const high32 = '8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31';
   const low64 = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23';
   const high64 = '8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31';
+  /** Rows r0..r3 interleaved by 32 bits into t0..t3 (the first half of a 4 × 4 transpose). */
+  const interleave32 = () => {
+    out.push(`    (local.set $t0 (i8x16.shuffle ${low32} ${get('r0')} ${get('r1')}))`);
+    out.push(`    (local.set $t1 (i8x16.shuffle ${high32} ${get('r0')} ${get('r1')}))`);
+    out.push(`    (local.set $t2 (i8x16.shuffle ${low32} ${get('r2')} ${get('r3')}))`);
+    out.push(`    (local.set $t3 (i8x16.shuffle ${high32} ${get('r2')} ${get('r3')}))`);
+  };
   for (const g of groups) {
     for (let q = 0; q < 4; q++) {
       for (let l = 0; l < 4; l++) {
         const at = BLOCKS_AT + 64 * (4 * g + l) + 16 * q;
         out.push(`    (local.set $r${l} (v128.load offset=${at} (i32.const 0)))`);
       }
-      out.push(`    (local.set $t0 (i8x16.shuffle ${low32} ${get('r0')} ${get('r1')}))`);
-      out.push(`    (local.set $t1 (i8x16.shuffle ${high32} ${get('r0')} ${get('r1')}))`);
-      out.push(`    (local.set $t2 (i8x16.shuffle ${low32} ${get('r2')} ${get('r3')}))`);
-      out.push(`    (local.set $t3 (i8x16.shuffle ${high32} ${get('r2')} ${get('r3')}))`);
+      interleave32();
       const at = WORDS_AT + 256 * g + 64 * q;
       const store = (o: number, mask: string, x: string, y: string) =>
         out.push(
@@ -105,12 +111,38 @@ export function md5SimdWat(): string {
       regs[g] = [d, a, b, c];
     }
   }
+  // The digests: each state word plus its initial value, then transposed as the blocks were, so
+  // that a vector holds one lane's 16 digest bytes (A, B, C, D, each little-endian), then hex.
+  const hexDigits = Array.from('0123456789abcdef', (c) => c.charCodeAt(0)).join(' ');
+  const pairs = (half: number) =>
+    Array.from({ length: 8 }, (_, j) => `${8 * half + j} ${16 + 8 * half + j}`).join(' ');
   for (const g of groups) {
     state(g).forEach((n, k) =>
-      out.push(
-        `    (v128.store offset=${DIGESTS_AT + 64 * g + 16 * k} (i32.const 0) (i32x4.add ${get(n)} ${splat(INITIAL[k]!)}))`,
-      ),
+      out.push(`    (local.set $r${k} (i32x4.add ${get(n)} ${splat(INITIAL[k]!)}))`),
     );
+    interleave32();
+    const lanes: Array<[string, string, string]> = [
+      [low64, 't0', 't2'],
+      [high64, 't0', 't2'],
+      [low64, 't1', 't3'],
+      [high64, 't1', 't3'],
+    ];
+    lanes.forEach(([mask, x, y], i) => {
+      const at = HEX_AT + 32 * (4 * g + i);
+      out.push(`    (local.set $v${g} (i8x16.shuffle ${mask} ${get(x)} ${get(y)}))`);
+      // Each byte's high and low nibble as its digit, then the digits in the byte's order.
+      out.push(
+        `    (local.set $a${g} (i8x16.swizzle (v128.const i8x16 ${hexDigits}) (i8x16.shr_u ${get(`v${g}`)} (i32.const 4))))`,
+      );
+      out.push(
+        `    (local.set $b${g} (i8x16.swizzle (v128.const i8x16 ${hexDigits}) (v128.and ${get(`v${g}`)} ${splat(0x0f0f0f0f)})))`,
+      );
+      for (const half of [0, 1]) {
+        out.push(
+          `    (v128.store offset=${at + 16 * half} (i32.const 0) (i8x16.shuffle ${pairs(half)} ${get(`a${g}`)} ${get(`b${g}`)}))`,
+        );
+      }
+    });
   }
   out.push('  )', ')');
   return `${out.join('\n')}\n`;

@@ -52,7 +52,7 @@ const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, x) => {
 });
 
 /** The 8 hex digits of digest word `w` at `p` of the buffer `view` views: its bytes in memory order (little-endian). */
-export function putHexWord(view: DataView, p: number, w: number): void {
+function putHexWord(view: DataView, p: number, w: number): void {
   const pairs = HEX_PAIRS;
   view.setInt32(p, (pairs[w & 255]! << 16) | pairs[(w >>> 8) & 255]!);
   view.setInt32(p + 4, (pairs[(w >>> 16) & 255]! << 16) | pairs[w >>> 24]!);
