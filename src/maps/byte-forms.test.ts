@@ -2,7 +2,16 @@ import { viewOf } from './byte-copy';
 import { createHash } from 'node:crypto';
 import { RuntimeError } from '../errors';
 import { GrowableSink } from '../values/byte-sink';
-import { byteFormOf, byteTestOf, FALSE, TRUE, UNKNOWN } from './byte-forms';
+import {
+  byteFormOf,
+  byteTestOf,
+  FALSE,
+  TEXT_ASCII,
+  TEXT_UTF8,
+  textKind,
+  TRUE,
+  UNKNOWN,
+} from './byte-forms';
 import { compileExpression } from './expression';
 import { RecordTransform } from './record-transform';
 import { RecordView } from './record-view';
@@ -146,6 +155,38 @@ describe('byte forms', () => {
         expect(out.subarray(end).every((b) => b === 0xff)).toBe(true);
       }
     }
+  });
+
+  it('textKind: every byte value at every place of texts up to 13 bytes, at every offset', () => {
+    // What the word-at-a-time scan must agree with: the bytes one by one.
+    const reference = (b: Uint8Array) => {
+      let beyond = false;
+      for (const c of b) {
+        if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x7f) return 0;
+        if (c >= 0x80) beyond = true;
+      }
+      return beyond ? TEXT_UTF8 : TEXT_ASCII;
+    };
+    const base = Buffer.from('label 1234567');
+    let checked = 0;
+    const wrong: number[][] = [];
+    for (let n = 0; n <= base.length; n++) {
+      for (let at = 0; at < Math.max(n, 1); at++) {
+        for (let c = 0; c < 256; c++) {
+          for (const offset of [0, 3]) {
+            const buf = Buffer.alloc(offset + n + 2, 0x22); // quotes around: outside the range
+            base.copy(buf, offset, 0, n);
+            if (n > 0) buf[offset + at] = c;
+            const text = buf.subarray(offset, offset + n);
+            const got = textKind(buf, viewOf(buf), offset, offset + n);
+            if (got !== reference(text)) wrong.push([n, at, c, offset, got]);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBeGreaterThan(40000);
   });
 
   it('int(v * k) truncates exactly, near every multiple and up to 2^53', () => {

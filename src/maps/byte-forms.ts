@@ -211,13 +211,27 @@ function plainString(b: Uint8Array, start: number, end: number): number {
  * Whether bytes [start, end) are a text a JSON string holds as it is (a string column's text as
  * PostgreSQL sends it, see ByteForm.textNeeds): 0 no (a backslash, which is an escape, a quote, a
  * control character or DEL), TEXT_ASCII, or TEXT_UTF8 with other bytes (which may not be valid
- * UTF-8: the caller checks with isUtf8 when a form takes them).
+ * UTF-8: the caller checks with isUtf8 when a form takes them). `view` is a DataView of all of `b`.
  */
-export function textKind(b: Uint8Array, start: number, end: number): number {
+export function textKind(b: Uint8Array, view: DataView, start: number, end: number): number {
+  // Four bytes a step while they are ASCII: a byte below 0x20 or equal to `"`, `\\` or DEL makes
+  // its lane's top bit set in one of the sums (bytes below 0x80 carry into no other lane); a word
+  // with a byte beyond ASCII, and the last bytes, go through the table.
+  let p = start;
+  for (; p + 4 <= end; p += 4) {
+    const x = view.getInt32(p);
+    if ((x & 0x80808080) !== 0) break;
+    const quote = x ^ 0x22222222;
+    const backslash = x ^ 0x5c5c5c5c;
+    const del = x ^ 0x7f7f7f7f;
+    const lanes =
+      (x - 0x20202020) | (quote - 0x01010101) | (backslash - 0x01010101) | (del - 0x01010101);
+    if ((lanes & 0x80808080) !== 0) return 0;
+  }
   // One lookup and one `or` a byte, no branch on the byte: about twice as fast as the four
   // comparisons it replaced, for the short texts maps hash (the scan ends at the text's end).
   let seen = 0;
-  for (let p = start; p < end; p++) seen |= BYTE_CLASS[b[p]!]!;
+  for (; p < end; p++) seen |= BYTE_CLASS[b[p]!]!;
   return seen & ESCAPED ? 0 : seen & BEYOND_ASCII ? TEXT_UTF8 : TEXT_ASCII;
 }
 

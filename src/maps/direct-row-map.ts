@@ -241,6 +241,12 @@ export class DirectRowMap {
     const from = this.from;
     // The columns read as sent, once for all their forms. None of those takes null (nor a value
     // they would read from its JSON): the general path gives the row.
+    // The source's view, for reading a text as sent a word at a time (textKind, the forms).
+    if (src !== this.srcBuf) {
+      this.srcBuf = src;
+      this.srcView = viewOf(src);
+    }
+    const srcView = this.srcView;
     const asSent = this.asSent;
     const negative = this.negative;
     const coefficient = this.coefficient;
@@ -251,7 +257,7 @@ export class DirectRowMap {
       const e = fe[c]!;
       if (s === NULL_FIELD) return GENERAL;
       if (from[c] === FROM_TEXT) {
-        const kind = textKind(src, s, e);
+        const kind = textKind(src, srcView, s, e);
         if (kind !== TEXT_ASCII) {
           if (kind === 0 || this.textNeeds[c] === TEXT_ASCII) return GENERAL;
           if (!isUtf8(src.subarray(s, e))) return GENERAL;
@@ -322,12 +328,6 @@ export class DirectRowMap {
     }
     const scratchView = this.scratchView;
     const laned = this.laned;
-    // The source's view, for the forms that read a text as sent a word at a time.
-    if (src !== this.srcBuf) {
-      this.srcBuf = src;
-      this.srcView = viewOf(src);
-    }
-    const srcView = this.srcView;
     for (let j = 0; j < copies.length; j++) {
       p =
         j === 0
