@@ -157,7 +157,7 @@ describe('byte forms', () => {
     }
   });
 
-  it('textKind: every byte value at every place of texts up to 13 bytes, at every offset', () => {
+  it('textKind: every byte value at every place of texts up to 13 bytes, at two offsets', () => {
     // What the word-at-a-time scan must agree with: the bytes one by one.
     const reference = (b: Uint8Array) => {
       let beyond = false;
