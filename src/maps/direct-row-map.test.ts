@@ -217,6 +217,8 @@ const DIRECT_MAPS: Array<Record<string, unknown>> = [
   { t2: 't', t: null, b2: 'b' },
   { id: 'id', h: 'md5(v)', __else__: null },
   { __filter__: '0 < w' },
+  // An integer column read as a number and passed on (copied as sent).
+  { k: 'int(id * 3)', __filter__: 'id > 400' },
   // Every byte from scratch or a form: the room asked for is exactly what is written.
   {
     __key_properties__: [],
@@ -352,9 +354,22 @@ describe('a column only forms read is read as sent', () => {
   const ROW = ['1', 'label 1', '12.50', '2024-01-01 00:00:01+00', 't'];
 
   it('a text by md5 and upper, a number by int and a comparison: neither encoded first', () => {
-    // Only the columns the record passes on (id, t, b; w also keeps its place) are encoded.
-    expect(encodedColumns(DIRECT_MAPS[0], ROW)).toEqual([0, 2, 3, 4]);
+    // Only the columns the record passes on and no form reads (id, t, b) are encoded.
+    expect(encodedColumns(DIRECT_MAPS[0], ROW)).toEqual([0, 3, 4]);
     expect(encodedColumns({ id: 'id', h: 'md5(v)', __else__: null }, ROW)).toEqual([0]);
+  });
+
+  it('a column read as sent and passed on is copied as sent, unless it needs its fast path', () => {
+    // v (read by md5) and w (by int) keep their places: copied, not encoded again.
+    expect(encodedColumns({ h: 'md5(v)', i: 'int(w)' }, ROW)).toEqual([0, 3, 4]);
+    // id is an integer column: read by int(), passed on as it was sent.
+    expect(encodedColumns({ k: 'int(id * 3)' }, ROW)).toEqual([1, 2, 3, 4]);
+    // Never from PostgreSQL, but an integer column does not take a fraction: its error stays.
+    expect(() => encodedColumns({ k: 'int(id * 3)' }, ['12.5', ...ROW.slice(1)])).toThrow(
+      'int8 does not parse: "12.5"',
+    );
+    // A text beyond ASCII is valid UTF-8 (md5 checked) but goes through its fast path.
+    expect(encodedColumns({ h: 'md5(v)' }, ['1', 'é', '1', null, null])).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('a column a test reads as JSON (`is None`) is encoded first', () => {

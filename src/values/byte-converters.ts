@@ -71,15 +71,18 @@ export function byteConverterFor(kind: ValueKind, escaped: boolean): ByteConvert
 export const PLAIN_OTHER = 0;
 export const PLAIN_STRING = 1;
 export const PLAIN_NUMBER = 2;
+/** A number fast path that takes integers only (`-?(0|[1-9][0-9]*)`). */
+export const PLAIN_INTEGER = 3;
 
 /**
  * PLAIN_STRING for the string fast paths (the value is the text between quotes, escaped as JSON
- * needs), PLAIN_NUMBER for the number ones (a number they take is copied as it is), else
- * PLAIN_OTHER: what a stream map may read from the field's text instead of from its JSON.
+ * needs), PLAIN_NUMBER and PLAIN_INTEGER for the number ones (a number they take is copied as it
+ * is), else PLAIN_OTHER: what a stream map may read from the field's text instead of from its JSON.
  */
 export function plainKindOf(converter: ByteConverter | undefined): number {
   if (converter === copyStringBytes || converter === rawStringBytes) return PLAIN_STRING;
-  if (converter === integerBytes || converter === numberBytes) return PLAIN_NUMBER;
+  if (converter === numberBytes) return PLAIN_NUMBER;
+  if (converter === integerBytes) return PLAIN_INTEGER;
   return PLAIN_OTHER;
 }
 
