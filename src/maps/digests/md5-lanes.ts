@@ -1,4 +1,5 @@
 import type { WriteBarrier } from '../../singer/writer';
+import { copyInto } from '../byte-copy';
 import { BLOCKS_AT, HEX_AT, LANES } from './md5-simd-wat';
 import { MD5_SIMD_WASM } from './md5-simd-wasm';
 
@@ -31,8 +32,7 @@ export class Md5Lanes implements WriteBarrier {
    */
   private readonly words = new Int32Array(LANES * 16);
   private readonly bytes = new Uint8Array(this.words.buffer);
-  /** Per lane, the words its last message and end mark took (those after are zero). */
-  private readonly reached = new Uint8Array(LANES);
+  private readonly blocks = new DataView(this.words.buffer);
   private pending = 0;
   private readonly holes: Array<DataView | null> = new Array<DataView | null>(LANES).fill(null);
   private readonly holeAt = new Int32Array(LANES);
@@ -72,23 +72,10 @@ export class Md5Lanes implements WriteBarrier {
     at: number,
   ): void {
     const lane = this.pending;
-    const w0 = lane * 16;
-    const words = this.words;
-    const n = end - start;
-    // The block as little-endian words: the message's whole words read as such, then its last
-    // bytes with MD5's 0x80 after them, then zeroes where this lane's last message reached (the
-    // rest is zero already), and the bit length. Per byte, with all 14 words zeroed first, this
-    // was the larger part of a message's cost.
-    const whole = n >> 2;
-    for (let k = 0; k < whole; k++) words[w0 + k] = srcView.getInt32(start + 4 * k, true);
-    const rest = n & 3;
-    let last = 0x80 << (8 * rest);
-    for (let i = 0, p = start + 4 * whole; i < rest; i++) last |= src[p + i]! << (8 * i);
-    words[w0 + whole] = last;
-    const used = whole + 1;
-    for (let k = used; k < this.reached[lane]!; k++) words[w0 + k] = 0;
-    this.reached[lane] = used;
-    words[w0 + 14] = n * 8;
+    // The message and its length; the module makes the block (md5-simd-wat.ts), so the bytes
+    // after the message may be anything, and the message is copied eight bytes a move.
+    copyInto(srcView, src, start, end, this.blocks, this.bytes, 64 * lane);
+    this.words[16 * lane + 15] = end - start;
     // Stored only when it changes (lines share a buffer for long stretches): storing a DataView
     // made since the last scavenge into this long-lived array runs V8's write barrier each time,
     // about 10 ns a message in profiles of the bench's map.

@@ -8,8 +8,11 @@
  * are computed here.
  *
  * Memory (one 64 KiB page, exported as `memory`), byte offsets:
- * - BLOCKS_AT: the LANES blocks, lane l's at 64 l, as MD5 reads them (message, 0x80, zeroes, the
- *   bit length as a 64-bit little-endian number in the last 8 bytes);
+ * - BLOCKS_AT: the LANES messages, lane l's at 64 l, its length as a 32-bit little-endian number
+ *   at 64 l + 60, and in between, after the message, whatever was there. The module makes the
+ *   block MD5 reads (the message, 0x80, zeroes, the bit length) as it loads it: a few vector
+ *   operations, where JavaScript writing the end mark and the zeroes cost a branch and a checked
+ *   store per word, and let it copy a message eight bytes at a time whatever its length;
  * - WORDS_AT: each group's 16 words transposed, word k of group g's four lanes at 256 g + 16 k;
  * - HEX_AT: each lane's digest as 32 lower-case hex digits (ASCII), lane l's at 32 l. Made here
  *   rather than in JavaScript, where each byte took a table lookup and a share of a store: the
@@ -58,7 +61,29 @@ export function md5SimdWat(): string {
     ),
     '    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)',
     '    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)',
+    `    ${Array.from({ length: LANES }, (_, l) => `(local $n${l} v128)`).join(' ')}`,
   ];
+  // Each lane's length in every byte, to compare with the bytes' offsets.
+  for (let l = 0; l < LANES; l++) {
+    out.push(
+      `    (local.set $n${l} (i8x16.splat (i32.load offset=${BLOCKS_AT + 64 * l + 60} (i32.const 0))))`,
+    );
+  }
+  /**
+   * Bytes 16q..16q+15 of lane l's block: the message's bytes kept (offset below the length), 0x80
+   * at the length, zero elsewhere; the last sixteen also get the bit length in their third word
+   * (the fourth, the length's high half, is zero: the length is at most 55, those bytes past it).
+   */
+  const blockPart = (l: number, q: number): string => {
+    const offsets = `(v128.const i8x16 ${Array.from({ length: 16 }, (_, j) => 16 * q + j).join(' ')})`;
+    const n = get(`n${l}`);
+    const part =
+      `(v128.or (v128.and (v128.load offset=${BLOCKS_AT + 64 * l + 16 * q} (i32.const 0)) (i8x16.gt_s ${n} ${offsets}))` +
+      ` (v128.and (i8x16.eq ${n} ${offsets}) (v128.const i8x16 ${Array(16).fill(-128).join(' ')})))`;
+    if (q < 3) return part;
+    const bits = `(i32.shl (i32.load offset=${BLOCKS_AT + 64 * l + 60} (i32.const 0)) (i32.const 3))`;
+    return `(i32x4.replace_lane 2 ${part} ${bits})`;
+  };
   // Transposed four words at a time: rows r_l are words 4q..4q+3 of lane l; interleaving pairs
   // of rows by 32 and then by 64 bits gives word 4q+j of every lane of the group.
   const low32 = '0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23';
@@ -74,10 +99,7 @@ export function md5SimdWat(): string {
   };
   for (const g of groups) {
     for (let q = 0; q < 4; q++) {
-      for (let l = 0; l < 4; l++) {
-        const at = BLOCKS_AT + 64 * (4 * g + l) + 16 * q;
-        out.push(`    (local.set $r${l} (v128.load offset=${at} (i32.const 0)))`);
-      }
+      for (let l = 0; l < 4; l++) out.push(`    (local.set $r${l} ${blockPart(4 * g + l, q)})`);
       interleave32();
       const at = WORDS_AT + 256 * g + 64 * q;
       const store = (o: number, mask: string, x: string, y: string) =>
