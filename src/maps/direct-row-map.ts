@@ -20,6 +20,27 @@ const FROM_TEXT = 1;
 /** A number column's text as sent: the same bytes as its JSON. */
 const FROM_NUMBER = 2;
 
+/**
+ * How `write` makes each output property's value, decided once per map rather than found from
+ * several per-column arrays per property per row (about 250 instructions a row of the bench map).
+ */
+/** A column encoded here by its fast path. */
+const ENCODE = 0;
+/** A column encoded into scratch first (the filter or a form read it): copied from there. */
+const FROM_SCRATCH = 1;
+/** A number column read as sent: its text is its JSON. */
+const SENT_NUMBER = 2;
+/** The same for an integer column, whose fast path takes no fraction: encoded if it has one. */
+const SENT_INTEGER = 3;
+/** A string column read as sent: quoted, or encoded when its text is not ASCII. */
+const SENT_TEXT = 4;
+/** An md5 made in the lanes: a hole for its digits (or the form's write for a long text). */
+const LANED = 5;
+/** A form writing a text read as sent straight into the line. */
+const PUT_TEXT = 6;
+/** A form's write through the sink. */
+const FORM = 7;
+
 /** `DirectRowMap.write`: the record was written. */
 export const WRITTEN = 1;
 /** `DirectRowMap.write`: the filter left the record out; nothing was written. */
@@ -79,6 +100,8 @@ export class DirectRowMap {
     private readonly keyStarts: Int32Array,
     /** Per output property: the column whose value it is, or -1 (its form's result). */
     private readonly copies: Int32Array,
+    /** Per output property: how its value is made (ENCODE … FORM). */
+    private readonly actions: Uint8Array,
     /** Per output property: its form, or null (a copy). */
     private readonly forms: ReadonlyArray<ByteForm | null>,
     /**
@@ -93,23 +116,19 @@ export class DirectRowMap {
     private readonly roomEncoded: Int32Array,
     private readonly roomScratch: Int32Array,
     private readonly roomSent: Int32Array,
-    /** The columns encoded into scratch first, and which those are. */
+    /** The columns encoded into scratch first. */
     private readonly read: Int32Array,
-    private readonly isRead: Uint8Array,
     /** The columns read as sent (FROM_TEXT, FROM_NUMBER), and how each column is read. */
     private readonly asSent: Int32Array,
     private readonly from: Uint8Array,
     /** Per column read as text: the textKind its forms take (the strictest of their textNeeds). */
     private readonly textNeeds: Uint8Array,
-    /** Per column read as a number: 1 when its fast path takes fractions too (not integers only). */
-    private readonly fractions: Uint8Array,
     private readonly filter: ByteTest | null,
     /** The forms whose `takes` runs per row: those reading JSON, and those reading numbers. */
     private readonly jsonChecks: readonly ByteForm[],
     private readonly numberChecks: readonly ByteForm[],
-    /** Where the md5s marked in `laned` (per output property) are made, or null: each as written. */
+    /** Where the md5s of LANED properties are made. */
     private readonly lanes: Md5Lanes | null,
-    private readonly laned: Uint8Array,
   ) {
     this.starts = new Int32Array(encoder.columns);
     this.ends = new Int32Array(encoder.columns);
@@ -153,7 +172,7 @@ export class DirectRowMap {
     // bench map), and a scan or number read per form, which were each a call besides.
     const from = new Uint8Array(names.length);
     const textNeeds = new Uint8Array(names.length);
-    const fractions = new Uint8Array(names.length);
+    const integers = new Uint8Array(names.length);
     for (let c = 0; c < names.length; c++) {
       if (isRead[c] !== 1) continue;
       const readers = checks.filter((f) => f.entry === c);
@@ -162,7 +181,7 @@ export class DirectRowMap {
       const number = kind === PLAIN_NUMBER || kind === PLAIN_INTEGER;
       if (number && readers.every((f) => f.takesNumber !== undefined)) {
         if (!filtered || test.testNumber !== undefined) from[c] = FROM_NUMBER;
-        fractions[c] = kind === PLAIN_NUMBER ? 1 : 0;
+        integers[c] = kind === PLAIN_INTEGER ? 1 : 0;
       } else if (kind === PLAIN_STRING && !filtered && readers.every((f) => f.textNeeds)) {
         from[c] = FROM_TEXT;
         textNeeds[c] = Math.min(...readers.map((f) => f.textNeeds!));
@@ -192,6 +211,17 @@ export class DirectRowMap {
       if (perByte === 1) (from[f.entry] === FROM_JSON ? roomScratch : roomSent).push(f.entry);
       formsRoom += fixed;
     }
+    const actions = Uint8Array.from(plan.out, ([, v], j) => {
+      const f = forms[j];
+      if (f) {
+        if (lanes !== null && f.md5 === true) return LANED;
+        return from[f.entry] === FROM_TEXT && f.putText !== undefined ? PUT_TEXT : FORM;
+      }
+      const c = v.copy;
+      if (isRead[c] === 1) return FROM_SCRATCH;
+      if (from[c] === FROM_NUMBER) return integers[c] === 1 ? SENT_INTEGER : SENT_NUMBER;
+      return from[c] === FROM_TEXT ? SENT_TEXT : ENCODE;
+    });
     const read = Int32Array.from(names.keys()).filter((c) => isRead[c] === 1);
     const asSent = Int32Array.from(names.keys()).filter((c) => from[c] !== FROM_JSON);
     const keys = plan.out.map(([k], j) =>
@@ -206,22 +236,20 @@ export class DirectRowMap {
       allKeys,
       keyStarts,
       Int32Array.from(plan.out, ([, v]) => v.copy),
+      actions,
       forms,
       allKeys.length + formsRoom,
       Int32Array.from(roomEncoded),
       Int32Array.from(roomScratch),
       Int32Array.from(roomSent),
       read,
-      isRead,
       asSent,
       from,
       textNeeds,
-      fractions,
       plan.filterTest,
       checks.filter((f) => from[f.entry] === FROM_JSON),
       checks.filter((f) => from[f.entry] === FROM_NUMBER),
       lanes,
-      Uint8Array.from(forms, (f) => (lanes !== null && f?.md5 === true ? 1 : 0)),
     );
   }
 
@@ -302,8 +330,8 @@ export class DirectRowMap {
       if (!f.takesNumber!(negative[c] === 1, coefficient[c]!, scale[c]!)) return GENERAL;
     }
     const copies = this.copies;
+    const actions = this.actions;
     const forms = this.forms;
-    const isRead = this.isRead;
     // Room for the whole line, so that keys and values read into scratch are copied unchecked;
     // a column encoded here on the string path makes room for the rest itself.
     const keys = this.keys;
@@ -337,18 +365,21 @@ export class DirectRowMap {
       this.scratchView = viewOf(buf);
     }
     const scratchView = this.scratchView;
-    const laned = this.laned;
     for (let j = 0; j < copies.length; j++) {
       p =
         j === 0
           ? copyWhole(this.firstKeyView, this.firstKey, to, out, p)
           : copyInto(keysView, keys, keyStarts[j]!, keyStarts[j + 1]!, to, out, p);
-      const c = copies[j]!;
-      if (c < 0) {
+      const a = actions[j]!;
+      if (a >= LANED) {
         const f = forms[j]!;
         const e = f.entry;
+        if (a === PUT_TEXT) {
+          p = f.putText!(srcView, src, fs[e]!, fe[e]!, to, out, p);
+          continue;
+        }
         const how = from[e];
-        if (laned[j] === 1) {
+        if (a === LANED) {
           // The text is the string's JSON between its quotes (`takes` found no escape), or as sent.
           const text = how === FROM_TEXT ? src : buf;
           const ms = how === FROM_TEXT ? fs[e]! : starts[e]! + 1;
@@ -363,39 +394,31 @@ export class DirectRowMap {
             continue;
           }
         }
-        if (how === FROM_TEXT && f.putText !== undefined) {
-          p = f.putText(srcView, src, fs[e]!, fe[e]!, to, out, p);
-          continue;
-        }
         w.pos = p;
         if (how === FROM_JSON) f.write(w, buf, starts[e]!, ends[e]!);
         else if (how === FROM_TEXT) f.writeText!(w, src, fs[e]!, fe[e]!);
         else f.write(w, src, fs[e]!, fe[e]!);
         p = w.pos;
-      } else if (isRead[c] === 1) {
-        p = copyInto(scratchView, buf, starts[c]!, ends[c]!, to, out, p);
-        continue;
-      } else if (
-        from[c] === FROM_NUMBER ? scale[c] === 0 || this.fractions[c] === 1 : from[c] === FROM_TEXT
-      ) {
+      } else {
+        const c = copies[j]!;
+        if (a === FROM_SCRATCH) {
+          p = copyInto(scratchView, buf, starts[c]!, ends[c]!, to, out, p);
+          continue;
+        }
         // Passed on as well as read as sent: what the read found makes its JSON the text itself
         // (a number of the grammar readNumber takes; a text without escapes), so it is copied
         // instead of checked again by its fast path (a numeric's was about 390 instructions a
         // row of the bench map, the copy of a short one about 60).
-        if (from[c] === FROM_TEXT) {
-          if (this.kinds[c] !== TEXT_ASCII) {
-            p = enc.putValue(w, out, p, src, fs[c]!, fe[c]!, c, room);
-          } else {
-            out[p] = QUOTE;
-            p = copyInto(srcView, src, fs[c]!, fe[c]!, to, out, p + 1);
-            out[p++] = QUOTE;
-            continue;
-          }
-        } else {
+        if (a === SENT_NUMBER || (a === SENT_INTEGER && scale[c] === 0)) {
           p = copyInto(srcView, src, fs[c]!, fe[c]!, to, out, p);
           continue;
         }
-      } else {
+        if (a === SENT_TEXT && this.kinds[c] === TEXT_ASCII) {
+          out[p] = QUOTE;
+          p = copyInto(srcView, src, fs[c]!, fe[c]!, to, out, p + 1);
+          out[p++] = QUOTE;
+          continue;
+        }
         p = enc.putValue(w, out, p, src, fs[c]!, fe[c]!, c, room);
       }
       // A value of the string path may have moved the line to a new buffer (a form's room is
